@@ -1,0 +1,59 @@
+# Self-documenting Makefile: `make help` lists the targets.
+# The first target that needs the environment creates it (.venv, Python 3.12, pinned by requirements.lock.txt).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.8
+STAMP  := $(VENV)/.installed
+
+# DVC stages call `musicmarkets`; make the environment's tools visible to them.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
+
+.DEFAULT_GOAL := help
+.PHONY: help env repro test test-fast lint format lab bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (.python-version names 3.12.1); set PYTHON=/path/to/python3.12")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+env: $(STAMP) ## create or update the virtual environment (.venv)
+
+repro: $(STAMP) ## run the whole pipeline on the embedded data (dvc repro)
+	$(BIN)/dvc repro
+
+test: $(STAMP) ## run the whole test suite (unit, notebooks, pipeline, statistical)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## unit tests only (seconds)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/ruff format --check src tests benchmarks notebooks
+
+format: $(STAMP) ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix src tests benchmarks notebooks
+	$(BIN)/ruff format src tests benchmarks notebooks
+
+lab: $(STAMP) ## open the notebooks in JupyterLab with the project's kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP) ## run the benchmarks (figures land in benchmarks/results/)
+	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_samplers.py
+
+lock: $(VENV) ## re-resolve requirements.lock.txt from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.12 \
+		--python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements.lock.txt
+
+clean: ## remove the environment and the caches (keeps data and DVC cache)
+	rm -rf $(VENV) .pytest_cache .ruff_cache

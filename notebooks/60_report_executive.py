@@ -1,0 +1,126 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["remove-cell"]
+# # 60 · Executive report
+# Rendered to `reports/index.html` without code. Every number and sentence below is computed from
+# the fitted model and the metrics files; nothing is typed by hand.
+
+# %% tags=["parameters"]
+interval = 0.9
+
+# %% tags=["remove-cell"]
+import arviz as az
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from musicmarkets import config, insights, io, plots, report
+
+plots.set_style()
+paths = config.paths()
+fit = io.read_json(paths.metrics / "fit.json")
+tree = az.from_netcdf(paths.models / "consumption.nc")
+market_week = pd.read_parquet(paths.processed / "market_week.parquet")
+coverage = pd.read_parquet(paths.interim / "coverage.parquet")
+gaps = pd.read_parquet(paths.interim / "gaps.parquet")
+cov = pd.read_parquet(paths.interim / "covariates.parquet")
+names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
+failed = fit["gates_failed"]
+growth = insights.growth_table(tree["posterior"].to_dataset(), names, interval)
+bands = insights.trend_bands(tree, interval)
+provenance = {
+    "git commit": report.git_commit(paths.root),
+    "params.yaml": report.file_digest(paths.root / "params.yaml"),
+    "dvc.lock": report.file_digest(paths.root / "dvc.lock"),
+    "model file": report.file_digest(paths.models / "consumption.nc"),
+}
+
+# %%
+display(Markdown("# Music markets: who grows, how fast, and how sure we are"))
+display(HTML(report.trust_panel(fit, failed, coverage[coverage["market"].isin(growth["market"])], provenance)))
+
+# %% [markdown]
+# ## Key findings
+
+# %%
+display(Markdown(report.growth_headlines(growth, failed)))
+
+# %% [markdown]
+# *Growth* is the yearly change of Top 200 chart streams **per person** in a market, so large and
+# small markets compare fairly. A *90% interval* is the range the growth lies in with 90%
+# probability, given the data and the model.
+#
+# ## Market growth ranking
+
+# %%
+ax = plots.growth_intervals(growth)
+display(HTML(report.figure_html(ax.figure, report.growth_alt_text(growth))))
+
+# %%
+league = pd.DataFrame(
+    {
+        "Market": growth["name"],
+        "Growth per year": growth["growth_median"].map(report.signed_percent),
+        "90% interval": [report.percent_interval(lo, hi) for lo, hi in zip(growth["growth_low"], growth["growth_high"])],
+        "Rank (90% interval)": [f"{int(m)} ({int(lo)}–{int(hi)})" for m, lo, hi in zip(growth["rank_median"], growth["rank_low"], growth["rank_high"])],
+        "Chance it is growing": growth["p_growing"].map(lambda p: f"{p:.0%} ({report.probability_words(p)})"),
+    }
+)
+display(HTML(league.to_html(index=False, border=0)))
+
+# %% [markdown]
+# ## Each market's trend against the data
+# Dots are observed weekly streams per person; the line and band are the model's trend with
+# seasonality and its 90% interval. Weeks far outside the band (holidays, big releases) are what
+# the model treats as unusual weeks rather than changes of trend.
+
+# %%
+fig = plots.trend_grid(bands, names)
+alt = "Weekly streams per person per market with the model trend and its 90% band, one panel per market."
+display(HTML(report.figure_html(fig, alt)))
+
+# %% [markdown]
+# ## Data coverage
+# Weeks of chart data per market. Missing weeks are shown, never filled in.
+
+# %%
+ax = plots.coverage_timeline(market_week, gaps)
+alt = f"Weeks with chart data per market; {len(gaps)} missing week(s) marked with a cross."
+display(HTML(report.figure_html(ax.figure, alt)))
+table = coverage.assign(
+    market=coverage["market"].map(lambda m: names.get(m, m.upper())),
+    first_week=coverage["first_week"].dt.strftime("%d %b %Y"),
+    last_week=coverage["last_week"].dt.strftime("%d %b %Y"),
+).rename(columns={"market": "Market", "first_week": "First week", "last_week": "Last week", "weeks": "Weeks", "rows": "Chart rows", "missing_weeks": "Missing weeks"})
+display(HTML(table.to_html(index=False, border=0)))
+
+# %% [markdown]
+# ## Methods and data, in brief
+# - **Data**: Spotify weekly Top 200 charts per market (spotifycharts.com exports, Dec 2016 – Jul 2020)
+#   and World Bank population figures. Chart streams count only the 200 most-streamed tracks each
+#   week: they measure consumption of hits, **not a market's total streaming**.
+# - **Model**: a hierarchical Bayesian model: each market has its own level, growth trend and
+#   seasonal pattern, and markets borrow strength from each other where data are thin (India's
+#   series starts in 2019). Week-to-week persistence and unusual weeks are modelled so that
+#   intervals are not overconfident.
+# - **Quality gates**: R-hat (do independent runs of the sampler agree?), effective sample size
+#   (are there enough independent draws?), divergences (did the sampler struggle?). Failing any gate
+#   marks the whole report DRAFT.
+# - The chart data are Spotify's; this report shows aggregates only.
+
+# %% tags=["remove-cell"]
+# %load_ext watermark
+# %watermark -v -p musicmarkets,pymc,arviz

@@ -1,0 +1,3 @@
+"""musicmarkets: Bayesian market analytics on music-streaming charts."""
+
+__version__ = "0.1.0"

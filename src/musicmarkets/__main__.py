@@ -1,0 +1,5 @@
+import sys
+
+from musicmarkets.cli import main
+
+sys.exit(main())

@@ -1,0 +1,130 @@
+"""Paths of the project, resolved from the repository root, and the parameter blocks of stages.
+
+The root is found from the working directory (not from this file), so a notebook run from
+``notebooks/`` in JupyterLab, a Papermill run with ``cwd`` at the root, and a test running in a
+temporary copy of the repository all read and write *their own* tree. ``MUSICMARKETS_ROOT``
+overrides the search.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT_MARKER = "dvc.yaml"
+
+
+def repo_root(start: Path | str | None = None) -> Path:
+    """Return the repository root: the nearest folder at or above ``start`` holding dvc.yaml."""
+    env = os.environ.get("MUSICMARKETS_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ROOT_MARKER).is_file():
+            return folder
+    raise FileNotFoundError(
+        f"no {ROOT_MARKER} found at or above {here}; run from inside the repository "
+        "or set MUSICMARKETS_ROOT"
+    )
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every location the pipeline reads or writes, relative to one root."""
+
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw"
+
+    @property
+    def charts_legacy(self) -> Path:
+        return self.raw / "spotify_weekly_top200_8markets_2017_2020"
+
+    @property
+    def covariates_raw(self) -> Path:
+        return self.raw / "country_covariates_worldbank"
+
+    @property
+    def interim(self) -> Path:
+        return self.root / "data" / "interim"
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "data" / "processed"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def metrics(self) -> Path:
+        return self.reports / "metrics"
+
+    @property
+    def figures(self) -> Path:
+        return self.reports / "figures"
+
+
+def paths(start: Path | str | None = None) -> Paths:
+    """Paths of the repository that contains ``start`` (default: the working directory)."""
+    return Paths(repo_root(start))
+
+
+def load_params(root: Path | None = None) -> dict[str, Any]:
+    """Read params.yaml. Only the notebook runner, the CLI and the tests call this."""
+    root = root or repo_root()
+    with open(root / "params.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def load_stages(root: Path | None = None) -> dict[str, Any]:
+    """The ``stages`` mapping of dvc.yaml."""
+    root = root or repo_root()
+    with open(root / "dvc.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["stages"]
+
+
+def stage_param_keys(stage: dict[str, Any]) -> list[str]:
+    """The params.yaml keys a dvc.yaml stage declares (``params:`` entries, default file only)."""
+    keys: list[str] = []
+    for entry in stage.get("params", []):
+        if isinstance(entry, str):
+            keys.append(entry)
+        elif isinstance(entry, dict):  # {file: [keys]}; only params.yaml is the project's
+            for file, names in entry.items():
+                if file != "params.yaml":
+                    raise ValueError(f"stage reads parameters from {file}; keep them in params.yaml")
+                keys.extend(names)
+    return keys
+
+
+def stage_parameters(params: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """Notebook parameters for the declared keys of a stage.
+
+    ``fit`` (a whole block) contributes each of its keys; ``common.seed`` contributes ``seed``;
+    a name that two keys would both produce is an error.
+    """
+    out: dict[str, Any] = {}
+    for key in keys:
+        node: Any = params
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"params.yaml has no key {key!r}")
+            node = node[part]
+        items = node.items() if "." not in key and isinstance(node, dict) else [(key.split(".")[-1], node)]
+        for name, value in items:
+            if name in out:
+                raise ValueError(f"parameter {name!r} is given twice (by {key!r} and another key)")
+            out[name] = value
+    return out

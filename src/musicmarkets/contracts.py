@@ -1,0 +1,97 @@
+"""Data contracts of the tidy tables and the error that names the file, row and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+class ChartFileError(ValueError):
+    """A raw file that cannot be accepted. The message names the file, row and field."""
+
+    def __init__(self, path: Path | str, row: int | None, field: str | None, problem: str):
+        self.path, self.row, self.field, self.problem = Path(path), row, field, problem
+        where = [str(path)]
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+class ContractError(ValueError):
+    """A derived table breaks its contract (a bug upstream, not a bad raw file)."""
+
+
+CHART_DTYPES = {
+    "market": "string-like",
+    "week_start": "datetime64",
+    "week_end": "datetime64",
+    "rank": "int64",
+    "track_id": "string-like",
+    "streams": "int64",
+}
+
+
+def check_charts(charts: pd.DataFrame, max_rank: int = 200) -> None:
+    """Raise ContractError listing every broken rule of the tidy chart table."""
+    problems: list[str] = []
+    missing = [c for c in CHART_DTYPES if c not in charts.columns]
+    if missing:
+        raise ContractError(f"chart table lacks columns {missing}")
+    for col in ("week_start", "week_end"):
+        if not pd.api.types.is_datetime64_any_dtype(charts[col]):
+            problems.append(f"{col} is {charts[col].dtype}, expected datetime")
+    for col in ("rank", "streams"):
+        if not pd.api.types.is_integer_dtype(charts[col]):
+            problems.append(f"{col} is {charts[col].dtype}, expected integer")
+    if (charts["streams"] < 0).any():
+        problems.append(f"{int((charts['streams'] < 0).sum())} rows with negative streams")
+    out_of_range = ~charts["rank"].between(1, max_rank)
+    if out_of_range.any():
+        problems.append(f"{int(out_of_range.sum())} rows with rank outside 1..{max_rank}")
+    dup = charts.duplicated(["market", "week_start", "rank"])
+    if dup.any():
+        first = charts.loc[dup].iloc[0]
+        problems.append(
+            f"{int(dup.sum())} duplicate (market, week_start, rank) rows, "
+            f"first {first['market']} {first['week_start']:%Y-%m-%d} rank {first['rank']}"
+        )
+    if charts["track_id"].isna().any():
+        problems.append(f"{int(charts['track_id'].isna().sum())} rows without a track id")
+    bad_week = (charts["week_end"] - charts["week_start"]).dt.days != 6
+    if bad_week.any():
+        problems.append(f"{int(bad_week.sum())} rows whose week is not Friday..Thursday (6 days)")
+    if problems:
+        raise ContractError("chart table breaks its contract: " + "; ".join(problems))
+
+
+def find_gaps(charts: pd.DataFrame) -> pd.DataFrame:
+    """Missing chart weeks inside each market's own span (first to last week), never filled.
+
+    Returns one row per missing week: market, week_start, and the market's first and last week.
+    """
+    rows = []
+    for market, weeks in charts.groupby("market", observed=True)["week_start"]:
+        have = pd.DatetimeIndex(weeks.unique()).sort_values()
+        expected = pd.date_range(have[0], have[-1], freq="7D")
+        for wk in expected.difference(have):
+            rows.append({"market": market, "week_start": wk, "first_week": have[0], "last_week": have[-1]})
+    return pd.DataFrame(rows, columns=["market", "week_start", "first_week", "last_week"])
+
+
+def coverage(charts: pd.DataFrame) -> pd.DataFrame:
+    """Per market: first and last week, weeks present, weeks missing inside the span, rows."""
+    g = charts.groupby("market", observed=True)
+    out = pd.DataFrame(
+        {
+            "first_week": g["week_start"].min(),
+            "last_week": g["week_start"].max(),
+            "weeks": g["week_start"].nunique(),
+            "rows": g.size(),
+        }
+    )
+    span = ((out["last_week"] - out["first_week"]).dt.days // 7) + 1
+    out["missing_weeks"] = (span - out["weeks"]).astype("int64")
+    return out.reset_index()

@@ -1,0 +1,75 @@
+"""Atomic writers: an interrupted stage never leaves a half-written file that looks complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@contextmanager
+def atomic_path(target: Path | str, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it over ``target`` only on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def _write_with(target: Path | str, writer: Callable[[Path], Any]) -> Path:
+    with atomic_path(target) as tmp:
+        writer(tmp)
+    return Path(target)
+
+
+def write_parquet(df: pd.DataFrame, target: Path | str) -> Path:
+    """Write a DataFrame to Parquet atomically, without the index, deterministically."""
+    return _write_with(target, lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
+
+
+def write_json(obj: Any, target: Path | str) -> Path:
+    """Write JSON atomically with sorted keys (stable diffs for DVC metrics)."""
+
+    def _dump(p: Path) -> None:
+        with open(p, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, indent=2, sort_keys=True, default=_json_default)
+            fh.write("\n")
+
+    return _write_with(target, _dump)
+
+
+def write_text(text: str, target: Path | str) -> Path:
+    """Write text atomically (UTF-8)."""
+    return _write_with(target, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_netcdf(tree: Any, target: Path | str) -> Path:
+    """Write an ArviZ DataTree / InferenceData to netCDF atomically."""
+    return _write_with(target, lambda p: tree.to_netcdf(p, engine="h5netcdf"))
+
+
+def read_json(path: Path | str) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _json_default(value: Any) -> Any:
+    # numpy scalars and pandas timestamps appear in metrics dicts
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

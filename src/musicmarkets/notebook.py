@@ -1,0 +1,79 @@
+"""Execute a pipeline notebook (a Jupytext percent script) with Papermill.
+
+Parameters come from params.yaml: exactly the keys that the stage's ``params:`` list in dvc.yaml
+declares, injected into the notebook's ``parameters`` cell. The executed notebook is written atomically; a failed
+run leaves ``<output>.failed.ipynb`` for inspection and no output that DVC would accept.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+import papermill
+
+from musicmarkets.config import load_params, load_stages, repo_root, stage_param_keys, stage_parameters
+from musicmarkets.io import atomic_path, write_text
+from musicmarkets.report import notebook_to_html
+
+log = logging.getLogger(__name__)
+
+
+def parameters_cell(notebook: Path) -> dict[str, Any]:
+    """Names and default values of a notebook's ``parameters`` cell (executed in isolation)."""
+    nb = jupytext.read(notebook)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{notebook}: expected one cell tagged 'parameters', found {len(cells)}")
+    namespace: dict[str, Any] = {}
+    exec(compile(cells[0].source, f"{notebook}:parameters", "exec"), {}, namespace)  # noqa: S102
+    return {k: v for k, v in namespace.items() if not k.startswith("_")}
+
+
+def run_notebook(
+    stage: str,
+    notebook: Path,
+    output: Path,
+    html: Path | None = None,
+    title: str | None = None,
+    root: Path | None = None,
+) -> Path:
+    """Execute ``notebook`` for ``stage`` and write the executed copy (and optional HTML)."""
+    root = root or repo_root()
+    notebook, output = root / notebook, root / output
+    stages = load_stages(root)
+    if stage not in stages:
+        raise KeyError(f"dvc.yaml has no stage {stage!r}")
+    params = stage_parameters(load_params(root), stage_param_keys(stages[stage]))
+    defaults = parameters_cell(notebook)
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ValueError(f"{notebook.name}: params.yaml passes {unknown}, not in its parameters cell")
+    nb = jupytext.read(notebook)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / notebook.with_suffix(".ipynb").name
+        nbformat.write(nb, source)
+        with atomic_path(output, suffix=".ipynb") as partial:
+            try:
+                papermill.execute_notebook(
+                    str(source),
+                    str(partial),
+                    parameters=params,
+                    cwd=str(root),
+                    progress_bar=False,
+                    log_output=False,
+                )
+            except papermill.PapermillExecutionError:
+                failed = output.with_suffix(".failed.ipynb")
+                shutil.copyfile(partial, failed)
+                log.error("%s failed; the executed notebook is in %s", notebook.name, failed)
+                raise
+    if html is not None:
+        page = notebook_to_html(output, title or notebook.stem)
+        write_text(page, root / html)
+    return output

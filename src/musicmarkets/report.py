@@ -1,0 +1,234 @@
+"""Numbers for people, the trust panel, and the export of an executed notebook to a
+self-contained HTML page (no code, no injected parameters, no stderr, no network asset)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+from nbconvert import HTMLExporter
+
+REMOVE_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+EXTERNAL_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- numbers for people
+def human_number(value: float, unit: str = "") -> str:
+    """1234567 -> '1.2 M', 3.4e9 -> '3.4 bn' (with an optional unit after it)."""
+    v = float(value)
+    for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= limit:
+            text = f"{v / limit:.1f} {suffix}"
+            break
+    else:
+        text = f"{v:.0f}" if abs(v) >= 10 else f"{v:.2g}"
+    return f"{text} {unit}".strip()
+
+
+def signed_percent(value: float, decimals: int = 0) -> str:
+    """0.213 -> '+21%'; uses a real minus sign for negatives."""
+    text = f"{value * 100:+.{decimals}f}%"
+    return text.replace("-", "\u2212")
+
+
+def percent_interval(low: float, high: float, decimals: int = 0) -> str:
+    return f"{signed_percent(low, decimals)} to {signed_percent(high, decimals)}"
+
+
+def probability_words(p: float) -> str:
+    """A plain-words reading of a probability (IPCC-style calibrated language)."""
+    if p >= 0.99:
+        return "virtually certain"
+    if p >= 0.9:
+        return "very likely"
+    if p >= 0.66:
+        return "likely"
+    if p > 0.33:
+        return "about as likely as not"
+    if p > 0.1:
+        return "unlikely"
+    return "very unlikely"
+
+
+# ---------------------------------------------------------------- findings in words
+def growth_headlines(table: pd.DataFrame, failed: list[str]) -> str:
+    """Markdown bullet points of the growth findings, generated from the posterior table."""
+    if table.empty:
+        return "No market could be modelled."
+    label = "name" if "name" in table else "market"
+    top, last = table.iloc[0], table.iloc[-1]
+    lines = [
+        f"- **Fastest growth: {top[label]}**, {signed_percent(top['growth_median'])} chart streams per person "
+        f"per year (90% interval {percent_interval(top['growth_low'], top['growth_high'])}); the chance that "
+        f"it is the fastest of the {len(table)} markets is {top['p_fastest']:.0%}.",
+        f"- **Slowest growth: {last[label]}**, {signed_percent(last['growth_median'])} per year "
+        f"({percent_interval(last['growth_low'], last['growth_high'])}).",
+    ]
+    growing = table[table["p_growing"] >= 0.9]
+    if len(growing):
+        lines.append(
+            f"- {len(growing)} of {len(table)} markets are very likely (at least 90% probability) growing: "
+            + ", ".join(growing[label].astype(str))
+            + "."
+        )
+    if failed:
+        lines.append(
+            "- **These numbers are a DRAFT**: the model did not pass its quality checks "
+            f"({'; '.join(failed)}). Do not act on them."
+        )
+    return "\n".join(lines)
+
+
+def figure_html(fig: Any, alt: str, dpi: int = 96) -> str:
+    """Embed a matplotlib figure as a PNG data URI with alternative text; closes the figure."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}"></figure>'
+
+
+def growth_alt_text(table: pd.DataFrame) -> str:
+    """Alternative text for the growth forest plot, from the same table."""
+    label = "name" if "name" in table else "market"
+    parts = [
+        f"{r[label]} {signed_percent(r['growth_median'])} ({percent_interval(r['growth_low'], r['growth_high'])})"
+        for _, r in table.iterrows()
+    ]
+    return "Yearly growth per market, fastest first, median and 90% interval: " + "; ".join(parts) + "."
+
+
+# ---------------------------------------------------------------- trust panel
+def file_digest(path: Path, length: int = 12) -> str:
+    """Short SHA-256 of a file, or 'missing'."""
+    path = Path(path)
+    if not path.is_file():
+        return "missing"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:length]
+
+
+def git_commit(root: Path) -> str:
+    """The checked-out commit (with '+changes' when the tree is dirty), or 'unknown'."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{sha}+changes" if dirty else sha
+
+
+def trust_panel(
+    metrics: dict[str, Any],
+    failed: list[str],
+    freshness: pd.DataFrame,
+    provenance: dict[str, str],
+) -> str:
+    """HTML block for the top of a report: gate results, data freshness, what made it.
+
+    A failed gate turns the panel red and stamps the page DRAFT, naming each failed gate.
+    """
+    status = (
+        '<div class="banner draft">DRAFT: the model failed its quality checks: '
+        + html.escape("; ".join(failed))
+        + ". The numbers below are shown for review only.</div>"
+        if failed
+        else '<div class="banner ok">Model checks passed: the numbers below come from a model '
+        "that met every quality gate.</div>"
+    )
+    rows = [
+        ("Convergence (R-hat, max; needs &le; 1.01)", f"{metrics['r_hat_max']:.3f}"),
+        ("Effective draws (ESS, min bulk / tail; needs &ge; 400)", f"{metrics['ess_bulk_min']:.0f} / {metrics['ess_tail_min']:.0f}"),
+        ("Divergent transitions (needs 0)", f"{metrics['divergences']}"),
+        ("Energy diagnostic (E-BFMI, min; needs &gt; 0.3)", f"{metrics['bfmi_min']:.2f}"),
+    ]
+    gate_rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+    latest = freshness["last_week"].max()
+    fresh = ", ".join(
+        f"{html.escape(str(r.market).upper())} {pd.Timestamp(r.last_week):%d %b %Y}" for r in freshness.itertuples()
+    )
+    prov = " &middot; ".join(f"{html.escape(k)} <code>{html.escape(v)}</code>" for k, v in provenance.items())
+    return (
+        f'<section class="trust" aria-label="trust panel">{status}'
+        f"<table>{gate_rows}</table>"
+        f"<p><b>Data up to:</b> week starting {pd.Timestamp(latest):%d %b %Y}. Last week per market: {fresh}.</p>"
+        f'<p class="prov">{prov}</p></section>'
+    )
+
+
+# ---------------------------------------------------------------- HTML export
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1000px;
+margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.5}
+h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}th,td{border-bottom:1px solid #e3e3e3;
+padding:.25rem .6rem;text-align:left}th{background:#f4f4f4}img{max-width:100%;height:auto}
+.banner{padding:.7rem 1rem;border-radius:6px;font-weight:600;margin:.5rem 0}
+.banner.ok{background:#e6f2ff;border:1px solid #0072b2;color:#003a5c}
+.banner.draft{background:#fff0e0;border:2px solid #d55e00;color:#7a2e00;font-size:1.1rem}
+.trust{border:1px solid #ccc;border-radius:8px;padding:.5rem 1rem;margin-bottom:1.5rem;background:#fafafa}
+.prov{font-size:.8rem;color:#555}code{font-size:.85em}
+.draft-stamp{position:fixed;top:.5rem;right:.5rem;background:#d55e00;color:#fff;padding:.3rem .8rem;
+font-weight:700;border-radius:4px;letter-spacing:.1em}
+.jp-OutputArea-output pre,.output_text pre{white-space:pre-wrap}
+"""
+
+
+def _strip_for_stakeholders(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVE_TAGS:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                and o.get("output_type") != "error"
+            ]
+            if not cell.outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def notebook_to_html(notebook: Path, title: str) -> str:
+    """Render an executed notebook as one self-contained page for people who do not read code."""
+    nb = nbformat.read(notebook, as_version=4)
+    nb = _strip_for_stakeholders(nb)
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    draft = 'class="banner draft"' in body
+    stamp = '<div class="draft-stamp" role="status">DRAFT</div>' if draft else ""
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>{stamp}{body}</body></html>\n"
+    )
+    check_offline(page)
+    return page
+
+
+def check_offline(page: str) -> None:
+    """Raise if the page would load anything from a network host."""
+    found = EXTERNAL_REF.findall(page)
+    if found:
+        raise ValueError(f"report references {len(found)} network asset(s), e.g. {found[0]!r}")

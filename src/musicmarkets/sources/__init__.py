@@ -1,0 +1,1 @@
+"""One reader per raw source. Each returns tidy, typed pandas frames."""

@@ -1,0 +1,67 @@
+"""Shared fixtures: the repository, real data excerpts, and temporary copies of the project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+
+# What a copy of the project leaves behind: the environment, git and DVC internals, and
+# everything the pipeline writes (a copy must produce its own outputs).
+COPY_IGNORE = shutil.ignore_patterns(
+    ".venv", ".git", "cache", "tmp", "__pycache__", ".pytest_cache", ".ruff_cache", "artifacts",
+    "*.parquet", "*.nc", "*.ipynb", "index.html", ".ipynb_checkpoints",
+)
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def legacy_fixture() -> Path:
+    return FIXTURES / "charts_legacy"
+
+
+def tool_env() -> dict[str, str]:
+    """Environment for subprocesses: this interpreter's tools first on PATH, no root override."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("MUSICMARKETS_ROOT", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command, returning its output; on failure show what it printed."""
+    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+        )
+    return proc
+
+
+def copy_project(dest: Path) -> Path:
+    """A fresh copy of the project as a git repository with one commit (no outputs, no cache)."""
+    shutil.copytree(REPO, dest, ignore=COPY_IGNORE)
+    run(["git", "init", "-q"], dest)
+    run(["git", "add", "-A"], dest)
+    run(["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-qm", "copy"], dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests keep what a person may want to look at afterwards (screenshots, reports)."""
+    path = REPO / "tests" / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path

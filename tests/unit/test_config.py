@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+
+from musicmarkets import config
+
+
+def test_repo_root_found_from_a_subfolder(repo):
+    assert config.repo_root(repo / "notebooks") == repo
+    assert config.repo_root(repo / "src" / "musicmarkets") == repo
+
+
+def test_repo_root_outside_a_project_names_the_marker(tmp_path, monkeypatch):
+    monkeypatch.delenv("MUSICMARKETS_ROOT", raising=False)
+    with pytest.raises(FileNotFoundError, match="dvc.yaml"):
+        config.repo_root(tmp_path)
+
+
+def test_root_override_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MUSICMARKETS_ROOT", str(tmp_path))
+    assert config.paths().root == tmp_path.resolve()
+
+
+PARAMS = {"common": {"seed": 1, "markets": ["de"]}, "fit": {"priors": {"a": 1}, "sampler": {"draws": 5}}}
+
+
+def test_stage_parameters_expands_blocks_and_dotted_keys():
+    got = config.stage_parameters(PARAMS, ["common.seed", "fit"])
+    assert got == {"seed": 1, "priors": {"a": 1}, "sampler": {"draws": 5}}
+
+
+def test_stage_parameters_rejects_missing_and_duplicate_names():
+    with pytest.raises(KeyError, match="common.nope"):
+        config.stage_parameters(PARAMS, ["common.nope"])
+    with pytest.raises(ValueError, match="given twice"):
+        config.stage_parameters({"a": {"x": 1}, "b": {"x": 2}}, ["a", "b"])
+
+
+def test_stage_param_keys_accepts_params_yaml_only():
+    assert config.stage_param_keys({"params": ["a", {"params.yaml": ["b.c"]}]}) == ["a", "b.c"]
+    with pytest.raises(ValueError, match="other.yaml"):
+        config.stage_param_keys({"params": [{"other.yaml": ["x"]}]})
+
+
+def test_every_stage_block_exists(repo):
+    params = config.load_params(repo)
+    for name, stage in config.load_stages(repo).items():
+        config.stage_parameters(params, config.stage_param_keys(stage))  # raises if stale
+        assert isinstance(name, str) and Path(repo / "dvc.yaml").is_file()
