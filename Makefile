@@ -47,7 +47,8 @@ format: $(STAMP) ## apply ruff fixes and formatting
 lab: $(STAMP) ## open the notebooks in JupyterLab with the project's kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-bench: $(STAMP) ## run the benchmarks (figures land in benchmarks/results/)
+bench: $(STAMP) ## run the benchmarks (figures land in benchmarks/results/; adds the jax extra)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[jax]"
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_samplers.py
 

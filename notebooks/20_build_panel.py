@@ -38,7 +38,9 @@ cov = pd.read_parquet(paths.interim / "covariates.parquet")
 # %%
 market_week = panel.market_week(charts, cov, reference=reference_chart, top_n=top_n)
 genres = panel.genre_shares(charts, min_known_share=min_genre_known_share)
-market_week.groupby("market")[["streams", "streams_per_capita", "top10_share", "local_share"]].mean()
+market_week.groupby("market")[
+    ["streams", "streams_per_capita", "top10_share", "local_share"]
+].mean()
 
 # %% tags=["nbval-check-output"]
 market_week.groupby("market").size().to_string()

@@ -28,9 +28,20 @@ markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
 parameterization = {"level": "centred", "trend": "non_centred", "season": "non_centred"}
 fourier_order = 3
 ar1 = True
-priors = {}
-sampler = {}
-gates = {}
+priors = {
+    "level_mu_mean": 0.0,
+    "level_mu_sd": 2.0,
+    "level_sigma": 1.0,
+    "trend_mu_sd": 0.5,
+    "trend_sigma": 0.3,
+    "season_sd": 0.2,
+    "season_sigma": 0.1,
+    "noise_sigma": 0.2,
+    "nu_alpha": 2.0,
+    "nu_beta": 0.1,
+}
+sampler = {"draws": 3000, "tune": 1500, "chains": 4, "target_accept": 0.9, "nuts_sampler": "nutpie"}
+gates = {"r_hat_max": 1.01, "ess_min": 400, "divergences_max": 0, "bfmi_min": 0.3}
 
 # %%
 import arviz as az

@@ -50,46 +50,42 @@ provenance = {
 
 # %%
 display(Markdown("# Music markets: who grows, how fast, and how sure we are"))
-display(HTML(report.trust_panel(fit, failed, coverage[coverage["market"].isin(growth["market"])], provenance)))
+display(
+    HTML(
+        report.trust_panel(
+            fit, failed, coverage[coverage["market"].isin(growth["market"])], provenance
+        )
+    )
+)
 
 # %% [markdown]
 # ## Key findings
 
 # %%
-display(Markdown(report.growth_headlines(growth, failed)))
+display(Markdown(report.growth_headlines(growth, failed, interval)))
+
+# %%
+display(Markdown(report.plain_words(interval)))
 
 # %% [markdown]
-# *Growth* is the yearly change of Top 200 chart streams **per person** in a market, so large and
-# small markets compare fairly. A *90% interval* is the range the growth lies in with 90%
-# probability, given the data and the model.
-#
 # ## Market growth ranking
 
 # %%
-ax = plots.growth_intervals(growth)
-display(HTML(report.figure_html(ax.figure, report.growth_alt_text(growth))))
+ax = plots.growth_intervals(growth, interval=interval)
+display(HTML(report.figure_html(ax.figure, report.growth_alt_text(growth, interval))))
 
 # %%
-league = pd.DataFrame(
-    {
-        "Market": growth["name"],
-        "Growth per year": growth["growth_median"].map(report.signed_percent),
-        "90% interval": [report.percent_interval(lo, hi) for lo, hi in zip(growth["growth_low"], growth["growth_high"])],
-        "Rank (90% interval)": [f"{int(m)} ({int(lo)}–{int(hi)})" for m, lo, hi in zip(growth["rank_median"], growth["rank_low"], growth["rank_high"])],
-        "Chance it is growing": growth["p_growing"].map(lambda p: f"{p:.0%} ({report.probability_words(p)})"),
-    }
-)
-display(HTML(league.to_html(index=False, border=0)))
+display(HTML(report.league_table(growth, interval).to_html(index=False, border=0)))
 
 # %% [markdown]
 # ## Each market's trend against the data
 # Dots are observed weekly streams per person; the line and band are the model's trend with
-# seasonality and its 90% interval. Weeks far outside the band (holidays, big releases) are what
+# seasonality and its interval. Weeks far outside the band (holidays, big releases) are what
 # the model treats as unusual weeks rather than changes of trend.
 
 # %%
-fig = plots.trend_grid(bands, names)
-alt = "Weekly streams per person per market with the model trend and its 90% band, one panel per market."
+fig = plots.trend_grid(bands, names, interval=interval)
+alt = f"Weekly streams per person per market with the model trend and its {interval:.0%} band, one panel per market."
 display(HTML(report.figure_html(fig, alt)))
 
 # %% [markdown]
@@ -100,12 +96,7 @@ display(HTML(report.figure_html(fig, alt)))
 ax = plots.coverage_timeline(market_week, gaps)
 alt = f"Weeks with chart data per market; {len(gaps)} missing week(s) marked with a cross."
 display(HTML(report.figure_html(ax.figure, alt)))
-table = coverage.assign(
-    market=coverage["market"].map(lambda m: names.get(m, m.upper())),
-    first_week=coverage["first_week"].dt.strftime("%d %b %Y"),
-    last_week=coverage["last_week"].dt.strftime("%d %b %Y"),
-).rename(columns={"market": "Market", "first_week": "First week", "last_week": "Last week", "weeks": "Weeks", "rows": "Chart rows", "missing_weeks": "Missing weeks"})
-display(HTML(table.to_html(index=False, border=0)))
+display(HTML(report.coverage_table(coverage, names).to_html(index=False, border=0)))
 
 # %% [markdown]
 # ## Methods and data, in brief

@@ -16,8 +16,19 @@ FIXTURES = REPO / "tests" / "fixtures"
 # What a copy of the project leaves behind: the environment, git and DVC internals, and
 # everything the pipeline writes (a copy must produce its own outputs).
 COPY_IGNORE = shutil.ignore_patterns(
-    ".venv", ".git", "cache", "tmp", "__pycache__", ".pytest_cache", ".ruff_cache", "artifacts",
-    "*.parquet", "*.nc", "*.ipynb", "index.html", ".ipynb_checkpoints",
+    ".venv",
+    ".git",
+    "cache",
+    "tmp",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "artifacts",
+    "*.parquet",
+    "*.nc",
+    "*.ipynb",
+    "index.html",
+    ".ipynb_checkpoints",
 )
 
 
@@ -55,7 +66,19 @@ def copy_project(dest: Path) -> Path:
     shutil.copytree(REPO, dest, ignore=COPY_IGNORE)
     run(["git", "init", "-q"], dest)
     run(["git", "add", "-A"], dest)
-    run(["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-qm", "copy"], dest)
+    run(
+        [
+            "git",
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.invalid",
+            "commit",
+            "-qm",
+            "copy",
+        ],
+        dest,
+    )
     return dest
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 def _run(args: argparse.Namespace) -> int:
     from musicmarkets.notebook import run_notebook
 
-    run_notebook(args.stage, Path(args.notebook), Path(args.output), Path(args.html) if args.html else None, args.title)
+    run_notebook(
+        args.stage,
+        Path(args.notebook),
+        Path(args.output),
+        Path(args.html) if args.html else None,
+        args.title,
+    )
     return 0
 
 

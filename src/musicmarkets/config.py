@@ -104,7 +104,9 @@ def stage_param_keys(stage: dict[str, Any]) -> list[str]:
         elif isinstance(entry, dict):  # {file: [keys]}; only params.yaml is the project's
             for file, names in entry.items():
                 if file != "params.yaml":
-                    raise ValueError(f"stage reads parameters from {file}; keep them in params.yaml")
+                    raise ValueError(
+                        f"stage reads parameters from {file}; keep them in params.yaml"
+                    )
                 keys.extend(names)
     return keys
 
@@ -122,7 +124,11 @@ def stage_parameters(params: dict[str, Any], keys: list[str]) -> dict[str, Any]:
             if not isinstance(node, dict) or part not in node:
                 raise KeyError(f"params.yaml has no key {key!r}")
             node = node[part]
-        items = node.items() if "." not in key and isinstance(node, dict) else [(key.split(".")[-1], node)]
+        items = (
+            node.items()
+            if "." not in key and isinstance(node, dict)
+            else [(key.split(".")[-1], node)]
+        )
         for name, value in items:
             if name in out:
                 raise ValueError(f"parameter {name!r} is given twice (by {key!r} and another key)")

@@ -77,7 +77,9 @@ def find_gaps(charts: pd.DataFrame) -> pd.DataFrame:
         have = pd.DatetimeIndex(weeks.unique()).sort_values()
         expected = pd.date_range(have[0], have[-1], freq="7D")
         for wk in expected.difference(have):
-            rows.append({"market": market, "week_start": wk, "first_week": have[0], "last_week": have[-1]})
+            rows.append(
+                {"market": market, "week_start": wk, "first_week": have[0], "last_week": have[-1]}
+            )
     return pd.DataFrame(rows, columns=["market", "week_start", "first_week", "last_week"])
 
 

@@ -17,7 +17,13 @@ import jupytext
 import nbformat
 import papermill
 
-from musicmarkets.config import load_params, load_stages, repo_root, stage_param_keys, stage_parameters
+from musicmarkets.config import (
+    load_params,
+    load_stages,
+    repo_root,
+    stage_param_keys,
+    stage_parameters,
+)
 from musicmarkets.io import atomic_path, write_text
 from musicmarkets.report import notebook_to_html
 
@@ -53,7 +59,9 @@ def run_notebook(
     defaults = parameters_cell(notebook)
     unknown = sorted(set(params) - set(defaults))
     if unknown:
-        raise ValueError(f"{notebook.name}: params.yaml passes {unknown}, not in its parameters cell")
+        raise ValueError(
+            f"{notebook.name}: params.yaml passes {unknown}, not in its parameters cell"
+        )
     nb = jupytext.read(notebook)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / notebook.with_suffix(".ipynb").name

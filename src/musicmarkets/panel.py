@@ -84,9 +84,9 @@ def genre_shares(charts: pd.DataFrame, min_known_share: float = 0.5) -> pd.DataF
     per_genre = known.groupby(["market", "week_start", "genre"], observed=True)["streams"].sum()
     known_total = per_genre.groupby(level=["market", "week_start"]).sum()
     keep = (known_total / total.reindex(known_total.index)) >= min_known_share
-    shares = (per_genre / known_total.reindex(per_genre.index.droplevel("genre")).to_numpy()).rename(
-        "share"
-    )
+    shares = (
+        per_genre / known_total.reindex(per_genre.index.droplevel("genre")).to_numpy()
+    ).rename("share")
     shares = shares.reset_index()
     ok = keep[keep].index
     mask = pd.MultiIndex.from_frame(shares[["market", "week_start"]]).isin(ok)

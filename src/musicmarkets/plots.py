@@ -23,8 +23,10 @@ def _ax(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> Axes:
     return ax if ax is not None else plt.subplots(figsize=size)[1]
 
 
-def growth_intervals(table: pd.DataFrame, ax: Axes | None = None, label: str = "name") -> Axes:
-    """Forest plot of yearly growth per market: median dot, 90% interval bar, zero line."""
+def growth_intervals(
+    table: pd.DataFrame, ax: Axes | None = None, label: str = "name", interval: float = 0.9
+) -> Axes:
+    """Forest plot of yearly growth per market: median dot, interval bar, zero line."""
     ax = _ax(ax, (7, 0.45 * len(table) + 1.2))
     t = table.iloc[::-1]
     y = np.arange(len(t))
@@ -34,30 +36,47 @@ def growth_intervals(table: pd.DataFrame, ax: Axes | None = None, label: str = "
     ax.axvline(0, color="0.3", linewidth=1, linestyle="--")
     ax.set_yticks(y, t[col])
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel("yearly growth of chart streams per person (median and 90% interval)")
+    ax.set_xlabel(f"yearly growth of chart streams per person (median and {interval:.0%} interval)")
     ax.set_title("Which markets grow fastest (size-adjusted)")
     return ax
 
 
-def trend_band(bands: pd.DataFrame, market: str, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Observed weekly streams per person (dots) against the model's trend and 90% band."""
+def trend_band(
+    bands: pd.DataFrame,
+    market: str,
+    ax: Axes | None = None,
+    title: str | None = None,
+    interval: float = 0.9,
+) -> Axes:
+    """Observed weekly streams per person (dots) against the model's trend and its band."""
     ax = _ax(ax)
     b = bands[bands["market"] == market].sort_values("week_start")
-    ax.fill_between(b["week_start"], b["fit_low"], b["fit_high"], color=PALETTE[0], alpha=0.3, label="model, 90% band")
-    ax.plot(b["week_start"], b["fit_median"], color=PALETTE[0], linewidth=1.5, label="model, median")
+    ax.fill_between(
+        b["week_start"],
+        b["fit_low"],
+        b["fit_high"],
+        color=PALETTE[0],
+        alpha=0.3,
+        label=f"model, {interval:.0%} band",
+    )
+    ax.plot(
+        b["week_start"], b["fit_median"], color=PALETTE[0], linewidth=1.5, label="model, median"
+    )
     ax.plot(b["week_start"], b["observed"], ".", color=PALETTE[1], markersize=3, label="observed")
     ax.set_title(title or market.upper())
     ax.set_ylabel("weekly streams per person")
     return ax
 
 
-def trend_grid(bands: pd.DataFrame, names: dict[str, str] | None = None, ncols: int = 2) -> Figure:
+def trend_grid(
+    bands: pd.DataFrame, names: dict[str, str] | None = None, ncols: int = 2, interval: float = 0.9
+) -> Figure:
     """One ``trend_band`` panel per market in a grid."""
     markets = list(dict.fromkeys(bands["market"]))
     nrows = int(np.ceil(len(markets) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 2.6 * nrows), squeeze=False)
     for ax, m in zip(axes.flat, markets, strict=False):
-        trend_band(bands, m, ax=ax, title=(names or {}).get(m, m.upper()))
+        trend_band(bands, m, ax=ax, title=(names or {}).get(m, m.upper()), interval=interval)
         ax.set_ylabel("")
         ax.tick_params(axis="x", labelsize=8)
     for ax in axes.flat[len(markets) :]:

@@ -59,15 +59,16 @@ def probability_words(p: float) -> str:
 
 
 # ---------------------------------------------------------------- findings in words
-def growth_headlines(table: pd.DataFrame, failed: list[str]) -> str:
+def growth_headlines(table: pd.DataFrame, failed: list[str], interval: float = 0.9) -> str:
     """Markdown bullet points of the growth findings, generated from the posterior table."""
+    width = f"{interval:.0%}"
     if table.empty:
         return "No market could be modelled."
     label = "name" if "name" in table else "market"
     top, last = table.iloc[0], table.iloc[-1]
     lines = [
         f"- **Fastest growth: {top[label]}**, {signed_percent(top['growth_median'])} chart streams per person "
-        f"per year (90% interval {percent_interval(top['growth_low'], top['growth_high'])}); the chance that "
+        f"per year ({width} interval {percent_interval(top['growth_low'], top['growth_high'])}); the chance that "
         f"it is the fastest of the {len(table)} markets is {top['p_fastest']:.0%}.",
         f"- **Slowest growth: {last[label]}**, {signed_percent(last['growth_median'])} per year "
         f"({percent_interval(last['growth_low'], last['growth_high'])}).",
@@ -98,14 +99,65 @@ def figure_html(fig: Any, alt: str, dpi: int = 96) -> str:
     return f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}"></figure>'
 
 
-def growth_alt_text(table: pd.DataFrame) -> str:
+def growth_alt_text(table: pd.DataFrame, interval: float = 0.9) -> str:
     """Alternative text for the growth forest plot, from the same table."""
     label = "name" if "name" in table else "market"
     parts = [
         f"{r[label]} {signed_percent(r['growth_median'])} ({percent_interval(r['growth_low'], r['growth_high'])})"
         for _, r in table.iterrows()
     ]
-    return "Yearly growth per market, fastest first, median and 90% interval: " + "; ".join(parts) + "."
+    return (
+        "Yearly growth per market, fastest first, median and 90% interval: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def plain_words(interval: float) -> str:
+    """The two terms every finding uses, explained once in plain words."""
+    return (
+        "*Growth* is the yearly change of Top 200 chart streams **per person** in a market, so large "
+        f"and small markets compare fairly. A *{interval:.0%} interval* is the range the growth lies "
+        f"in with {interval:.0%} probability, given the data and the model."
+    )
+
+
+def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+    """The market league table for people: growth, its interval, rank range, chance of growth."""
+    width = f"{interval:.0%}"
+    return pd.DataFrame(
+        {
+            "Market": growth["name"] if "name" in growth else growth["market"].str.upper(),
+            "Growth per year": growth["growth_median"].map(signed_percent),
+            f"{width} interval": [
+                percent_interval(lo, hi)
+                for lo, hi in zip(growth["growth_low"], growth["growth_high"], strict=True)
+            ],
+            f"Rank ({width} interval)": [
+                f"{int(m)} ({int(lo)}\u2013{int(hi)})"
+                for m, lo, hi in zip(
+                    growth["rank_median"], growth["rank_low"], growth["rank_high"], strict=True
+                )
+            ],
+            "Chance it is growing": [
+                f"{p:.0%} ({probability_words(p)})" for p in growth["p_growing"]
+            ],
+        }
+    )
+
+
+def coverage_table(coverage: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Weeks and rows of chart data per market, dates written for people."""
+    return pd.DataFrame(
+        {
+            "Market": [names.get(m, m.upper()) for m in coverage["market"]],
+            "First week": coverage["first_week"].dt.strftime("%d %b %Y"),
+            "Last week": coverage["last_week"].dt.strftime("%d %b %Y"),
+            "Weeks": coverage["weeks"],
+            "Missing weeks": coverage["missing_weeks"],
+            "Chart rows": coverage["rows"],
+        }
+    )
 
 
 # ---------------------------------------------------------------- trust panel
@@ -121,10 +173,17 @@ def git_commit(root: Path) -> str:
     """The checked-out commit (with '+changes' when the tree is dirty), or 'unknown'."""
     try:
         sha = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -151,16 +210,22 @@ def trust_panel(
     )
     rows = [
         ("Convergence (R-hat, max; needs &le; 1.01)", f"{metrics['r_hat_max']:.3f}"),
-        ("Effective draws (ESS, min bulk / tail; needs &ge; 400)", f"{metrics['ess_bulk_min']:.0f} / {metrics['ess_tail_min']:.0f}"),
+        (
+            "Effective draws (ESS, min bulk / tail; needs &ge; 400)",
+            f"{metrics['ess_bulk_min']:.0f} / {metrics['ess_tail_min']:.0f}",
+        ),
         ("Divergent transitions (needs 0)", f"{metrics['divergences']}"),
         ("Energy diagnostic (E-BFMI, min; needs &gt; 0.3)", f"{metrics['bfmi_min']:.2f}"),
     ]
     gate_rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
     latest = freshness["last_week"].max()
     fresh = ", ".join(
-        f"{html.escape(str(r.market).upper())} {pd.Timestamp(r.last_week):%d %b %Y}" for r in freshness.itertuples()
+        f"{html.escape(str(r.market).upper())} {pd.Timestamp(r.last_week):%d %b %Y}"
+        for r in freshness.itertuples()
     )
-    prov = " &middot; ".join(f"{html.escape(k)} <code>{html.escape(v)}</code>" for k, v in provenance.items())
+    prov = " &middot; ".join(
+        f"{html.escape(k)} <code>{html.escape(v)}</code>" for k, v in provenance.items()
+    )
     return (
         f'<section class="trust" aria-label="trust panel">{status}'
         f"<table>{gate_rows}</table>"
@@ -215,11 +280,12 @@ def notebook_to_html(notebook: Path, title: str) -> str:
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    exporter.anchor_link_text = ""
     body, _ = exporter.from_notebook_node(nb)
     draft = 'class="banner draft"' in body
     stamp = '<div class="draft-stamp" role="status">DRAFT</div>' if draft else ""
     page = (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>{stamp}{body}</body></html>\n"
     )

@@ -19,7 +19,10 @@ def test_file_name_gives_market_and_friday_to_thursday_week():
 
 @pytest.mark.parametrize(
     "name, problem",
-    [("de_2017-05-12.csv.gz", "expected <market>"), ("de_2017-05-12--2017-05-20.csv.gz", "not 7 days")],
+    [
+        ("de_2017-05-12.csv.gz", "expected <market>"),
+        ("de_2017-05-12--2017-05-20.csv.gz", "not 7 days"),
+    ],
 )
 def test_bad_file_names_are_rejected_with_the_name(name, problem):
     with pytest.raises(ChartFileError, match=problem) as err:
@@ -40,7 +43,9 @@ def test_reads_real_excerpt_with_features(legacy_fixture):
 
 
 def test_date_window_selects_files(legacy_fixture):
-    charts, stats = cl.read_charts(legacy_fixture, markets=["de"], start="2017-05-19", end="2017-05-31")
+    charts, stats = cl.read_charts(
+        legacy_fixture, markets=["de"], start="2017-05-19", end="2017-05-31"
+    )
     assert stats["files"] == 1 and set(charts["week_start"]) == {pd.Timestamp("2017-05-19")}
 
 

@@ -21,7 +21,10 @@ def test_root_override_from_environment(tmp_path, monkeypatch):
     assert config.paths().root == tmp_path.resolve()
 
 
-PARAMS = {"common": {"seed": 1, "markets": ["de"]}, "fit": {"priors": {"a": 1}, "sampler": {"draws": 5}}}
+PARAMS = {
+    "common": {"seed": 1, "markets": ["de"]},
+    "fit": {"priors": {"a": 1}, "sampler": {"draws": 5}},
+}
 
 
 def test_stage_parameters_expands_blocks_and_dotted_keys():

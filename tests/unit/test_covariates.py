@@ -5,7 +5,9 @@ from musicmarkets.sources import covariates
 
 @pytest.fixture(scope="module")
 def cov(repo):
-    return covariates.read_covariates(repo / "data/raw/country_covariates_worldbank", ["gb", "in", "de"])
+    return covariates.read_covariates(
+        repo / "data/raw/country_covariates_worldbank", ["gb", "in", "de"]
+    )
 
 
 def test_spotify_codes_map_to_world_bank_countries(cov):

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from musicmarkets import panel
-from musicmarkets.sources import charts_legacy as cl, covariates
+from musicmarkets.sources import charts_legacy as cl
+from musicmarkets.sources import covariates
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,9 @@ def test_one_row_per_market_week_with_totals(inputs):
     row = mw[(mw["market"] == "de") & (mw["week_start"] == "2017-05-12")].iloc[0]
     week = charts[(charts["market"] == "de") & (charts["week_start"] == "2017-05-12")]
     assert row["streams"] == week["streams"].sum()
-    assert row["top10_share"] == pytest.approx(week.nsmallest(10, "rank")["streams"].sum() / week["streams"].sum())
+    assert row["top10_share"] == pytest.approx(
+        week.nsmallest(10, "rank")["streams"].sum() / week["streams"].sum()
+    )
     pop = cov.set_index(["market", "year"]).loc[("de", 2017), "population"]
     assert row["streams_per_capita"] == pytest.approx(week["streams"].sum() / pop)
 

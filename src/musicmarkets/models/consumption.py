@@ -74,7 +74,7 @@ class ModelData:
 
 def fourier_terms(dates: pd.DatetimeIndex | pd.Series, order: int) -> np.ndarray:
     """Yearly Fourier basis (sin, cos pairs) of day-of-year, shape (n, 2 * order)."""
-    doy = pd.DatetimeIndex(dates).dayofyear.to_numpy(dtype=float)
+    doy = pd.DatetimeIndex(dates).day_of_year.to_numpy(dtype=float)
     angle = 2 * np.pi * doy / 365.25
     cols = []
     for k in range(1, order + 1):
@@ -170,7 +170,9 @@ def build_model(
         season_sigma = pm.HalfNormal("season_sigma", p.season_sigma)
         level = _pooled("level_market", level_mu, level_sigma, ("market",), form["level"])
         trend = _pooled("trend_market", trend_mu, trend_sigma, ("market",), form["trend"])
-        season = _pooled("season_market", season_mu, season_sigma, ("market", "fourier"), form["season"])
+        season = _pooled(
+            "season_market", season_mu, season_sigma, ("market", "fourier"), form["season"]
+        )
         sigma = pm.HalfNormal("sigma_market", p.noise_sigma, dims="market")
         nu = pm.Gamma("nu", p.nu_alpha, p.nu_beta)
 

@@ -88,14 +88,18 @@ def parse_file_name(path: Path) -> tuple[str, date, date]:
 def discover(root: Path, markets: list[str] | None = None) -> list[ChartFile]:
     """List the weekly chart files under ``root``; a market is any folder of matching files."""
     files: list[ChartFile] = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.endswith("_features")):
+    for folder in sorted(
+        p for p in root.iterdir() if p.is_dir() and not p.name.endswith("_features")
+    ):
         if markets is not None and folder.name not in markets:
             continue
         feature_dir = root / f"{folder.name}_features"
         for path in sorted(folder.glob("*.csv*")):
             market, start, end = parse_file_name(path)
             if market != folder.name:
-                raise ChartFileError(path, None, "file name", f"market {market!r} is in folder {folder.name!r}")
+                raise ChartFileError(
+                    path, None, "file name", f"market {market!r} is in folder {folder.name!r}"
+                )
             feat = feature_dir / path.name
             files.append(ChartFile(market, start, end, path, feat if feat.is_file() else None))
     return files
@@ -162,7 +166,9 @@ def read_plain(file: ChartFile) -> pd.DataFrame:
     ids = df["URL"].str.extract(TRACK_URL)["id"]
     if ids.isna().any():
         i = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise ChartFileError(path, first_row + i, "URL", f"{df['URL'].iloc[i]!r} is not a track URL")
+        raise ChartFileError(
+            path, first_row + i, "URL", f"{df['URL'].iloc[i]!r} is not a track URL"
+        )
     dup = pd.Series(rank).duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
@@ -184,7 +190,9 @@ def read_plain(file: ChartFile) -> pd.DataFrame:
 def read_features(path: Path) -> pd.DataFrame:
     """Read one features file: rank, track id, audio features and genre (``none`` -> missing)."""
     df = _read_text_frame(path, FEATURES_REQUIRED, 0, exact=False)
-    out = pd.DataFrame({"rank": _integers(df["Position"], path, "Position", 2), "feature_id": df["ID"]})
+    out = pd.DataFrame(
+        {"rank": _integers(df["Position"], path, "Position", 2), "feature_id": df["ID"]}
+    )
     for col in AUDIO_FEATURES:
         out[col] = pd.to_numeric(df[col].replace("", np.nan), errors="coerce")
     genre = df["genre"].str.strip()
@@ -229,7 +237,9 @@ def read_charts(
     end_d = pd.Timestamp(end).date() if end else date.max
     files = [f for f in discover(root, markets) if start_d <= f.week_start <= end_d]
     if not files:
-        raise FileNotFoundError(f"no chart files under {root} for markets={markets} in {start}..{end}")
+        raise FileNotFoundError(
+            f"no chart files under {root} for markets={markets} in {start}..{end}"
+        )
     frames, mismatched = [], 0
     for f in files:
         frame, bad = read_file(f)

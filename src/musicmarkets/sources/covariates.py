@@ -58,7 +58,9 @@ def read_covariates(folder: Path, markets: list[str]) -> pd.DataFrame:
         how="left",
     )
     net = net.rename(columns={"country": "Country Name", "users": "internet_users_pct"})
-    grid = grid.merge(net[["Country Name", "year", "internet_users_pct"]], on=["Country Name", "year"], how="left")
+    grid = grid.merge(
+        net[["Country Name", "year", "internet_users_pct"]], on=["Country Name", "year"], how="left"
+    )
     grid = grid.sort_values(["market", "year"])
     grid["internet_carried_forward"] = grid["year"] > INTERNET_LAST_YEAR
     last = grid[grid["year"] == INTERNET_LAST_YEAR].set_index("market")["internet_users_pct"]

@@ -1,0 +1,161 @@
+"""`dvc repro` on a small configuration in a temporary copy of the project.
+
+Small: three markets plus the Global chart, the year 2017 (which holds Germany's and the Global
+chart's missing weeks), few draws. Checks the outputs, the no-op second run, an experiment that
+changes one model parameter (only the fit and the report re-run), the report's sections, and
+every executed notebook through nbval.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import copy_project, run
+
+pytestmark = pytest.mark.slow
+
+SMALL = {
+    "common": {"markets": ["de", "gb", "it"], "start": "2017-01-06", "end": "2017-12-29"},
+    "fit": {"sampler": {"draws": 300, "tune": 300, "chains": 2}},
+}
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    for key, value in extra.items():
+        base[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
+    return base
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    root = copy_project(tmp_path_factory.mktemp("pipeline") / "project")
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    (root / "params.yaml").write_text(yaml.safe_dump(_merge(params, SMALL), sort_keys=False))
+    run(
+        [
+            "git",
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "-qam",
+            "small",
+        ],
+        root,
+    )
+    first = run(["dvc", "repro"], root)
+    return root, first
+
+
+def test_every_stage_ran_and_wrote_its_outputs(small):
+    root, first = small
+    for stage in ("ingest", "panel", "fit", "report"):
+        assert f"Running stage '{stage}'" in first.stdout
+    stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
+    for stage in stages.values():
+        for out in stage.get("outs", []) + [next(iter(m)) for m in stage.get("metrics", [])]:
+            assert (root / out).is_file(), out
+    assert not list(root.glob("reports/*.failed.ipynb"))
+
+
+def test_outputs_follow_the_small_configuration(small):
+    root, _ = small
+    charts = pd.read_parquet(root / "data/interim/charts.parquet")
+    assert set(charts["market"]) == {"de", "gb", "it", "global"}
+    assert charts["week_start"].min() == pd.Timestamp("2017-01-06")
+    assert charts["week_start"].max() == pd.Timestamp("2017-12-29")
+    gaps = pd.read_parquet(root / "data/interim/gaps.parquet")
+    assert ("de", pd.Timestamp("2017-05-26")) in set(
+        zip(gaps["market"], gaps["week_start"], strict=True)
+    )
+    fit = json.loads((root / "reports/metrics/fit.json").read_text())
+    for key in ("r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences", "sampling_seconds"):
+        assert key in fit
+    assert fit["markets"] == 3 and fit["draws"] == 300 and fit["chains"] == 2
+
+
+def test_model_file_holds_posterior_and_observed_data(small):
+    import arviz as az
+
+    root, _ = small
+    tree = az.from_netcdf(root / "models/consumption.nc")
+    assert {"posterior", "observed_data", "constant_data", "sample_stats"} <= set(tree.children)
+    assert list(tree["posterior"]["market"].to_numpy()) == ["de", "gb", "it"]
+
+
+def test_report_sections_and_honest_gates(small):
+    root, _ = small
+    page = (root / "reports/index.html").read_text()
+    for section in (
+        "Key findings",
+        "Market growth ranking",
+        "trend against the data",
+        "Data coverage",
+        "Methods and data",
+        "Convergence (R-hat",
+    ):
+        assert section in page, section
+    fit = json.loads((root / "reports/metrics/fit.json").read_text())
+    # a failed gate must be visible on the page, a passed one must not be stamped DRAFT
+    assert ('class="draft-stamp"' in page) == (not fit["gates_passed"])
+    for failure in fit["gates_failed"]:
+        assert html.escape(failure) in page
+    # no code, no injected parameters, nothing loaded from a network host
+    assert "import " not in page and "injected-parameters" not in page
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", page)
+
+
+def test_second_run_is_a_no_op(small):
+    root, _ = small
+    again = run(["dvc", "repro"], root)
+    assert "Running stage" not in again.stdout
+    assert (
+        run(["dvc", "status"], root).stdout.strip().endswith("Data and pipelines are up to date.")
+    )
+
+
+def test_experiment_on_a_model_parameter_reruns_only_its_stages(small):
+    root, _ = small
+    exp = run(["dvc", "exp", "run", "-S", "fit.priors.trend_sigma=0.25"], root)
+    assert "Running stage 'fit'" in exp.stdout and "Running stage 'report'" in exp.stdout
+    assert "Running stage 'ingest'" not in exp.stdout and "Running stage 'panel'" not in exp.stdout
+    shown = run(["dvc", "exp", "show", "--csv"], root).stdout
+    assert "fit.priors.trend_sigma" in shown and "0.25" in shown
+
+
+def test_executed_notebooks_pass_nbval(small, tmp_path):
+    # in a copy, so that re-executing the notebooks cannot disturb the other checks
+    root = tmp_path / "nbval"
+    shutil.copytree(small[0], root, ignore=shutil.ignore_patterns(".dvc", ".git"))
+    notebooks = sorted(
+        str(p.relative_to(root)) for p in (root / "reports").glob("[0-9][0-9]_*.ipynb")
+    )
+    assert len(notebooks) == 4
+    res = run(
+        [
+            "python",
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "-q",
+            *notebooks,
+            "-o",
+            "addopts=",
+            "--rootdir",
+            str(root),
+        ],
+        root,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout[-5000:]
+    assert re.search(r"\b\d+ passed\b", res.stdout)

@@ -1,0 +1,39 @@
+import arviz as az
+import numpy as np
+import pytest
+
+from musicmarkets import insights
+
+
+def posterior(trends: list[float], sd: float = 0.02, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    draws = np.asarray(trends)[None, None, :] + rng.normal(0, sd, size=(2, 500, len(trends)))
+    tree = az.from_dict(
+        {"posterior": {"trend_market": draws}},
+        dims={"trend_market": ["market"]},
+        coords={"market": ["aa", "bb", "cc"]},
+    )
+    return tree["posterior"].to_dataset()
+
+
+def test_growth_table_orders_and_quantifies():
+    table = insights.growth_table(posterior([0.1, 0.5, -0.2]), {"bb": "Bee"})
+    assert table["market"].tolist() == ["bb", "aa", "cc"]
+    assert table.loc[0, "name"] == "Bee" and table.loc[1, "name"] == "AA"
+    assert table.loc[0, "growth_median"] == pytest.approx(np.expm1(0.5), abs=0.01)
+    assert table.loc[0, "p_fastest"] == pytest.approx(1.0)
+    assert table.loc[2, "p_growing"] == pytest.approx(0.0)
+    assert (table["growth_low"] < table["growth_median"]).all()
+    assert (table["growth_median"] < table["growth_high"]).all()
+
+
+def test_overlapping_markets_share_rank_uncertainty():
+    table = insights.growth_table(posterior([0.3, 0.3, -1.0], sd=0.1))
+    top2 = table.iloc[:2]
+    assert (top2["rank_low"] == 1).all() and (top2["rank_high"] == 2).all()
+    assert 0.3 < top2["p_fastest"].iloc[0] < 0.7
+
+
+def test_interval_width_is_validated():
+    with pytest.raises(ValueError):
+        insights.growth_table(posterior([0.1, 0.2, 0.3]), interval=1.5)

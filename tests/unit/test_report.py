@@ -1,0 +1,101 @@
+import nbformat
+import pandas as pd
+import pytest
+
+from musicmarkets import report
+
+METRICS = {
+    "r_hat_max": 1.002,
+    "ess_bulk_min": 900,
+    "ess_tail_min": 1200,
+    "divergences": 0,
+    "bfmi_min": 0.5,
+}
+FRESH = pd.DataFrame(
+    {"market": ["de", "gb"], "last_week": pd.to_datetime(["2020-07-24", "2020-07-17"])}
+)
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [(1_234_567, "1.2 M"), (3.4e9, "3.4 bn"), (12_300, "12.3 k"), (42, "42"), (1.5, "1.5")],
+)
+def test_human_numbers(value, text):
+    assert report.human_number(value) == text
+
+
+def test_signed_percent_uses_a_real_minus():
+    assert report.signed_percent(0.213) == "+21%"
+    assert report.signed_percent(-0.05, 1) == "\u22125.0%"
+
+
+def test_trust_panel_passes_and_drafts():
+    ok = report.trust_panel(METRICS, [], FRESH, {"git commit": "abc"})
+    assert "banner ok" in ok and "DRAFT" not in ok and "24 Jul 2020" in ok
+    bad = report.trust_panel(METRICS | {"divergences": 3}, ["3 divergent transitions"], FRESH, {})
+    assert "banner draft" in bad and "DRAFT" in bad and "3 divergent transitions" in bad
+
+
+def test_headlines_flag_draft_numbers():
+    table = pd.DataFrame(
+        {
+            "market": ["it", "gb"],
+            "name": ["Italy", "UK"],
+            "growth_median": [0.5, 0.1],
+            "growth_low": [0.3, 0.0],
+            "growth_high": [0.7, 0.2],
+            "p_growing": [1.0, 0.92],
+            "p_fastest": [0.97, 0.03],
+        }
+    )
+    text = report.growth_headlines(table, [])
+    assert (
+        "Fastest growth: Italy" in text and "+50%" in text and "97%" in text and "DRAFT" not in text
+    )
+    assert "DRAFT" in report.growth_headlines(table, ["R-hat 1.2 > 1.01"])
+
+
+def _notebook(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(
+        "secret_looking = 'x'", metadata={"tags": ["injected-parameters"]}
+    )
+    code = nbformat.v4.new_code_cell("print('visible')")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="visible output\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noisy\n"),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), params, code]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_html_has_no_code_parameters_or_stderr(tmp_path):
+    page = report.notebook_to_html(_notebook(tmp_path), "T")
+    assert "visible output" in page and "<h1" in page
+    assert "print(" not in page and "secret_looking" not in page and "noisy" not in page
+    assert 'class="draft-stamp"' not in page
+
+
+def test_offline_check_rejects_network_assets():
+    report.check_offline('<img src="data:image/png;base64,AAA">')
+    for bad in ('<script src="https://cdn.example/x.js">', "<link href='//cdn.example/a.css'>"):
+        with pytest.raises(ValueError, match="network asset"):
+            report.check_offline(bad)
+
+
+def test_figure_is_embedded_with_alt_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    out = report.figure_html(fig, 'growth "chart"')
+    assert (
+        out.startswith('<figure><img src="data:image/png;base64,')
+        and 'alt="growth &quot;chart&quot;"' in out
+    )
+    assert not plt.get_fignums()  # closed, so it is not shown twice
