@@ -44,8 +44,13 @@ format: $(STAMP) ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks notebooks
 	$(BIN)/ruff format src tests benchmarks notebooks
 
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
 lab: $(STAMP) ## open the notebooks in JupyterLab with the project's kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	@mkdir -p $(dir $(LAB_OVERRIDES))
+	@# open the percent-format scripts in notebooks/ as notebooks by default
+	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_OVERRIDES)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) ## run the benchmarks (figures land in benchmarks/results/; adds the jax extra)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[jax]"

@@ -9,9 +9,9 @@ overrides the search.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import yaml
 
@@ -134,3 +134,26 @@ def stage_parameters(params: dict[str, Any], keys: list[str]) -> dict[str, Any]:
                 raise ValueError(f"parameter {name!r} is given twice (by {key!r} and another key)")
             out[name] = value
     return out
+
+
+class ParamsBlock:
+    """Base of the frozen dataclasses that hold a params.yaml block (priors, sampler, gates).
+
+    ``from_dict`` rejects unknown keys by name; a subclass checks its values in ``validate``.
+    """
+
+    block: str = "params"
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> Self:
+        values = dict(values or {})
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown {cls.block} keys {unknown}; known: {sorted(known)}")
+        obj = cls(**values)
+        obj.validate()
+        return obj
+
+    def validate(self) -> None:
+        """Raise ValueError for values outside their domain (the default accepts all)."""

@@ -8,23 +8,19 @@ from typing import Any
 import arviz as az
 import numpy as np
 
+from musicmarkets.config import ParamsBlock
+
 
 @dataclass(frozen=True)
-class Gates:
+class Gates(ParamsBlock):
     """Thresholds a fit must meet before its numbers are published."""
 
     r_hat_max: float = 1.01
     ess_min: float = 400.0
     divergences_max: int = 0
     bfmi_min: float = 0.3
+    block = "gate"
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> Gates:
-        values = dict(values or {})
-        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown gate keys {unknown}")
-        return cls(**values)
 
 
 def convergence(idata: Any, var_names: list[str] | None = None) -> dict[str, float | int]:

@@ -9,13 +9,15 @@ from typing import Any
 
 import pymc as pm
 
+from musicmarkets.config import ParamsBlock
+
 log = logging.getLogger(__name__)
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 
 
 @dataclass(frozen=True)
-class SamplerConfig:
+class SamplerConfig(ParamsBlock):
     """Sampler settings (``fit.sampler`` in params.yaml), kept apart from the priors."""
 
     draws: int = 1000
@@ -23,19 +25,13 @@ class SamplerConfig:
     chains: int = 4
     target_accept: float = 0.9
     nuts_sampler: str = "nutpie"
+    block = "sampler"
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> SamplerConfig:
-        values = dict(values or {})
-        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown sampler keys {unknown}")
-        cfg = cls(**values)
-        if cfg.nuts_sampler not in SAMPLERS:
-            raise ValueError(f"nuts_sampler must be one of {SAMPLERS}, got {cfg.nuts_sampler!r}")
-        if min(cfg.draws, cfg.tune, cfg.chains) < 1 or not 0 < cfg.target_accept < 1:
-            raise ValueError(f"invalid sampler settings: {cfg}")
-        return cfg
+    def validate(self) -> None:
+        if self.nuts_sampler not in SAMPLERS:
+            raise ValueError(f"nuts_sampler must be one of {SAMPLERS}, got {self.nuts_sampler!r}")
+        if min(self.draws, self.tune, self.chains) < 1 or not 0 < self.target_accept < 1:
+            raise ValueError(f"invalid sampler settings: {self}")
 
 
 def fit(model: pm.Model, config: SamplerConfig, seed: int) -> tuple[Any, dict[str, float]]:

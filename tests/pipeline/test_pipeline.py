@@ -159,3 +159,37 @@ def test_executed_notebooks_pass_nbval(small, tmp_path):
     )
     assert res.returncode == 0, res.stdout[-5000:]
     assert re.search(r"\b\d+ passed\b", res.stdout)
+
+
+def test_report_renders_offline_in_a_real_browser(small, artifacts_dir):
+    from tests.browser import chromium, visit
+
+    if chromium() is None:
+        pytest.skip("BROWSER TESTS DID NOT RUN: no chromium on PATH (.ci/run installs Debian's chromium)")
+    root, _ = small
+    shot = artifacts_dir / "report_small.png"
+    seen = visit(root / "reports/index.html", shot)
+    for section in ("Key findings", "Market growth ranking", "Data coverage", "Methods and data"):
+        assert section in seen.dom
+    assert seen.dom.count("<img") >= 3 and 'alt=""' not in seen.dom
+    assert seen.requested_urls == [], f"the report asked the network for {seen.requested_urls}"
+    assert seen.console_errors == []
+    assert shot.is_file() and shot.stat().st_size > 50_000
+
+
+def test_unparseable_raw_file_stops_ingest_and_names_it(small):
+    """Runs last: it breaks a raw file of the copy. The stage fails loudly, keeps the executed
+    notebook for inspection, writes no partial output, and never touches data/raw."""
+    root, _ = small
+    raw = root / "data/raw/spotify_weekly_top200_8markets_2017_2020/gb"
+    victim = raw / "gb_2017-03-03--2017-03-10.csv.gz"
+    victim.write_bytes(victim.read_bytes()[:300])  # a truncated download
+    before = {p: p.read_bytes() for p in raw.iterdir()}
+    res = run(["dvc", "repro"], root, check=False)
+    assert res.returncode != 0
+    assert "gb_2017-03-03--2017-03-10.csv.gz" in res.stdout + res.stderr
+    assert (root / "reports/10_ingest_charts.failed.ipynb").is_file()
+    assert not list(root.rglob(".*.tmp")) and not list((root / "reports").glob(".*.ipynb"))
+    assert {p: p.read_bytes() for p in raw.iterdir()} == before
+    # the downstream stages did not run on missing input: their outputs are still the last good ones
+    assert (root / "models/consumption.nc").is_file() and (root / "reports/index.html").is_file()

@@ -21,11 +21,13 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from musicmarkets.config import ParamsBlock
+
 PARAMETERIZATIONS = ("centred", "non_centred")
 
 
 @dataclass(frozen=True)
-class Priors:
+class Priors(ParamsBlock):
     """Prior scales, declared in params.yaml (``fit.priors``), on the log-per-capita scale."""
 
     level_mu_mean: float = 0.0
@@ -38,20 +40,12 @@ class Priors:
     noise_sigma: float = 0.2
     nu_alpha: float = 2.0
     nu_beta: float = 0.1
+    block = "prior"
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any] | None) -> Priors:
-        """Build from a params block; unknown keys and non-positive scales are errors."""
-        values = dict(values or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown prior keys {unknown}; known: {sorted(known)}")
-        priors = cls(**{k: float(v) for k, v in values.items()})
-        for f in fields(cls):
-            if f.name != "level_mu_mean" and getattr(priors, f.name) <= 0:
-                raise ValueError(f"prior {f.name} must be > 0, got {getattr(priors, f.name)}")
-        return priors
+    def validate(self) -> None:
+        for f in fields(self):
+            if f.name != "level_mu_mean" and not getattr(self, f.name) > 0:
+                raise ValueError(f"prior {f.name} must be > 0, got {getattr(self, f.name)}")
 
 
 @dataclass(frozen=True)
