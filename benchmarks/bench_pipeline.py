@@ -19,7 +19,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-IGNORE = shutil.ignore_patterns(".venv", ".git", "cache", "tmp", "__pycache__", "*.parquet", "*.nc", "*.ipynb", "index.html", "artifacts")
+IGNORE = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "cache",
+    "tmp",
+    "__pycache__",
+    "*.parquet",
+    "*.nc",
+    "*.ipynb",
+    "index.html",
+    "artifacts",
+)
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -33,7 +44,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "project"
         shutil.copytree(REPO, root, ignore=IGNORE)
-        for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "-c", "user.name=b", "-c", "user.email=b@example.invalid", "commit", "-qm", "b"]):
+        for cmd in (
+            ["git", "init", "-q"],
+            ["git", "add", "-A"],
+            [
+                "git",
+                "-c",
+                "user.name=b",
+                "-c",
+                "user.email=b@example.invalid",
+                "commit",
+                "-qm",
+                "b",
+            ],
+        ):
             subprocess.run(cmd, cwd=root, check=True, capture_output=True)
         stages = {}
         for stage in ("ingest", "panel", "fit", "report"):

@@ -38,8 +38,10 @@ print("RESULT" + json.dumps(m))
 
 
 def fit(cfg: dict) -> dict:
-    proc = subprocess.run([sys.executable, "-c", ONE_FIT, json.dumps(cfg)], capture_output=True, text=True, cwd=REPO)
-    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
+    proc = subprocess.run(
+        [sys.executable, "-c", ONE_FIT, json.dumps(cfg)], capture_output=True, text=True, cwd=REPO
+    )
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
     if proc.returncode != 0 or not line:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     m = json.loads(line[0][6:])
@@ -56,14 +58,24 @@ def main() -> None:
         "panel": str(panel),
         "markets": params["common"]["markets"],
         "seed": params["common"]["seed"],
-        **{k: params["fit"][k] for k in ("fourier_order", "ar1", "priors", "parameterization", "sampler")},
+        **{
+            k: params["fit"][k]
+            for k in ("fourier_order", "ar1", "priors", "parameterization", "sampler")
+        },
     }
     results = {}
     for sampler in ("nutpie", "pymc", "numpyro"):
         cfg = json.loads(json.dumps(base))
         cfg["sampler"]["nuts_sampler"] = sampler
         results[sampler] = fit(cfg)
-        print(sampler, {k: results[sampler].get(k) for k in ("wall_seconds", "ess_bulk_min", "ess_per_second", "divergences", "error")}, flush=True)
+        print(
+            sampler,
+            {
+                k: results[sampler].get(k)
+                for k in ("wall_seconds", "ess_bulk_min", "ess_per_second", "divergences", "error")
+            },
+            flush=True,
+        )
     ref = results["pymc"]
     ratios = {}
     if "error" not in ref:
@@ -73,13 +85,23 @@ def main() -> None:
                     "ess_per_second_vs_pymc": round(r["ess_per_second"] / ref["ess_per_second"], 2),
                     "wall_time_vs_pymc": round(r["wall_seconds"] / ref["wall_seconds"], 2),
                 }
-    out = {"machine": describe(), "model": "production consumption model, default data", "settings": base["sampler"], "results": results, "ratios": ratios}
+    out = {
+        "machine": describe(),
+        "model": "production consumption model, default data",
+        "settings": base["sampler"],
+        "results": results,
+        "ratios": ratios,
+    }
     (REPO / "benchmarks/results/samplers.json").write_text(json.dumps(out, indent=2) + "\n")
 
     forms = {
         "centred": "centred",
         "non_centred": "non_centred",
-        "level_centred_rest_non_centred": {"level": "centred", "trend": "non_centred", "season": "non_centred"},
+        "level_centred_rest_non_centred": {
+            "level": "centred",
+            "trend": "non_centred",
+            "season": "non_centred",
+        },
         "trend_non_centred_only": {"level": "centred", "trend": "non_centred", "season": "centred"},
     }
     par = {}
@@ -88,9 +110,22 @@ def main() -> None:
         cfg["parameterization"] = form
         cfg["sampler"]["nuts_sampler"] = "nutpie"
         par[label] = fit(cfg)
-        print(label, {k: par[label].get(k) for k in ("r_hat_max", "ess_bulk_min", "divergences")}, flush=True)
+        print(
+            label,
+            {k: par[label].get(k) for k in ("r_hat_max", "ess_bulk_min", "divergences")},
+            flush=True,
+        )
     (REPO / "benchmarks/results/parameterization.json").write_text(
-        json.dumps({"machine": describe(), "sampler": "nutpie", "settings": base["sampler"], "results": par}, indent=2) + "\n"
+        json.dumps(
+            {
+                "machine": describe(),
+                "sampler": "nutpie",
+                "settings": base["sampler"],
+                "results": par,
+            },
+            indent=2,
+        )
+        + "\n"
     )
 
 

@@ -100,17 +100,9 @@ display(HTML(report.coverage_table(coverage, names).to_html(index=False, border=
 
 # %% [markdown]
 # ## Methods and data, in brief
-# - **Data**: Spotify weekly Top 200 charts per market (spotifycharts.com exports, Dec 2016 – Jul 2020)
-#   and World Bank population figures. Chart streams count only the 200 most-streamed tracks each
-#   week: they measure consumption of hits, **not a market's total streaming**.
-# - **Model**: a hierarchical Bayesian model: each market has its own level, growth trend and
-#   seasonal pattern, and markets borrow strength from each other where data are thin (India's
-#   series starts in 2019). Week-to-week persistence and unusual weeks are modelled so that
-#   intervals are not overconfident.
-# - **Quality gates**: R-hat (do independent runs of the sampler agree?), effective sample size
-#   (are there enough independent draws?), divergences (did the sampler struggle?). Failing any gate
-#   marks the whole report DRAFT.
-# - The chart data are Spotify's; this report shows aggregates only.
+
+# %%
+display(Markdown(report.methods_text(coverage)))
 
 # %% tags=["remove-cell"]
 # %load_ext watermark

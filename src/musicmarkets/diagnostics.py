@@ -22,7 +22,6 @@ class Gates(ParamsBlock):
     block = "gate"
 
 
-
 def convergence(idata: Any, var_names: list[str] | None = None) -> dict[str, float | int]:
     """Worst-case R-hat, bulk/tail ESS over all scalar parameters, divergences, min E-BFMI."""
     summary = az.summary(idata, var_names=var_names, kind="diagnostics")

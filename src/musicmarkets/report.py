@@ -122,6 +122,40 @@ def plain_words(interval: float) -> str:
     )
 
 
+def methods_text(coverage: pd.DataFrame) -> str:
+    """The methods and data appendix, with the data's actual span and markets."""
+    first, last = coverage["first_week"].min(), coverage["last_week"].max()
+    late = coverage[coverage["first_week"] > first]
+    late_note = (
+        " ("
+        + ", ".join(
+            f"{m.upper()} starts {d:%b %Y}"
+            for m, d in zip(late["market"], late["first_week"], strict=True)
+        )
+        + ")"
+        if len(late)
+        else ""
+    )
+    countries = int((coverage["market"] != "global").sum())
+    plus_global = " and the Global chart" if (coverage["market"] == "global").any() else ""
+    return "\n".join(
+        [
+            f"- **Data**: Spotify weekly Top 200 charts for {countries} markets{plus_global}, weeks from "
+            f"{first:%d %b %Y} to {last:%d %b %Y}{late_note}, and World Bank population figures. "
+            "Chart streams count only the 200 most-streamed tracks each week: they measure "
+            "consumption of hits, **not a market's total streaming**.",
+            "- **Model**: a hierarchical Bayesian model: each market has its own level, growth trend "
+            "and seasonal pattern, and markets borrow strength from each other where data are thin. "
+            "Week-to-week persistence and unusual weeks are modelled so that intervals are not "
+            "overconfident.",
+            "- **Quality gates**: R-hat (do independent runs of the sampler agree?), effective sample "
+            "size (are there enough independent draws?), divergences (did the sampler struggle?). "
+            "Failing any gate marks the whole report DRAFT.",
+            "- The chart data are Spotify's; this report shows aggregates only.",
+        ]
+    )
+
+
 def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
     """The market league table for people: growth, its interval, rank range, chance of growth."""
     width = f"{interval:.0%}"

@@ -165,7 +165,9 @@ def test_report_renders_offline_in_a_real_browser(small, artifacts_dir):
     from tests.browser import chromium, visit
 
     if chromium() is None:
-        pytest.skip("BROWSER TESTS DID NOT RUN: no chromium on PATH (.ci/run installs Debian's chromium)")
+        pytest.skip(
+            "BROWSER TESTS DID NOT RUN: no chromium on PATH (.ci/run installs Debian's chromium)"
+        )
     root, _ = small
     shot = artifacts_dir / "report_small.png"
     seen = visit(root / "reports/index.html", shot)

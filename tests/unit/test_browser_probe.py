@@ -8,7 +8,9 @@ from tests.browser import chromium, visit
 @pytest.fixture
 def need_chromium():
     if chromium() is None:
-        pytest.skip("BROWSER TESTS DID NOT RUN: no chromium on PATH (.ci/run installs Debian's chromium)")
+        pytest.skip(
+            "BROWSER TESTS DID NOT RUN: no chromium on PATH (.ci/run installs Debian's chromium)"
+        )
 
 
 def test_probe_catches_network_assets_and_console_errors(tmp_path, need_chromium):

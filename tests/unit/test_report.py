@@ -99,3 +99,16 @@ def test_figure_is_embedded_with_alt_text():
         and 'alt="growth &quot;chart&quot;"' in out
     )
     assert not plt.get_fignums()  # closed, so it is not shown twice
+
+
+def test_methods_text_states_the_real_span():
+    cov = pd.DataFrame(
+        {
+            "market": ["de", "in"],
+            "first_week": pd.to_datetime(["2016-12-23", "2019-02-22"]),
+            "last_week": pd.to_datetime(["2020-07-24", "2020-07-24"]),
+        }
+    )
+    text = report.methods_text(cov)
+    assert "23 Dec 2016 to 24 Jul 2020" in text and "IN starts Feb 2019" in text
+    assert "not a market's total streaming" in text
