@@ -19,6 +19,9 @@ class ChartFileError(ValueError):
             where.append(f"field {field!r}")
         super().__init__(f"{', '.join(where)}: {problem}")
 
+    def __reduce__(self):  # raised in worker processes: rebuild from the fields, not the message
+        return (type(self), (self.path, self.row, self.field, self.problem))
+
 
 class ContractError(ValueError):
     """A derived table breaks its contract (a bug upstream, not a bad raw file)."""

@@ -126,3 +126,16 @@ def test_raw_files_are_not_modified(legacy_fixture):
     before = {p: p.stat().st_mtime_ns for p in legacy_fixture.rglob("*.gz")}
     cl.read_charts(legacy_fixture)
     assert before == {p: p.stat().st_mtime_ns for p in legacy_fixture.rglob("*.gz")}
+
+
+def test_parallel_read_equals_sequential_and_keeps_errors(legacy_fixture, tmp_path, monkeypatch):
+    sequential, _ = cl.read_charts(legacy_fixture)
+    monkeypatch.setattr(cl, "PARALLEL_MIN_FILES", 1)  # force worker processes on 5 files
+    parallel, _ = cl.read_charts(legacy_fixture)
+    pd.testing.assert_frame_equal(parallel, sequential)
+    shutil.copytree(legacy_fixture, tmp_path / "charts")
+    victim = tmp_path / "charts/de/de_2017-05-19--2017-05-26.csv.gz"
+    victim.write_bytes(victim.read_bytes()[:300])
+    with pytest.raises(ChartFileError, match="de_2017-05-19--2017-05-26.csv.gz") as err:
+        cl.read_charts(tmp_path / "charts")
+    assert err.value.path == victim  # rebuilt from its fields after crossing the process boundary

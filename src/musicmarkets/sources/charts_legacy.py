@@ -11,7 +11,11 @@ the *next* Friday as its end, so ``week_end = end - 1 day``.
 
 from __future__ import annotations
 
+import gzip
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,6 +49,7 @@ AUDIO_FEATURES = [
 # Feature files carry one to three leading index columns (unnamed or "index") and, for Italy, a
 # trailing "release date"; only these columns are required.
 FEATURES_REQUIRED = ["Position", "Track Name", "Artist", "Streams", "ID", *AUDIO_FEATURES, "genre"]
+PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 TIDY_COLUMNS = [
     "market",
     "week_start",
@@ -133,8 +138,6 @@ def _read_text_frame(
 
 
 def _first_line(path: Path) -> str:
-    import gzip
-
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
@@ -213,7 +216,8 @@ def read_file(file: ChartFile) -> tuple[pd.DataFrame, int]:
         plain = plain.merge(feats, on="rank", how="left", validate="one_to_one")
         wrong = plain["feature_id"].notna() & (plain["feature_id"] != plain["track_id"])
         mismatched = int(wrong.sum())
-        plain.loc[wrong, [*AUDIO_FEATURES, "genre"]] = np.nan
+        if mismatched:
+            plain.loc[wrong, [*AUDIO_FEATURES, "genre"]] = np.nan
         plain = plain.drop(columns="feature_id")
     else:
         for col in AUDIO_FEATURES:
@@ -240,12 +244,18 @@ def read_charts(
         raise FileNotFoundError(
             f"no chart files under {root} for markets={markets} in {start}..{end}"
         )
-    frames, mismatched = [], 0
-    for f in files:
-        frame, bad = read_file(f)
-        frames.append(frame)
-        mismatched += bad
-    charts = pd.concat(frames, ignore_index=True)
+    # Files are independent: parse them in worker processes (the per-file cost is pandas work
+    # that holds the GIL, so threads do not help); results keep the file order.
+    workers = min(os.cpu_count() or 1, max(1, len(files) // PARALLEL_MIN_FILES))
+    if workers > 1:
+        # forkserver, not fork: the caller (a Jupyter kernel, a test runner) may hold threads
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            results = list(pool.map(read_file, files, chunksize=64))
+    else:
+        results = [read_file(f) for f in files]
+    charts = pd.concat([frame for frame, _ in results], ignore_index=True)
+    mismatched = sum(bad for _, bad in results)
     charts["genre"] = charts["genre"].astype("string")
     charts = charts.sort_values(["market", "week_start", "rank"], ignore_index=True)
     stats = {
