@@ -18,43 +18,57 @@
 # # 10 · Ingest the weekly charts
 #
 # Reads every weekly Spotify Top 200 file of the chosen markets (and of the Global chart, which
-# defines "international" repertoire), checks each file against its contract, and writes one typed
-# table. Missing weeks are **listed, never filled**. World Bank covariates (population, GDP per
-# person, internet use) are joined by ISO code.
+# defines "international" repertoire), in both export formats (legacy spotifycharts.com and
+# current charts.spotify.com), checks each file against its contract, and writes one typed table.
+# Rows with bad values are **quarantined with their reason**, never dropped silently; missing
+# weeks are **listed, never filled**. World Bank covariates (population, GDP per person, internet
+# use) are joined by ISO code.
 #
 # A chart week runs Friday to Thursday: `week_start` is the Friday, `week_end` the Thursday.
 
 # %% tags=["parameters"]
-markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
+markets = "all"
 reference_chart = "global"
 start = "2016-12-23"
 end = "2020-07-24"
 max_rank = 200
+max_quarantine_share = 0.01
 
 # %%
 from musicmarkets import config, contracts, io
-from musicmarkets.sources import charts_legacy, covariates
+from musicmarkets.sources import charts, covariates
 
 paths = config.paths()
 
 # %% [markdown]
 # ## Read and validate
-# A file that cannot be parsed stops the stage with an error naming the file, row and field.
+# A file that cannot be read as a chart stops the stage with an error naming the file, row and
+# field. Rows with bad values, rows of unknown market codes and weeks delivered twice go to the
+# quarantine with their reason.
 
 # %%
-charts, read_stats = charts_legacy.read_charts(
-    paths.charts_legacy, markets=[*markets, reference_chart], start=start, end=end
+wanted = None if markets == "all" else [*markets, reference_chart]
+table, quarantine, read_stats = charts.read_charts(
+    paths.charts_legacy, paths.charts_current, markets=wanted, start=start, end=end
 )
-contracts.check_charts(charts, max_rank=max_rank)
-read_stats
+known = set(covariates.read_country_codes(paths.covariates_raw)["market"]) | {reference_chart}
+table, quarantine = contracts.quarantine_rows(
+    table, quarantine, ~table["market"].isin(known), "unknown market code"
+)
+contracts.check_charts(table, max_rank=max_rank)
+contracts.check_quarantine_share(read_stats["rows_read"], len(quarantine), max_quarantine_share)
+read_stats | {"rows_quarantined": len(quarantine)}
+
+# %%
+quarantine.groupby("reason").size()
 
 # %% [markdown]
 # ## Coverage and gaps
 # Weeks each market has, and the weeks missing inside its own span.
 
 # %%
-coverage = contracts.coverage(charts)
-gaps = contracts.find_gaps(charts)
+coverage = contracts.coverage(table)
+gaps = contracts.find_gaps(table)
 coverage
 
 # %% tags=["nbval-check-output"]
@@ -64,22 +78,25 @@ gaps[["market", "week_start"]].to_string(index=False)
 # ## Covariates
 
 # %%
-cov = covariates.read_covariates(paths.covariates_raw, markets)
+countries = sorted(set(table["market"]) - {reference_chart})
+cov = covariates.read_covariates(paths.covariates_raw, countries)
 cov[cov["year"] == cov["year"].max() - 1]
 
 # %%
-io.write_parquet(charts, paths.interim / "charts.parquet")
+io.write_parquet(table, paths.interim / "charts.parquet")
+io.write_parquet(quarantine, paths.interim / "quarantine.parquet")
 io.write_parquet(cov, paths.interim / "covariates.parquet")
 io.write_parquet(coverage, paths.interim / "coverage.parquet")
 io.write_parquet(gaps, paths.interim / "gaps.parquet")
 io.write_json(
     {
         **read_stats,
-        "markets": int(charts["market"].nunique()),
-        "weeks": int(charts["week_start"].nunique()),
+        "rows_quarantined": len(quarantine),
+        "markets": int(table["market"].nunique()),
+        "weeks": int(table["week_start"].nunique()),
         "missing_weeks": len(gaps),
-        "first_week": charts["week_start"].min().date().isoformat(),
-        "last_week": charts["week_start"].max().date().isoformat(),
+        "first_week": table["week_start"].min().date().isoformat(),
+        "last_week": table["week_start"].max().date().isoformat(),
     },
     paths.metrics / "ingest.json",
 )

@@ -24,7 +24,8 @@
 
 # %% tags=["parameters"]
 seed = 20170106
-markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
+markets = "all"
+reference_chart = "global"
 parameterization = {"level": "centred", "trend": "non_centred", "season": "non_centred"}
 fourier_order = 3
 ar1 = True
@@ -52,7 +53,8 @@ from musicmarkets.models import consumption
 
 paths = config.paths()
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
-data = consumption.prepare(market_week, markets, fourier_order)
+modelled = consumption.markets_to_model(market_week, markets, reference_chart)
+data = consumption.prepare(market_week, modelled, fourier_order)
 model = consumption.build_model(data, consumption.Priors.from_dict(priors), parameterization, ar1)
 model
 

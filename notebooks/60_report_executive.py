@@ -36,6 +36,8 @@ tree = az.from_netcdf(paths.models / "consumption.nc")
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 coverage = pd.read_parquet(paths.interim / "coverage.parquet")
 gaps = pd.read_parquet(paths.interim / "gaps.parquet")
+quarantine = pd.read_parquet(paths.interim / "quarantine.parquet")
+ingest = io.read_json(paths.metrics / "ingest.json")
 cov = pd.read_parquet(paths.interim / "covariates.parquet")
 names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
 failed = fit["gates_failed"]
@@ -89,8 +91,11 @@ alt = f"Weekly streams per person per market with the model trend and its {inter
 display(HTML(report.figure_html(fig, alt)))
 
 # %% [markdown]
-# ## Data coverage
+# ## Data coverage and quality
 # Weeks of chart data per market. Missing weeks are shown, never filled in.
+
+# %%
+display(Markdown(report.quality_text(ingest, quarantine, gaps)))
 
 # %%
 ax = plots.coverage_timeline(market_week, gaps)

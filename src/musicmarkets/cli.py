@@ -1,4 +1,9 @@
-"""Command line: ``musicmarkets run STAGE NOTEBOOK OUTPUT [--html PAGE]``."""
+"""Command line of the project.
+
+``musicmarkets run STAGE NOTEBOOK OUTPUT [--html PAGE]``: execute a pipeline notebook.
+``musicmarkets validate PATH...``: check chart files against the contracts (exit 1 if any is
+rejected).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,29 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from musicmarkets import config
+    from musicmarkets.sources import covariates
+    from musicmarkets.validate import validate
+
+    try:  # inside the project, market codes are checked against its country list
+        codes = covariates.read_country_codes(config.paths().covariates_raw)
+        known = set(codes["market"]) | {"global"}
+    except FileNotFoundError:
+        known = None
+    verdicts = validate([Path(p) for p in args.paths], known)
+    if not verdicts:
+        print("no chart files found", file=sys.stderr)
+        return 2
+    for v in verdicts:
+        print(v.line())
+    counts = {
+        s: sum(v.status == s for v in verdicts) for s in ("accepted", "quarantined", "rejected")
+    }
+    print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    return 1 if counts["rejected"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="musicmarkets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -31,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--html", help="also export a stakeholder HTML page here")
     run.add_argument("--title", help="title of the HTML page")
     run.set_defaults(func=_run)
+    val = sub.add_parser("validate", help="check chart files against the data contracts")
+    val.add_argument("paths", nargs="+", help="chart files or folders of them")
+    val.set_defaults(func=_validate)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

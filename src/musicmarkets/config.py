@@ -48,6 +48,10 @@ class Paths:
         return self.raw / "spotify_weekly_top200_8markets_2017_2020"
 
     @property
+    def charts_current(self) -> Path:
+        return self.raw / "spotify_weekly_top200_current_format_sample"
+
+    @property
     def covariates_raw(self) -> Path:
         return self.raw / "country_covariates_worldbank"
 

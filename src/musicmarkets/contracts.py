@@ -23,6 +23,20 @@ class ChartFileError(ValueError):
         return (type(self), (self.path, self.row, self.field, self.problem))
 
 
+def parse_counts(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
+    """Non-negative integers from text (quoted, with thousands separators allowed).
+
+    Returns the parsed values (``Int64``, missing where invalid) and, per row, the reason the
+    value was refused (missing where it is fine): row-level problems quarantine the row.
+    """
+    cleaned = values.astype(str).str.replace(",", "", regex=False).str.strip()
+    num = pd.to_numeric(cleaned, errors="coerce")
+    bad = num.isna() | (num < 0) | (num != num.round())
+    reason = pd.Series(pd.NA, index=values.index, dtype="string")
+    reason[bad] = [f"{field} {v!r} is not a non-negative integer" for v in values[bad]]
+    return num.where(~bad).astype("Int64"), reason
+
+
 class ContractError(ValueError):
     """A derived table breaks its contract (a bug upstream, not a bad raw file)."""
 
@@ -100,3 +114,38 @@ def coverage(charts: pd.DataFrame) -> pd.DataFrame:
     span = ((out["last_week"] - out["first_week"]).dt.days // 7) + 1
     out["missing_weeks"] = (span - out["weeks"]).astype("int64")
     return out.reset_index()
+
+
+def quarantine_rows(
+    accepted: pd.DataFrame, quarantine: pd.DataFrame, mask: pd.Series, reason: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Move the ``mask`` rows of ``accepted`` to ``quarantine`` with ``reason``."""
+    moved = accepted.loc[mask]
+    if moved.empty:
+        return accepted, quarantine
+    extra = pd.DataFrame(
+        {
+            "file": pd.NA,
+            "line": pd.NA,
+            "market": moved["market"],
+            "week_start": moved["week_start"],
+            "rank": moved["rank"].astype(str),
+            "track_name": moved["track_name"],
+            "artist": moved["artist"],
+            "streams": moved["streams"].astype(str),
+            "reason": reason,
+        }
+    )
+    both = pd.concat([quarantine, extra], ignore_index=True) if len(quarantine) else extra
+    return accepted.loc[~mask].reset_index(drop=True), both.reset_index(drop=True)
+
+
+def check_quarantine_share(read: int, quarantined: int, limit: float) -> None:
+    """Fail the stage when more than ``limit`` of the rows read were quarantined."""
+    share = quarantined / read if read else 0.0
+    if share > limit:
+        raise ContractError(
+            f"{quarantined} of {read} rows ({share:.2%}) were quarantined, more than the "
+            f"{limit:.2%} that params.yaml (ingest.max_quarantine_share) allows; "
+            "see data/interim/quarantine.parquet for the reasons"
+        )

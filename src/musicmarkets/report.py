@@ -156,6 +156,31 @@ def methods_text(coverage: pd.DataFrame) -> str:
     )
 
 
+def quality_text(ingest: dict, quarantine: pd.DataFrame, gaps: pd.DataFrame) -> str:
+    """Data quality in plain words: rows read and kept, quarantined rows by reason, gaps."""
+    lines = [
+        f"- **{ingest['rows_read']:,} chart rows** read from {ingest['files']:,} weekly files "
+        f"({ingest.get('files_legacy', ingest['files']):,} in the legacy format, "
+        f"{ingest.get('files_current', 0):,} in the current one); {ingest['rows']:,} accepted."
+    ]
+    if quarantine.empty:
+        lines.append("- **No row was quarantined**: every value passed its check.")
+    else:
+        by_reason = quarantine["reason"].str.replace(r"'.*'", "'…'", regex=True).value_counts()
+        lines.append(
+            f"- **{len(quarantine):,} rows quarantined** (kept aside with their reason, not used): "
+            + "; ".join(f"{n:,} × {r}" for r, n in by_reason.items())
+            + "."
+        )
+    lines.append(
+        f"- **{len(gaps)} missing week(s)** inside the markets' spans; they are left missing, "
+        "never filled in."
+        if len(gaps)
+        else "- **No missing week** inside any market's span."
+    )
+    return "\n".join(lines)
+
+
 def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
     """The market league table for people: growth, its interval, rank range, chance of growth."""
     width = f"{interval:.0%}"

@@ -21,8 +21,11 @@ from tests.conftest import copy_project, run
 
 pytestmark = pytest.mark.slow
 
+LEGACY = "data/raw/spotify_weekly_top200_8markets_2017_2020"
+KEPT = {"de", "gb", "it", "global"}  # the copy holds only these markets' files ...
+ADDED = "es"  # ... until a test drops Spain's files in
 SMALL = {
-    "common": {"markets": ["de", "gb", "it"], "start": "2017-01-06", "end": "2017-12-29"},
+    "common": {"markets": "all", "start": "2017-01-06", "end": "2017-12-29"},
     "fit": {"sampler": {"draws": 300, "tune": 300, "chains": 2}},
 }
 
@@ -36,6 +39,9 @@ def _merge(base: dict, extra: dict) -> dict:
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     root = copy_project(tmp_path_factory.mktemp("pipeline") / "project")
+    for folder in (root / LEGACY).iterdir():
+        if folder.is_dir() and folder.name.removesuffix("_features") not in KEPT:
+            shutil.rmtree(folder)
     params = yaml.safe_load((root / "params.yaml").read_text())
     (root / "params.yaml").write_text(yaml.safe_dump(_merge(params, SMALL), sort_keys=False))
     run(
@@ -98,7 +104,8 @@ def test_report_sections_and_honest_gates(small):
         "Key findings",
         "Market growth ranking",
         "trend against the data",
-        "Data coverage",
+        "Data coverage and quality",
+        "chart rows",
         "Methods and data",
         "Convergence (R-hat",
     ):
@@ -177,6 +184,21 @@ def test_report_renders_offline_in_a_real_browser(small, artifacts_dir):
     assert seen.requested_urls == [], f"the report asked the network for {seen.requested_urls}"
     assert seen.console_errors == []
     assert shot.is_file() and shot.stat().st_size > 50_000
+
+
+def test_adding_a_market_is_dropping_its_files(small, repo):
+    """A newcomer's path: copy a market's weekly files into the raw folder, run dvc repro."""
+    root, _ = small
+    for name in (ADDED, f"{ADDED}_features"):
+        shutil.copytree(repo / LEGACY / name, root / LEGACY / name)
+    res = run(["dvc", "repro"], root)
+    assert "Running stage 'ingest'" in res.stdout and "Running stage 'fit'" in res.stdout
+    panel = pd.read_parquet(root / "data/processed/market_week.parquet")
+    assert ADDED in set(panel["market"])
+    fit = json.loads((root / "reports/metrics/fit.json").read_text())
+    assert fit["markets"] == 4
+    page = (root / "reports/index.html").read_text()
+    assert "Spain" in page
 
 
 def test_unparseable_raw_file_stops_ingest_and_names_it(small):

@@ -2,12 +2,12 @@ import pandas as pd
 import pytest
 
 from musicmarkets import contracts
-from musicmarkets.sources import charts_legacy as cl
+from musicmarkets.sources import charts as chart_reader
 
 
 @pytest.fixture(scope="module")
 def charts(legacy_fixture):
-    return cl.read_charts(legacy_fixture)[0]
+    return chart_reader.read_charts(legacy_fixture)[0]
 
 
 def test_real_excerpt_meets_the_contract(charts):

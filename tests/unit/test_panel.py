@@ -3,13 +3,13 @@ import pandas as pd
 import pytest
 
 from musicmarkets import panel
-from musicmarkets.sources import charts_legacy as cl
+from musicmarkets.sources import charts as chart_reader
 from musicmarkets.sources import covariates
 
 
 @pytest.fixture(scope="module")
 def inputs(legacy_fixture, repo):
-    charts = cl.read_charts(legacy_fixture)[0]
+    charts = chart_reader.read_charts(legacy_fixture)[0]
     cov = covariates.read_covariates(repo / "data/raw/country_covariates_worldbank", ["de"])
     return charts, cov
 

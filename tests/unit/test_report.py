@@ -112,3 +112,22 @@ def test_methods_text_states_the_real_span():
     text = report.methods_text(cov)
     assert "23 Dec 2016 to 24 Jul 2020" in text and "IN starts Feb 2019" in text
     assert "not a market's total streaming" in text
+
+
+def test_quality_text_counts_quarantine_by_reason():
+    ingest = {"rows_read": 1200, "rows": 1197, "files": 6, "files_legacy": 5, "files_current": 1}
+    quarantine = pd.DataFrame(
+        {
+            "reason": [
+                "streams 'x' is not a non-negative integer",
+                "streams 'y' is not a non-negative integer",
+                "unknown market code",
+            ]
+        }
+    )
+    gaps = pd.DataFrame({"market": ["de"], "week_start": pd.to_datetime(["2017-05-26"])})
+    text = report.quality_text(ingest, quarantine, gaps)
+    assert "1,200 chart rows" in text and "1,197 accepted" in text
+    assert "3 rows quarantined" in text and "2 × streams '…' is not a non-negative integer" in text
+    assert "1 × unknown market code" in text and "1 missing week(s)" in text
+    assert "No row was quarantined" in report.quality_text(ingest, quarantine.iloc[:0], gaps)

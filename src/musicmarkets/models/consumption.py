@@ -76,6 +76,13 @@ def fourier_terms(dates: pd.DatetimeIndex | pd.Series, order: int) -> np.ndarray
     return np.column_stack(cols) if cols else np.zeros((len(doy), 0))
 
 
+def markets_to_model(panel: pd.DataFrame, markets: str | list[str], reference: str) -> list[str]:
+    """``"all"``: every country in the panel (not the reference chart); else the given list."""
+    if markets == "all":
+        return sorted(set(panel["market"]) - {reference})
+    return list(markets)
+
+
 def prepare(panel: pd.DataFrame, markets: list[str], fourier_order: int) -> ModelData:
     """Model arrays from the market-week panel for the given markets (rows with a population)."""
     missing = sorted(set(markets) - set(panel["market"]))

@@ -1,0 +1,201 @@
+"""Weekly Top 200 charts in either Spotify export format, as one tidy table plus a quarantine.
+
+Week definition used throughout the project: a chart week runs **Friday to Thursday**;
+``week_start`` is the Friday and ``week_end`` the Thursday (inclusive). The legacy
+spotifycharts.com files name the week ``<Friday>--<next Friday>``; the current charts.spotify.com
+exports name the Thursday it ends on. Both map onto the same weeks.
+
+Verdicts: a file that cannot be read as a chart (unreadable, empty, unknown header, bad name) is
+*rejected* with a ChartFileError naming the file, row and field. A row with a bad value
+(non-numeric or negative streams, a duplicate rank, a bad track link) or a week that another
+file already delivered is *quarantined* with its reason. Everything else is *accepted*.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from musicmarkets.contracts import parse_counts
+
+AUDIO_FEATURES = [
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+    "time_signature",
+    "duration_ms",
+]
+TIDY_COLUMNS = [
+    "market",
+    "week_start",
+    "week_end",
+    "rank",
+    "track_id",
+    "track_name",
+    "artist",
+    "streams",
+    *AUDIO_FEATURES,
+    "genre",
+    "label",
+    "source_format",
+]
+QUARANTINE_COLUMNS = [
+    "file",
+    "line",
+    "market",
+    "week_start",
+    "rank",
+    "track_name",
+    "artist",
+    "streams",
+    "reason",
+]
+PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True)
+class ChartFile:
+    """One weekly chart file of one market (and, for legacy files, its features companion)."""
+
+    market: str
+    week_start: date
+    week_end: date
+    path: Path
+    source_format: str
+    features: Path | None = None
+
+
+def rows_frame(
+    file: ChartFile, df: pd.DataFrame, track_ids: pd.Series, artist: pd.Series
+) -> pd.DataFrame:
+    """Typed rows of one file with a ``problem`` column (missing = row accepted)."""
+    rank, rank_problem = parse_counts(df["rank_raw"], "rank")
+    streams, streams_problem = parse_counts(df["streams_raw"], "streams")
+    problem = rank_problem.fillna(streams_problem)
+    problem[track_ids.isna() & problem.isna()] = "track link is not a Spotify track"
+    dup = rank.notna() & rank.duplicated(keep="first")
+    problem[dup & problem.isna()] = [
+        f"rank {r} appears twice in the file" for r in rank[dup & problem.isna()]
+    ]
+    out = pd.DataFrame(
+        {
+            "market": file.market,
+            "week_start": pd.Timestamp(file.week_start),
+            "week_end": pd.Timestamp(file.week_end),
+            "rank": rank,
+            "track_id": track_ids.astype("string"),
+            "track_name": df["track_name"].astype("string"),
+            "artist": artist.astype("string"),
+            "streams": streams,
+            "rank_raw": df["rank_raw"],
+            "streams_raw": df["streams_raw"],
+            "line": df["_line"].to_numpy(),
+            "file": str(file.path),
+            "problem": problem,
+        }
+    )
+    return out
+
+
+def _read_all(
+    files: list[ChartFile], reader: Callable[[ChartFile], pd.DataFrame]
+) -> list[pd.DataFrame]:
+    # Files are independent: parse them in worker processes (the per-file cost is pandas work
+    # that holds the GIL, so threads do not help); results keep the file order.
+    workers = min(os.cpu_count() or 1, max(1, len(files) // PARALLEL_MIN_FILES))
+    if workers == 1:
+        return [reader(f) for f in files]
+    # forkserver, not fork: the caller (a Jupyter kernel, a test runner) may hold threads
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return list(pool.map(reader, files, chunksize=64))
+
+
+def read_file(file: ChartFile) -> pd.DataFrame:
+    """Rows of one file in either format (with a ``problem`` column)."""
+    from musicmarkets.sources import charts_current, charts_legacy
+
+    module = charts_legacy if file.source_format == "legacy" else charts_current
+    return module.read_file(file)
+
+
+def discover(
+    legacy_root: Path | None, current_root: Path | None, markets: list[str] | None = None
+) -> list[ChartFile]:
+    """Chart files of both formats (a missing folder contributes none)."""
+    from musicmarkets.sources import charts_current, charts_legacy
+
+    files: list[ChartFile] = []
+    if legacy_root is not None and legacy_root.is_dir():
+        files += charts_legacy.discover(legacy_root, markets)
+    if current_root is not None and current_root.is_dir():
+        files += charts_current.discover(current_root, markets)
+    return files
+
+
+def read_charts(
+    legacy_root: Path | None,
+    current_root: Path | None = None,
+    markets: list[str] | None = None,
+    start: date | str | None = None,
+    end: date | str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Accepted chart rows, quarantined rows (with reasons) and read statistics.
+
+    Files whose week starts in [start, end] are read; ``markets=None`` reads every market found.
+    A market-week delivered by two files keeps the first file (legacy before current, then by
+    name) and quarantines the other's rows.
+    """
+    start_d = pd.Timestamp(start).date() if start else date.min
+    end_d = pd.Timestamp(end).date() if end else date.max
+    files = [
+        f for f in discover(legacy_root, current_root, markets) if start_d <= f.week_start <= end_d
+    ]
+    if not files:
+        raise FileNotFoundError(f"no chart files for markets={markets} in {start}..{end}")
+    rows = pd.concat(_read_all(files, read_file), ignore_index=True)
+    first_file = rows.groupby(["market", "week_start"], sort=False)["file"].transform("first")
+    again = (rows["file"] != first_file) & rows["problem"].isna()
+    rows.loc[again, "problem"] = "week already delivered by " + first_file[again].map(
+        lambda p: Path(p).name
+    )
+    bad = rows["problem"].notna()
+    accepted = rows.loc[~bad, TIDY_COLUMNS].copy()
+    accepted["rank"] = accepted["rank"].astype("int64")
+    accepted["streams"] = accepted["streams"].astype("int64")
+    accepted["genre"] = accepted["genre"].astype("string")
+    accepted = accepted.sort_values(["market", "week_start", "rank"], ignore_index=True)
+    quarantine = (
+        rows.loc[bad]
+        .rename(columns={"problem": "reason"})
+        .assign(rank=lambda d: d["rank_raw"], streams=lambda d: d["streams_raw"])[
+            QUARANTINE_COLUMNS
+        ]
+        .reset_index(drop=True)
+    )
+    stats = {
+        "files": len(files),
+        "files_legacy": sum(f.source_format == "legacy" for f in files),
+        "files_current": sum(f.source_format == "current" for f in files),
+        "files_with_features": sum(f.features is not None for f in files),
+        "rows_read": len(rows),
+        "rows": len(accepted),
+        "rows_quarantined": len(quarantine),
+        "feature_id_mismatches": int(rows["feature_mismatch"].sum()),
+    }
+    return accepted, quarantine, stats
