@@ -33,10 +33,14 @@ start = "2016-12-23"
 end = "2020-07-24"
 max_rank = 200
 max_quarantine_share = 0.01
+warehouse = "none"
+warehouse_table = "chart_weekly"
+warehouse_url_env = "MUSICMARKETS_WAREHOUSE_URL"
 
 # %%
 from musicmarkets import config, contracts, io
 from musicmarkets.sources import charts, covariates
+from musicmarkets.sources import warehouse as facts_db
 
 paths = config.paths()
 
@@ -51,6 +55,16 @@ wanted = None if markets == "all" else [*markets, reference_chart]
 table, quarantine, read_stats = charts.read_charts(
     paths.charts_legacy, paths.charts_current, markets=wanted, start=start, end=end
 )
+if warehouse != "none":  # stream facts from SQL (connection string from the environment)
+    engine = facts_db.engine_for(warehouse, warehouse_url_env, paths.raw / "warehouse.duckdb")
+    facts, facts_quarantine = facts_db.read_facts(engine, warehouse_table, wanted, start, end)
+    table, quarantine = contracts.add_source(
+        table, quarantine, facts, facts_quarantine, "the warehouse"
+    )
+    read_stats |= {
+        "warehouse": facts_db.describe(engine),
+        "rows_read": read_stats["rows_read"] + len(facts) + len(facts_quarantine),
+    }
 known = set(covariates.read_country_codes(paths.covariates_raw)["market"]) | {reference_chart}
 table, quarantine = contracts.quarantine_rows(
     table, quarantine, ~table["market"].isin(known), "unknown market code"

@@ -51,9 +51,13 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+def run(
+    cmd: list[str], cwd: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run a command, returning its output; on failure show what it printed."""
-    proc = subprocess.run(cmd, cwd=cwd, env=tool_env(), capture_output=True, text=True)
+    full_env = tool_env() | (env or {})
+    full_env["PATH"] = tool_env()["PATH"]
+    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} exited {proc.returncode}\n--- stdout\n{proc.stdout[-6000:]}\n--- stderr\n{proc.stderr[-6000:]}"

@@ -149,3 +149,27 @@ def check_quarantine_share(read: int, quarantined: int, limit: float) -> None:
             f"{limit:.2%} that params.yaml (ingest.max_quarantine_share) allows; "
             "see data/interim/quarantine.parquet for the reasons"
         )
+
+
+def add_source(
+    accepted: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    new: pd.DataFrame,
+    new_quarantine: pd.DataFrame,
+    source: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Append another source's accepted rows; a market-week already delivered is quarantined."""
+    have = pd.MultiIndex.from_frame(accepted[["market", "week_start"]].drop_duplicates())
+    again = pd.MultiIndex.from_frame(new[["market", "week_start"]]).isin(have)
+    new, new_quarantine = quarantine_rows(
+        new,
+        new_quarantine,
+        pd.Series(again, index=new.index),
+        f"week already delivered before {source}",
+    )
+    parts = [q for q in (quarantine, new_quarantine) if len(q)]
+    both_q = pd.concat(parts, ignore_index=True) if parts else quarantine
+    both = pd.concat([accepted, new], ignore_index=True).sort_values(
+        ["market", "week_start", "rank"], ignore_index=True
+    )
+    return both, both_q

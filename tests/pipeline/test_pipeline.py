@@ -129,6 +129,38 @@ def test_second_run_is_a_no_op(small):
     )
 
 
+def test_dvc_remote_on_s3_push_wipe_pull(small):
+    """The team set-up: an S3 remote (here a real S3-compatible server on 127.0.0.1), credentials
+    from the environment only. Push, wipe the cache and the outputs, pull: the same bytes."""
+    import os
+
+    from tests.s3server import DUMMY_ENV, s3_server
+
+    root, _ = small
+    outs = [
+        "data/interim/charts.parquet",
+        "data/processed/market_week.parquet",
+        "models/consumption.nc",
+    ]
+    before = {o: (root / o).read_bytes() for o in outs}
+    with s3_server("musicmarkets-dvc") as endpoint:
+        env = {**os.environ, **DUMMY_ENV}
+        run(["dvc", "remote", "add", "-f", "-d", "team", "s3://musicmarkets-dvc/cache"], root)
+        run(["dvc", "remote", "modify", "--local", "team", "endpointurl", endpoint], root)
+        pushed = run(["dvc", "push"], root, env=env)
+        assert "pushed" in pushed.stdout
+        shutil.rmtree(root / ".dvc" / "cache")
+        for o in outs:
+            (root / o).unlink()
+        run(["dvc", "pull"], root, env=env)
+    assert {o: (root / o).read_bytes() for o in outs} == before
+    assert "up to date" in run(["dvc", "status"], root).stdout
+    config = (root / ".dvc" / "config").read_text()
+    assert "testing-secret" not in config and "127.0.0.1" not in config  # endpoint: local config
+    (root / ".dvc" / "config.local").unlink()  # the server is gone: forget the remote
+    run(["dvc", "remote", "remove", "team"], root)
+
+
 def test_experiment_on_a_model_parameter_reruns_only_its_stages(small):
     root, _ = small
     exp = run(["dvc", "exp", "run", "-S", "fit.priors.trend_sigma=0.25"], root)
