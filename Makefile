@@ -55,6 +55,7 @@ lab: $(STAMP) ## open the notebooks in JupyterLab with the project's kernel
 bench: $(STAMP) ## run the benchmarks (figures land in benchmarks/results/; adds the jax extra)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[jax]"
 	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_samplers.py
 
 lock: $(VENV) ## re-resolve requirements.lock.txt from pyproject.toml
