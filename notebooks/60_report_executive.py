@@ -38,6 +38,8 @@ coverage = pd.read_parquet(paths.interim / "coverage.parquet")
 gaps = pd.read_parquet(paths.interim / "gaps.parquet")
 quarantine = pd.read_parquet(paths.interim / "quarantine.parquet")
 ingest = io.read_json(paths.metrics / "ingest.json")
+no1_scale = pd.read_parquet(paths.interim / "no1_scale.parquet")
+top50_summary = pd.read_parquet(paths.interim / "top50_summary.parquet")
 cov = pd.read_parquet(paths.interim / "covariates.parquet")
 names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
 failed = fit["gates_failed"]
@@ -102,6 +104,21 @@ ax = plots.coverage_timeline(market_week, gaps)
 alt = f"Weeks with chart data per market; {len(gaps)} missing week(s) marked with a cross."
 display(HTML(report.figure_html(ax.figure, alt)))
 display(HTML(report.coverage_table(coverage, names).to_html(index=False, border=0)))
+
+# %% [markdown]
+# ## Beyond the eight markets
+# Two lighter sources reach more markets. The weekly #1 track's streams per million people is a
+# rough gauge of how intensely a market streams its biggest hit (2020, 62 regions); the daily
+# Top 50 playlists show how fast each market's hits turn over (2023-2024).
+
+# %%
+display(HTML(report.breadth_tables(no1_scale, top50_summary, names)))
+
+# %% [markdown]
+# ### What each source can and cannot measure
+
+# %%
+display(HTML(report.sources_table().to_html(index=False, border=0)))
 
 # %% [markdown]
 # ## Methods and data, in brief

@@ -52,6 +52,14 @@ class Paths:
         return self.raw / "spotify_weekly_top200_current_format_sample"
 
     @property
+    def no1_raw(self) -> Path:
+        return self.raw / "spotify_weekly_no1_62regions_2020"
+
+    @property
+    def top50_raw(self) -> Path:
+        return self.raw / "spotify_daily_top50_playlists_10markets_2023_2024"
+
+    @property
     def covariates_raw(self) -> Path:
         return self.raw / "country_covariates_worldbank"
 

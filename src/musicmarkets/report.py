@@ -181,6 +181,53 @@ def quality_text(ingest: dict, quarantine: pd.DataFrame, gaps: pd.DataFrame) -> 
     return "\n".join(lines)
 
 
+def sources_table() -> pd.DataFrame:
+    """What each data source can and cannot measure, for the methods appendix."""
+    from musicmarkets.sources.breadth import CAN_MEASURE
+
+    return pd.DataFrame(
+        [
+            {"Source": k, "Can measure": can, "Cannot measure": cannot}
+            for k, (can, cannot) in CAN_MEASURE.items()
+        ]
+    )
+
+
+def breadth_tables(no1_scale: pd.DataFrame, top50: pd.DataFrame, names: dict[str, str]) -> str:
+    """Top and bottom regions by #1-track streams per million people, and Top 50 turnover."""
+    names = {
+        **dict(zip(no1_scale["market"], no1_scale["country"], strict=True)),
+        **dict(zip(top50["market"], top50.get("country", top50["market"]), strict=True)),
+        **names,
+    }
+    scale = no1_scale.dropna(subset=["no1_streams_per_million"])
+    shown = pd.concat([scale.head(5), scale.tail(5)]).drop_duplicates("market")
+    t1 = pd.DataFrame(
+        {
+            "Region": shown["country"].fillna(shown["market"].str.upper()),
+            "Weeks": shown["weeks"],
+            "Median weekly streams of the #1 track": shown["median_no1_streams"].map(human_number),
+            "Per million people": shown["no1_streams_per_million"].map(lambda v: f"{v:,.0f}"),
+        }
+    )
+    t2 = pd.DataFrame(
+        {
+            "Market": [
+                names.get(m, "Global" if m == "global" else m.upper()) for m in top50["market"]
+            ],
+            "Days": top50["days"],
+            "Distinct tracks in the Top 50": top50["distinct_tracks"],
+            "Median days a track stays": top50["median_days_in_top50"].map(lambda v: f"{v:.0f}"),
+        }
+    ).sort_values("Median days a track stays", key=lambda s: s.astype(float), ascending=False)
+    return (
+        f"<p><b>Hit intensity, 2020</b> ({len(scale)} regions; the five highest and lowest):</p>"
+        + t1.to_html(index=False, border=0)
+        + "<p><b>Hit turnover, May 2023 to Nov 2024</b> (daily Top 50 playlists):</p>"
+        + t2.to_html(index=False, border=0)
+    )
+
+
 def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
     """The market league table for people: growth, its interval, rank range, chance of growth."""
     width = f"{interval:.0%}"

@@ -63,7 +63,7 @@ def small(tmp_path_factory):
 
 def test_every_stage_ran_and_wrote_its_outputs(small):
     root, first = small
-    for stage in ("ingest", "panel", "fit", "report"):
+    for stage in ("ingest", "breadth", "panel", "fit", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
     for stage in stages.values():
@@ -105,6 +105,8 @@ def test_report_sections_and_honest_gates(small):
         "Market growth ranking",
         "trend against the data",
         "Data coverage and quality",
+        "Beyond the eight markets",
+        "can and cannot measure",
         "chart rows",
         "Methods and data",
         "Convergence (R-hat",
@@ -177,7 +179,7 @@ def test_executed_notebooks_pass_nbval(small, tmp_path):
     notebooks = sorted(
         str(p.relative_to(root)) for p in (root / "reports").glob("[0-9][0-9]_*.ipynb")
     )
-    assert len(notebooks) == 4
+    assert len(notebooks) == 5
     res = run(
         [
             "python",
