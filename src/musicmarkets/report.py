@@ -195,11 +195,10 @@ def sources_table() -> pd.DataFrame:
 
 def breadth_tables(no1_scale: pd.DataFrame, top50: pd.DataFrame, names: dict[str, str]) -> str:
     """Top and bottom regions by #1-track streams per million people, and Top 50 turnover."""
-    names = {
-        **dict(zip(no1_scale["market"], no1_scale["country"], strict=True)),
-        **dict(zip(top50["market"], top50.get("country", top50["market"]), strict=True)),
-        **names,
-    }
+    pairs = [*zip(no1_scale["market"], no1_scale["country"], strict=True)]
+    if "country" in top50:
+        pairs += zip(top50["market"], top50["country"], strict=True)
+    names = {**{m: c for m, c in pairs if isinstance(c, str) and c}, **names}
     scale = no1_scale.dropna(subset=["no1_streams_per_million"])
     shown = pd.concat([scale.head(5), scale.tail(5)]).drop_duplicates("market")
     t1 = pd.DataFrame(
