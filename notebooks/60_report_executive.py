@@ -38,6 +38,7 @@ coverage = pd.read_parquet(paths.interim / "coverage.parquet")
 gaps = pd.read_parquet(paths.interim / "gaps.parquet")
 quarantine = pd.read_parquet(paths.interim / "quarantine.parquet")
 ingest = io.read_json(paths.metrics / "ingest.json")
+enrichment = io.read_json(paths.metrics / "enrich.json")
 no1_scale = pd.read_parquet(paths.interim / "no1_scale.parquet")
 top50_summary = pd.read_parquet(paths.interim / "top50_summary.parquet")
 cov = pd.read_parquet(paths.interim / "covariates.parquet")
@@ -97,7 +98,11 @@ display(HTML(report.figure_html(fig, alt)))
 # Weeks of chart data per market. Missing weeks are shown, never filled in.
 
 # %%
-display(Markdown(report.quality_text(ingest, quarantine, gaps)))
+display(
+    Markdown(
+        report.quality_text(ingest, quarantine, gaps) + "\n" + report.enrichment_text(enrichment)
+    )
+)
 
 # %%
 ax = plots.coverage_timeline(market_week, gaps)

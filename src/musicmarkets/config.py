@@ -68,6 +68,10 @@ class Paths:
         return self.root / "data" / "interim"
 
     @property
+    def api_cache(self) -> Path:
+        return self.root / "data" / "external" / "api_cache"
+
+    @property
     def processed(self) -> Path:
         return self.root / "data" / "processed"
 

@@ -227,6 +227,24 @@ def breadth_tables(no1_scale: pd.DataFrame, top50: pd.DataFrame, names: dict[str
     )
 
 
+SERVICE_NAMES = {
+    "musicbrainz": "MusicBrainz",
+    "lastfm": "Last.fm",
+    "worldbank": "World Bank API",
+    "spotify": "Spotify Web API",
+}
+
+
+def enrichment_text(status: dict[str, dict[str, Any]]) -> str:
+    """One line per external service: used, skipped or failed, and why."""
+    parts = []
+    for service, s in status.items():
+        name = SERVICE_NAMES.get(service, service)
+        why = f" ({s['reason']})" if s.get("reason") else ""
+        parts.append(f"{name}: {s['status']}{why}")
+    return "- **Enrichment from external services**: " + "; ".join(parts) + "."
+
+
 def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
     """The market league table for people: growth, its interval, rank range, chance of growth."""
     width = f"{interval:.0%}"

@@ -63,7 +63,7 @@ def small(tmp_path_factory):
 
 def test_every_stage_ran_and_wrote_its_outputs(small):
     root, first = small
-    for stage in ("ingest", "breadth", "panel", "fit", "report"):
+    for stage in ("ingest", "enrich", "breadth", "panel", "fit", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
     for stage in stages.values():
@@ -179,7 +179,7 @@ def test_executed_notebooks_pass_nbval(small, tmp_path):
     notebooks = sorted(
         str(p.relative_to(root)) for p in (root / "reports").glob("[0-9][0-9]_*.ipynb")
     )
-    assert len(notebooks) == 5
+    assert len(notebooks) == 6
     res = run(
         [
             "python",

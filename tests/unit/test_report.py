@@ -131,3 +131,16 @@ def test_quality_text_counts_quarantine_by_reason():
     assert "3 rows quarantined" in text and "2 × streams '…' is not a non-negative integer" in text
     assert "1 × unknown market code" in text and "1 missing week(s)" in text
     assert "No row was quarantined" in report.quality_text(ingest, quarantine.iloc[:0], gaps)
+
+
+def test_enrichment_text_says_what_was_skipped_and_why():
+    text = report.enrichment_text(
+        {
+            "musicbrainz": {"status": "used", "reason": ""},
+            "lastfm": {"status": "skipped", "reason": "no credentials (LASTFM_API_KEY not set)"},
+        }
+    )
+    assert (
+        "MusicBrainz: used;" in text
+        and "Last.fm: skipped (no credentials (LASTFM_API_KEY not set))" in text
+    )
