@@ -19,7 +19,8 @@
 #
 # One row per market and chart week: total Top 200 streams, streams per person, the share of
 # streams in the Top 10 (hit concentration), the share of streams on tracks absent from that
-# week's Global chart (a proxy for local repertoire), and genre shares where genre labels exist.
+# week's Global chart (a proxy for local repertoire), the share by artists from the market itself
+# (MusicBrainz, where the enrichment covers it), and genre shares where genre labels exist.
 
 # %% tags=["parameters"]
 reference_chart = "global"
@@ -34,10 +35,16 @@ from musicmarkets import config, io, panel
 paths = config.paths()
 charts = pd.read_parquet(paths.interim / "charts.parquet")
 cov = pd.read_parquet(paths.interim / "covariates.parquet")
+# values fetched from the World Bank API (enrich stage) take precedence over the embedded files
+cov = panel.refresh_covariates(cov, pd.read_parquet(paths.interim / "worldbank_api.parquet"))
+artists = pd.read_parquet(paths.interim / "artists.parquet")
 
 # %%
 market_week = panel.market_week(charts, cov, reference=reference_chart, top_n=top_n)
 genres = panel.genre_shares(charts, min_known_share=min_genre_known_share)
+# local repertoire by artist country (MusicBrainz), where the enrichment covers the streams
+by_country = panel.local_share_by_artist_country(charts, artists)
+market_week = market_week.merge(by_country, on=["market", "week_start"], how="left")
 market_week.groupby("market")[
     ["streams", "streams_per_capita", "top10_share", "local_share"]
 ].mean()
@@ -54,6 +61,7 @@ io.write_json(
         "markets": int(market_week["market"].nunique()),
         "genre_rows": len(genres),
         "local_share_missing": int(market_week["local_share"].isna().sum()),
+        "local_share_mb_weeks": int(market_week["local_share_mb"].notna().sum()),
     },
     paths.metrics / "panel.json",
 )

@@ -91,3 +91,63 @@ def genre_shares(charts: pd.DataFrame, min_known_share: float = 0.5) -> pd.DataF
     ok = keep[keep].index
     mask = pd.MultiIndex.from_frame(shares[["market", "week_start"]]).isin(ok)
     return shares.loc[mask].sort_values(["market", "week_start", "genre"], ignore_index=True)
+
+
+WB_COLUMNS = {
+    "SP.POP.TOTL": "population",
+    "NY.GDP.PCAP.CD": "gdp_per_capita",
+    "IT.NET.USER.ZS": "internet_users_pct",
+}
+
+
+def refresh_covariates(covariates: pd.DataFrame, worldbank: pd.DataFrame) -> pd.DataFrame:
+    """Covariates with every value the World Bank API returned taking precedence over the
+    embedded files (same ISO3 code and year); an empty API table changes nothing."""
+    out = covariates.copy()
+    api = worldbank.dropna(subset=["value"])
+    api = api[api["indicator"].isin(WB_COLUMNS)]
+    if api.empty:
+        return out
+    wide = api.pivot_table(index=["iso3", "year"], columns="indicator", values="value").rename(
+        columns=WB_COLUMNS
+    )
+    keyed = out.set_index(["iso3", "year"])
+    for col in wide.columns:
+        new = wide[col].reindex(keyed.index)
+        keyed[col] = new.where(new.notna(), keyed[col])
+    return keyed.reset_index()[covariates.columns]
+
+
+def local_share_by_artist_country(
+    charts: pd.DataFrame, artists: pd.DataFrame, min_known_share: float = 0.8
+) -> pd.DataFrame:
+    """Share of a market-week's streams by artists whose MusicBrainz country is that market.
+
+    Only where artists of at least ``min_known_share`` of the streams have a known country;
+    elsewhere the value is missing (the Global-chart proxy stays the fallback).
+    """
+    cols = ["market", "week_start", "local_share_mb", "artist_country_known_share"]
+    if "mb_country" not in artists or artists["mb_country"].notna().sum() == 0:
+        return pd.DataFrame(columns=cols)
+    c = charts.merge(artists[["artist", "mb_country"]], on="artist", how="left")
+    c["known"] = c["mb_country"].notna()
+    c["local"] = c["known"] & (c["mb_country"] == c["market"])
+    g = c.groupby(["market", "week_start"], observed=True)
+    total = g["streams"].sum()
+    known = (
+        c[c["known"]]
+        .groupby(["market", "week_start"], observed=True)["streams"]
+        .sum()
+        .reindex(total.index, fill_value=0)
+    )
+    local = (
+        c[c["local"]]
+        .groupby(["market", "week_start"], observed=True)["streams"]
+        .sum()
+        .reindex(total.index, fill_value=0)
+    )
+    out = pd.DataFrame({"artist_country_known_share": known / total})
+    out["local_share_mb"] = (local / known).where(
+        out["artist_country_known_share"] >= min_known_share
+    )
+    return out.reset_index()[cols]

@@ -67,8 +67,9 @@ def test_every_stage_ran_and_wrote_its_outputs(small):
         assert f"Running stage '{stage}'" in first.stdout
     stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
     for stage in stages.values():
-        for out in stage.get("outs", []) + [next(iter(m)) for m in stage.get("metrics", [])]:
-            assert (root / out).is_file(), out
+        for entry in stage.get("outs", []) + stage.get("metrics", []):
+            out = entry if isinstance(entry, str) else next(iter(entry))  # {path: options}
+            assert (root / out).exists(), out
     assert not list(root.glob("reports/*.failed.ipynb"))
 
 

@@ -53,3 +53,35 @@ def test_genre_shares_skip_weeks_without_labels(inputs):
     charts, _ = inputs
     unlabeled = charts.assign(genre=pd.Series(pd.NA, index=charts.index, dtype="string"))
     assert panel.genre_shares(unlabeled).empty
+
+
+def test_world_bank_api_values_take_precedence(inputs):
+    _, cov = inputs
+    api = pd.DataFrame(
+        {
+            "iso3": ["DEU", "DEU"],
+            "year": [2017, 2018],
+            "indicator": ["SP.POP.TOTL", "XX.OTHER"],
+            "value": [1.0, 9.0],
+        }
+    )
+    out = panel.refresh_covariates(cov, api).set_index("year")
+    assert out.loc[2017, "population"] == 1.0
+    assert out.loc[2018, "population"] == cov.set_index("year").loc[2018, "population"]
+    pd.testing.assert_frame_equal(panel.refresh_covariates(cov, api.iloc[:0]), cov)
+
+
+def test_local_share_by_artist_country(inputs):
+    charts, _ = inputs
+    de = charts[(charts["market"] == "de") & (charts["week_start"] == "2017-05-12")]
+    artists = pd.DataFrame({"artist": de["artist"].unique()})
+    artists["mb_country"] = ["de" if i % 2 == 0 else "us" for i in range(len(artists))]
+    out = panel.local_share_by_artist_country(de, artists).iloc[0]
+    local = de[
+        de["artist"].map(dict(zip(artists["artist"], artists["mb_country"], strict=True))) == "de"
+    ]
+    assert out["artist_country_known_share"] == pytest.approx(1.0)
+    assert out["local_share_mb"] == pytest.approx(local["streams"].sum() / de["streams"].sum())
+    half_known = artists.assign(mb_country=artists["mb_country"].where(artists.index < 3))
+    assert np.isnan(panel.local_share_by_artist_country(de, half_known)["local_share_mb"].iloc[0])
+    assert panel.local_share_by_artist_country(de, artists[["artist"]]).empty
