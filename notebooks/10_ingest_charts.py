@@ -106,6 +106,7 @@ io.write_json(
     {
         **read_stats,
         "rows_quarantined": len(quarantine),
+        **contracts.rows_per_market_week(table),
         "markets": int(table["market"].nunique()),
         "weeks": int(table["week_start"].nunique()),
         "missing_weeks": len(gaps),

@@ -173,3 +173,9 @@ def add_source(
         ["market", "week_start", "rank"], ignore_index=True
     )
     return both, both_q
+
+
+def rows_per_market_week(charts: pd.DataFrame) -> dict[str, int]:
+    """Fewest and most accepted rows in any market-week (200 and 200 for complete charts)."""
+    n = charts.groupby(["market", "week_start"], observed=True).size()
+    return {"rows_per_market_week_min": int(n.min()), "rows_per_market_week_max": int(n.max())}

@@ -163,6 +163,22 @@ def quality_text(ingest: dict, quarantine: pd.DataFrame, gaps: pd.DataFrame) -> 
         f"({ingest.get('files_legacy', ingest['files']):,} in the legacy format, "
         f"{ingest.get('files_current', 0):,} in the current one); {ingest['rows']:,} accepted."
     ]
+    if "rows_per_market_week_min" in ingest:
+        lo, hi = ingest["rows_per_market_week_min"], ingest["rows_per_market_week_max"]
+        lines.append(
+            f"- **Rows per market-week**: {lo}"
+            + (f" to {hi}" if hi != lo else " in every week")
+            + "."
+        )
+    reasons = quarantine["reason"].astype(str) if len(quarantine) else pd.Series(dtype=str)
+    dup_ranks = int(reasons.str.contains("appears twice").sum())
+    twice = int(reasons.str.contains("already delivered").sum())
+    lines.append(
+        f"- **Duplicates**: {dup_ranks:,} duplicate-rank rows and {twice:,} rows of weeks delivered "
+        "twice (all quarantined)."
+        if dup_ranks or twice
+        else "- **Duplicates**: none (no duplicate rank, no week delivered twice)."
+    )
     if quarantine.empty:
         lines.append("- **No row was quarantined**: every value passed its check.")
     else:

@@ -115,7 +115,15 @@ def test_methods_text_states_the_real_span():
 
 
 def test_quality_text_counts_quarantine_by_reason():
-    ingest = {"rows_read": 1200, "rows": 1197, "files": 6, "files_legacy": 5, "files_current": 1}
+    ingest = {
+        "rows_read": 1200,
+        "rows": 1197,
+        "files": 6,
+        "files_legacy": 5,
+        "files_current": 1,
+        "rows_per_market_week_min": 199,
+        "rows_per_market_week_max": 200,
+    }
     quarantine = pd.DataFrame(
         {
             "reason": [
@@ -131,6 +139,13 @@ def test_quality_text_counts_quarantine_by_reason():
     assert "3 rows quarantined" in text and "2 × streams '…' is not a non-negative integer" in text
     assert "1 × unknown market code" in text and "1 missing week(s)" in text
     assert "No row was quarantined" in report.quality_text(ingest, quarantine.iloc[:0], gaps)
+    assert "Rows per market-week**: 199 to 200" in text and "Duplicates**: none" in text
+    dups = pd.DataFrame(
+        {"reason": ["rank 3 appears twice in the file", "week already delivered by x.csv"]}
+    )
+    assert "1 duplicate-rank rows and 1 rows of weeks delivered twice" in report.quality_text(
+        ingest, dups, gaps
+    )
 
 
 def test_enrichment_text_says_what_was_skipped_and_why():
