@@ -1,5 +1,9 @@
 """Stream facts through SQLAlchemy from DuckDB (embedded default) and a real PostgreSQL server."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -14,9 +18,15 @@ def excerpt(legacy_fixture):
 
 
 @pytest.fixture(scope="module")
-def postgres_url(tmp_path_factory):
-    with postgres_server(tmp_path_factory.mktemp("pg")) as url:
-        yield url
+def postgres_url():
+    # outside pytest's temporary tree: another pytest run resets that tree's permissions, which
+    # would lock out the server's unprivileged user
+    workdir = Path(tempfile.mkdtemp(prefix="musicmarkets-pg-"))
+    try:
+        with postgres_server(workdir) as url:
+            yield url
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(params=["duckdb", "postgresql"])
