@@ -40,7 +40,8 @@ AUDIO_FEATURES = [
     "time_signature",
     "duration_ms",
 ]
-TIDY_COLUMNS = [
+# what every chart source delivers; readers add the features, genre and format where known
+CORE_COLUMNS = [
     "market",
     "week_start",
     "week_end",
@@ -49,11 +50,8 @@ TIDY_COLUMNS = [
     "track_name",
     "artist",
     "streams",
-    *AUDIO_FEATURES,
-    "genre",
-    "label",
-    "source_format",
 ]
+TIDY_COLUMNS = [*CORE_COLUMNS, *AUDIO_FEATURES, "genre", "label", "source_format"]
 QUARANTINE_COLUMNS = [
     "file",
     "line",

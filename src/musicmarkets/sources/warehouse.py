@@ -21,20 +21,15 @@ import pandas as pd
 import sqlalchemy as sa
 
 from musicmarkets.contracts import parse_counts
-from musicmarkets.sources.charts import AUDIO_FEATURES, QUARANTINE_COLUMNS, TIDY_COLUMNS
+from musicmarkets.sources.charts import (
+    AUDIO_FEATURES,
+    CORE_COLUMNS,
+    QUARANTINE_COLUMNS,
+    TIDY_COLUMNS,
+)
 
 KINDS = ("none", "duckdb", "postgresql")
-FACT_COLUMNS = [
-    "market",
-    "week_start",
-    "week_end",
-    "rank",
-    "track_id",
-    "track_name",
-    "artist",
-    "streams",
-    "label",
-]
+FACT_COLUMNS = [*CORE_COLUMNS, "label"]
 
 
 def engine_for(kind: str, url_env: str, default_duckdb: Path) -> sa.Engine:
