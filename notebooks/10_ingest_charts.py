@@ -57,14 +57,11 @@ table, quarantine, read_stats = charts.read_charts(
 )
 if warehouse != "none":  # stream facts from SQL (connection string from the environment)
     engine = facts_db.engine_for(warehouse, warehouse_url_env, paths.raw / "warehouse.duckdb")
-    facts, facts_quarantine = facts_db.read_facts(engine, warehouse_table, wanted, start, end)
-    table, quarantine = contracts.add_source(
-        table, quarantine, facts, facts_quarantine, "the warehouse"
+    table, quarantine, read_stats = facts_db.add_to_charts(
+        table, quarantine, read_stats, engine, warehouse_table, wanted, start, end
     )
-    read_stats |= {
-        "warehouse": facts_db.describe(engine),
-        "rows_read": read_stats["rows_read"] + len(facts) + len(facts_quarantine),
-    }
+
+# %%
 known = set(covariates.read_country_codes(paths.covariates_raw)["market"]) | {reference_chart}
 table, quarantine = contracts.quarantine_rows(
     table, quarantine, ~table["market"].isin(known), "unknown market code"

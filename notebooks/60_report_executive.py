@@ -31,6 +31,8 @@ from musicmarkets import config, insights, io, plots, report
 
 plots.set_style()
 paths = config.paths()
+
+# %% tags=["remove-cell"]
 fit = io.read_json(paths.metrics / "fit.json")
 tree = az.from_netcdf(paths.models / "consumption.nc")
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
@@ -42,16 +44,13 @@ enrichment = io.read_json(paths.metrics / "enrich.json")
 no1_scale = pd.read_parquet(paths.interim / "no1_scale.parquet")
 top50_summary = pd.read_parquet(paths.interim / "top50_summary.parquet")
 cov = pd.read_parquet(paths.interim / "covariates.parquet")
+
+# %% tags=["remove-cell"]
 names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
 failed = fit["gates_failed"]
 growth = insights.growth_table(tree["posterior"].to_dataset(), names, interval)
 bands = insights.trend_bands(tree, interval)
-provenance = {
-    "git commit": report.git_commit(paths.root),
-    "params.yaml": report.file_digest(paths.root / "params.yaml"),
-    "dvc.lock": report.file_digest(paths.root / "dvc.lock"),
-    "model file": report.file_digest(paths.models / "consumption.nc"),
-}
+provenance = report.provenance(paths.root, paths.models / "consumption.nc")
 
 # %%
 display(Markdown("# Music markets: who grows, how fast, and how sure we are"))

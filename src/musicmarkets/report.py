@@ -329,6 +329,16 @@ def git_commit(root: Path) -> str:
     return f"{sha}+changes" if dirty else sha
 
 
+def provenance(root: Path, model: Path) -> dict[str, str]:
+    """What made a report: the commit and short hashes of params.yaml, dvc.lock and the model."""
+    return {
+        "git commit": git_commit(root),
+        "params.yaml": file_digest(root / "params.yaml"),
+        "dvc.lock": file_digest(root / "dvc.lock"),
+        "model file": file_digest(model),
+    }
+
+
 def trust_panel(
     metrics: dict[str, Any],
     failed: list[str],

@@ -110,3 +110,25 @@ def read_facts(
     for col in ("track_id", "track_name", "artist", "label"):
         good[col] = good[col].astype("string")
     return good[TIDY_COLUMNS].reset_index(drop=True), quarantine.reset_index(drop=True)
+
+
+def add_to_charts(
+    table: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    stats: dict,
+    engine: sa.Engine,
+    facts_table: str,
+    markets: list[str] | None,
+    start: str,
+    end: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The chart table, quarantine and read statistics with the warehouse's facts added."""
+    from musicmarkets.contracts import add_source
+
+    facts, facts_quarantine = read_facts(engine, facts_table, markets, start, end)
+    table, quarantine = add_source(table, quarantine, facts, facts_quarantine, "the warehouse")
+    stats = stats | {
+        "warehouse": describe(engine),
+        "rows_read": stats["rows_read"] + len(facts) + len(facts_quarantine),
+    }
+    return table, quarantine, stats
