@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe  # noqa: E402
 
@@ -60,7 +62,8 @@ def main() -> None:
         ):
             subprocess.run(cmd, cwd=root, check=True, capture_output=True)
         stages = {}
-        for stage in ("ingest", "panel", "fit", "report"):
+        order = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]  # file order = run order
+        for stage in order:
             stages[stage] = round(timed(["dvc", "repro", "--single-item", stage], root, env), 1)
             print(f"{stage}: {stages[stage]} s", flush=True)
         noop = [round(timed(["dvc", "repro"], root, env), 2) for _ in range(3)]
