@@ -24,6 +24,14 @@ pytestmark = pytest.mark.slow
 LEGACY = "data/raw/spotify_weekly_top200_8markets_2017_2020"
 KEPT = {"de", "gb", "it", "global"}  # the copy holds only these markets' files ...
 ADDED = "es"  # ... until a test drops Spain's files in
+# dummy credentials present in the environment of the first run: none may leak anywhere
+SECRETS = {
+    "LASTFM_API_KEY": "lfm-dummy-7c1e5a93",
+    "SPOTIFY_CLIENT_ID": "sp-id-dummy-41d2",
+    "SPOTIFY_CLIENT_SECRET": "sp-secret-dummy-9b7e",
+    "MUSICMARKETS_WAREHOUSE_URL": "postgresql+psycopg://analyst:pw-dummy-3f8a@db.invalid/dw",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret-dummy-c0ffee",
+}
 SMALL = {
     "common": {"markets": "all", "start": "2017-01-06", "end": "2017-12-29"},
     "fit": {"sampler": {"draws": 300, "tune": 300, "chains": 2}},
@@ -57,7 +65,7 @@ def small(tmp_path_factory):
         ],
         root,
     )
-    first = run(["dvc", "repro"], root)
+    first = run(["dvc", "repro"], root, env=SECRETS)
     return root, first
 
 
@@ -71,6 +79,21 @@ def test_every_stage_ran_and_wrote_its_outputs(small):
             out = entry if isinstance(entry, str) else next(iter(entry))  # {path: options}
             assert (root / out).exists(), out
     assert not list(root.glob("reports/*.failed.ipynb"))
+
+
+def test_no_secret_reaches_any_output_log_or_cache(small):
+    root, first = small
+    needles = [v.encode() for v in SECRETS.values()] + [b"pw-dummy-3f8a"]
+    log = (first.stdout + first.stderr).encode()
+    assert not [n for n in needles if n in log]
+    leaks = []
+    for path in root.rglob("*"):
+        parts = path.relative_to(root).parts
+        if path.is_file() and ".git" not in parts and parts[0] != "tests":  # tests name the dummies
+            data = path.read_bytes()
+            leaks += [f"{path.relative_to(root)}: {n.decode()}" for n in needles if n in data]
+    assert leaks == []
+    assert (root / "reports/index.html").is_file() and list((root / ".dvc" / "cache").rglob("*"))
 
 
 def test_outputs_follow_the_small_configuration(small):
