@@ -29,6 +29,26 @@ def atomic_path(target: Path | str, suffix: str = ".tmp") -> Iterator[Path]:
             tmp_path.unlink()
 
 
+TEMP_GLOBS = (".*.tmp", ".*.ipynb")  # what atomic_path leaves only if its process was killed
+
+
+def remove_stale_temporaries(
+    root: Path, folders: tuple[str, ...] = ("data", "models", "reports")
+) -> list[Path]:
+    """Delete temporary files that a killed run left beside its outputs; return them."""
+    removed = []
+    for folder in folders:
+        base = Path(root) / folder
+        if not base.is_dir():
+            continue
+        for pattern in TEMP_GLOBS:
+            for path in base.rglob(pattern):
+                if path.is_file() and path.name.count(".") >= 2:
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
 def _write_with(target: Path | str, writer: Callable[[Path], Any]) -> Path:
     with atomic_path(target) as tmp:
         writer(tmp)

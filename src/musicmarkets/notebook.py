@@ -24,7 +24,7 @@ from musicmarkets.config import (
     stage_param_keys,
     stage_parameters,
 )
-from musicmarkets.io import atomic_path, write_text
+from musicmarkets.io import atomic_path, remove_stale_temporaries, write_text
 from musicmarkets.report import notebook_to_html
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ def run_notebook(
         raise ValueError(
             f"{notebook.name}: params.yaml passes {unknown}, not in its parameters cell"
         )
+    for stale in remove_stale_temporaries(root):
+        log.warning("removed %s, left by an interrupted run", stale.relative_to(root))
     nb = jupytext.read(notebook)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / notebook.with_suffix(".ipynb").name

@@ -155,6 +155,80 @@ def test_second_run_is_a_no_op(small):
     )
 
 
+def test_same_inputs_and_params_give_the_same_outputs(small, tmp_path):
+    """A second clean run elsewhere: byte-identical data, identical posterior summaries."""
+    import arviz as az
+
+    from tests.conftest import COPY_IGNORE
+
+    root, _ = small
+    again = tmp_path / "again"
+    shutil.copytree(root, again, ignore=COPY_IGNORE)
+    run(["git", "init", "-q"], again)
+    run(["git", "add", "-A"], again)
+    run(
+        [
+            "git",
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "commit",
+            "-qm",
+            "again",
+        ],
+        again,
+    )
+    run(["dvc", "repro"], again)
+    data = sorted(p.relative_to(root) for p in (root / "data").rglob("*.parquet"))
+    assert len(data) >= 10
+    for rel in data:
+        assert (root / rel).read_bytes() == (again / rel).read_bytes(), rel
+    first = az.summary(az.from_netcdf(root / "models/consumption.nc"))
+    second = az.summary(az.from_netcdf(again / "models/consumption.nc"))
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_interrupted_fit_leaves_nothing_dvc_accepts_and_a_rerun_completes(small, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import tool_env
+
+    root, _ = small
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["fit"]["priors"]["trend_sigma"] = 0.2
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    log = (tmp_path / "repro.log").open("w")
+    proc = subprocess.Popen(
+        ["dvc", "repro"],
+        cwd=root,
+        env=tool_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while (
+        "Running stage 'fit'" not in (tmp_path / "repro.log").read_text()
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.5)
+    time.sleep(6)  # inside the fit: compiling or sampling
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    status = run(["dvc", "status"], root).stdout
+    assert "fit:" in status and "up to date" not in status  # DVC does not take the fit as done
+    rerun = run(["dvc", "repro"], root)
+    assert "Running stage 'fit'" in rerun.stdout
+    assert "up to date" in run(["dvc", "status"], root).stdout
+    assert not [p for p in root.rglob(".*.tmp") if ".dvc" not in p.parts]
+    run(["git", "checkout", "--", "params.yaml"], root)
+    run(["dvc", "repro"], root)  # back to the committed configuration for the tests after this
+
+
 def test_dvc_remote_on_s3_push_wipe_pull(small):
     """The team set-up: an S3 remote (here a real S3-compatible server on 127.0.0.1), credentials
     from the environment only. Push, wipe the cache and the outputs, pull: the same bytes."""

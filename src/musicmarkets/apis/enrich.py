@@ -31,6 +31,7 @@ EMPTY = {
         }
     ),
 }
+ARTIST_COLUMNS = ["artist", "mb_country", "mb_area", "mb_score", "lastfm_tags"]
 CACHE_README = (
     "Responses of external APIs, one JSON file per request (see musicmarkets.apis.http).\n"
     "A DVC output of the enrich stage: re-runs read it instead of the network.\n"
@@ -129,16 +130,12 @@ def enrich(
                 frames.append(services.worldbank_indicator(c, iso3, ind))
             except CacheMiss:
                 misses += 1
-        table = (
-            pd.concat(frames, ignore_index=True)
-            if frames
-            else pd.DataFrame(columns=["iso3", "year", "indicator", "value"])
-        )
+        table = pd.concat(frames, ignore_index=True) if frames else EMPTY["worldbank"]
         return table, len(frames), misses
 
     def sp(c: HttpClient):
         if not online and not c.cache_dir.is_dir():
-            return pd.DataFrame(columns=["track_id"]), 0, 1
+            return EMPTY["tracks"], 0, 1
         token = (
             services.spotify_token(bases.get("spotify_token", services.BASES["spotify_token"]))
             if online
@@ -147,14 +144,23 @@ def enrich(
         try:
             return services.spotify_tracks(c, track_ids, token), len(track_ids), 0
         except CacheMiss:
-            return pd.DataFrame(columns=["track_id"]), 0, 1
+            return EMPTY["tracks"], 0, 1
 
     mb_t, lfm_t = run("musicbrainz", mb), run("lastfm", lfm)
     people = pd.DataFrame({"artist": artists})
     for t in (mb_t, lfm_t):
         if t is not None:
             people = people.merge(t, on="artist", how="left")
-    tables["artists"] = people
+    # the same columns and types whatever was skipped, so outputs depend on data, not on setup
+    people = people.reindex(columns=ARTIST_COLUMNS)
+    tables["artists"] = people.astype(
+        {
+            "mb_country": "string",
+            "mb_area": "string",
+            "mb_score": "float64",
+            "lastfm_tags": "string",
+        }
+    )
     tables["worldbank"] = run("worldbank", wb)
     tables["tracks"] = run("spotify", sp)
     return {k: v for k, v in tables.items() if v is not None}, status
