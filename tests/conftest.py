@@ -65,11 +65,9 @@ def run(
     return proc
 
 
-def copy_project(dest: Path) -> Path:
-    """A fresh copy of the project as a git repository with one commit (no outputs, no cache)."""
-    shutil.copytree(REPO, dest, ignore=COPY_IGNORE)
-    run(["git", "init", "-q"], dest)
-    run(["git", "add", "-A"], dest)
+def commit_all(root: Path, message: str) -> None:
+    """Stage everything in ``root`` and commit it (a throwaway identity for test repositories)."""
+    run(["git", "add", "-A"], root)
     run(
         [
             "git",
@@ -79,10 +77,17 @@ def copy_project(dest: Path) -> Path:
             "user.email=test@example.invalid",
             "commit",
             "-qm",
-            "copy",
+            message,
         ],
-        dest,
+        root,
     )
+
+
+def copy_project(dest: Path, source: Path = REPO) -> Path:
+    """A fresh copy of a project as a git repository with one commit (no outputs, no cache)."""
+    shutil.copytree(source, dest, ignore=COPY_IGNORE)
+    run(["git", "init", "-q"], dest)
+    commit_all(dest, "copy")
     return dest
 
 

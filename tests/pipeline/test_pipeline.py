@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import copy_project, run
+from tests.conftest import commit_all, copy_project, run
 
 pytestmark = pytest.mark.slow
 
@@ -52,19 +52,7 @@ def small(tmp_path_factory):
             shutil.rmtree(folder)
     params = yaml.safe_load((root / "params.yaml").read_text())
     (root / "params.yaml").write_text(yaml.safe_dump(_merge(params, SMALL), sort_keys=False))
-    run(
-        [
-            "git",
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "-qam",
-            "small",
-        ],
-        root,
-    )
+    commit_all(root, "small")
     first = run(["dvc", "repro"], root, env=SECRETS)
     return root, first
 
@@ -159,26 +147,8 @@ def test_same_inputs_and_params_give_the_same_outputs(small, tmp_path):
     """A second clean run elsewhere: byte-identical data, identical posterior summaries."""
     import arviz as az
 
-    from tests.conftest import COPY_IGNORE
-
     root, _ = small
-    again = tmp_path / "again"
-    shutil.copytree(root, again, ignore=COPY_IGNORE)
-    run(["git", "init", "-q"], again)
-    run(["git", "add", "-A"], again)
-    run(
-        [
-            "git",
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "commit",
-            "-qm",
-            "again",
-        ],
-        again,
-    )
+    again = copy_project(tmp_path / "again", source=root)
     run(["dvc", "repro"], again)
     data = sorted(p.relative_to(root) for p in (root / "data").rglob("*.parquet"))
     assert len(data) >= 10
