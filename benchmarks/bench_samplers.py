@@ -1,4 +1,5 @@
-"""The production consumption model fitted with each NUTS implementation, and each
+"""Each model of the pipeline (the consumption model, the local-share model, the genre-mix
+model) fitted with each NUTS implementation, and the consumption model with each
 parameterization, on the embedded default data: wall time incl. compilation, min ESS, ESS/s,
 peak memory. Writes benchmarks/results/samplers.json and parameterization.json.
 
@@ -24,13 +25,29 @@ ONE_FIT = r"""
 import json, resource, sys, time
 import pandas as pd
 from musicmarkets import diagnostics, sampling
-from musicmarkets.models import consumption
+from musicmarkets.models import consumption, shares
 cfg = json.loads(sys.argv[1])
 panel = pd.read_parquet(cfg["panel"])
-data = consumption.prepare(panel, cfg["markets"], cfg["fourier_order"])
-model = consumption.build_model(data, consumption.Priors.from_dict(cfg["priors"]), cfg["parameterization"], cfg["ar1"])
+markets = consumption.markets_to_model(panel, cfg["markets"], "global")
+if cfg["model"] == "consumption":
+    structure = consumption.Structure.from_dict(cfg["structure"])
+    cov = pd.read_parquet(cfg["covariates"])
+    regions = cov.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
+    data = consumption.prepare(panel, markets, structure, regions)
+    model = consumption.build_model(data, consumption.Priors.from_dict(cfg["priors"]),
+                                    cfg["parameterization"], structure.ar1,
+                                    likelihood=structure.likelihood)
+    names = None
+elif cfg["model"] == "local_share":
+    model = shares.build_share_model(shares.prepare_share(panel, "local_share", markets, 0.002))
+    names = ["a", "b", "sigma", "phi"]
+else:
+    genre = pd.read_parquet(cfg["genres"])
+    gm = sorted(set(genre["market"]) & set(markets))
+    model = shares.build_genre_model(shares.prepare_genres(genre, gm, 5, 0.002))
+    names = ["a", "b", "sigma", "phi"]
 idata, timing = sampling.fit(model, sampling.SamplerConfig.from_dict(cfg["sampler"]), cfg["seed"])
-m = diagnostics.convergence(idata)
+m = diagnostics.convergence(idata, var_names=names)
 m.update(timing)
 m["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT" + json.dumps(m))
@@ -56,39 +73,42 @@ def main() -> None:
         sys.exit("run `make repro` first: the benchmark fits the panel it builds")
     base = {
         "panel": str(panel),
+        "covariates": str(REPO / "data/interim/covariates.parquet"),
+        "genres": str(REPO / "data/processed/genre_shares.parquet"),
         "markets": params["common"]["markets"],
         "seed": params["common"]["seed"],
-        **{
-            k: params["fit"][k]
-            for k in ("fourier_order", "ar1", "priors", "parameterization", "sampler")
-        },
+        "structure": params["fit"]["model"],
+        **{k: params["fit"][k] for k in ("priors", "parameterization", "sampler")},
     }
-    results = {}
-    for sampler in ("nutpie", "pymc", "numpyro"):
-        cfg = json.loads(json.dumps(base))
-        cfg["sampler"]["nuts_sampler"] = sampler
-        results[sampler] = fit(cfg)
-        print(
-            sampler,
-            {
-                k: results[sampler].get(k)
-                for k in ("wall_seconds", "ess_bulk_min", "ess_per_second", "divergences", "error")
-            },
-            flush=True,
-        )
-    ref = results["pymc"]
-    ratios = {}
-    if "error" not in ref:
-        for name, r in results.items():
-            if "error" not in r:
-                ratios[name] = {
+    quick = "--quick" in sys.argv
+    if quick:
+        base["sampler"] |= {"draws": 300, "tune": 300}
+    results: dict[str, dict] = {}
+    ratios: dict[str, dict] = {}
+    for model in ("consumption", "local_share", "genre_mix"):
+        results[model] = {}
+        for sampler in ("nutpie", "pymc", "numpyro"):
+            cfg = json.loads(json.dumps(base)) | {"model": model}
+            if model != "consumption":
+                cfg["sampler"] = dict(params["shares"]["sampler"])
+            cfg["sampler"]["nuts_sampler"] = sampler
+            results[model][sampler] = r = fit(cfg)
+            keys = ("wall_seconds", "ess_bulk_min", "ess_per_second", "divergences", "error")
+            print(model, sampler, {k: r.get(k) for k in keys}, flush=True)
+        ref = results[model]["pymc"]
+        if "error" not in ref:
+            ratios[model] = {
+                name: {
                     "ess_per_second_vs_pymc": round(r["ess_per_second"] / ref["ess_per_second"], 2),
                     "wall_time_vs_pymc": round(r["wall_seconds"] / ref["wall_seconds"], 2),
                 }
+                for name, r in results[model].items()
+                if "error" not in r
+            }
     out = {
         "machine": describe(),
-        "model": "production consumption model, default data",
-        "settings": base["sampler"],
+        "models": "the pipeline's models on the embedded default data",
+        "settings": {"consumption": base["sampler"], "shares": params["shares"]["sampler"]},
         "results": results,
         "ratios": ratios,
     }
@@ -106,7 +126,7 @@ def main() -> None:
     }
     par = {}
     for label, form in forms.items():
-        cfg = json.loads(json.dumps(base))
+        cfg = json.loads(json.dumps(base)) | {"model": "consumption"}
         cfg["parameterization"] = form
         cfg["sampler"]["nuts_sampler"] = "nutpie"
         par[label] = fit(cfg)

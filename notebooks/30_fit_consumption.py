@@ -15,52 +15,94 @@
 # ---
 
 # %% [markdown]
-# # 30 · Fit the hierarchical consumption model
+# # 30 · Fit the hierarchical consumption model (and its variants)
 #
-# Weekly Top 200 streams per person, on the log scale, per market: a market level, a yearly trend
-# and yearly seasonality, each partially pooled across markets; AR(1) residuals; a Student-t
-# likelihood. See `musicmarkets.models.consumption` for the equations. Priors and sampler settings
-# come from params.yaml (`fit.priors`, `fit.sampler`).
+# Weekly Top 200 streams per person, on the log scale, per market: today's level explained by
+# the market's covariates, a piecewise-linear trend (slope pooled within UN M49 sub-regions,
+# changepoints a year apart), yearly seasonality, a Christmas-week effect and a 2020 lockdown
+# shift, all partially pooled across markets; AR(1) residuals; a Student-t likelihood. See
+# `musicmarkets.models.consumption` for the equations. The `fit` stage runs the production
+# model (`variant = "hierarchical"`); the `variants@...` stages run the alternatives that the
+# `compare` stage ranks by ELPD-LOO.
 
 # %% tags=["parameters"]
 seed = 20170106
 markets = "all"
 reference_chart = "global"
+model = {
+    "fourier_order": 3,
+    "ar1": True,
+    "changepoint_weeks": 52,
+    "changepoint_range": 0.8,
+    "holidays": True,
+    "shock_start": "2020-03-13",
+    "shock_end": "2020-05-29",
+    "covariates": ["log_gdp_per_capita", "internet_share", "log_population"],
+    "region_level": "sub_region",
+    "likelihood": "student_t",
+}
 parameterization = {"level": "centred", "trend": "non_centred", "season": "non_centred"}
-fourier_order = 3
-ar1 = True
 priors = {
     "level_mu_mean": 0.0,
     "level_mu_sd": 2.0,
     "level_sigma": 1.0,
+    "region_sigma": 0.5,
+    "beta_sd": 0.5,
     "trend_mu_sd": 0.5,
     "trend_sigma": 0.3,
+    "changepoint_sd": 0.1,
+    "changepoint_sigma": 0.1,
     "season_sd": 0.2,
     "season_sigma": 0.1,
+    "holiday_sd": 0.2,
+    "holiday_sigma": 0.1,
+    "shock_sd": 0.3,
+    "shock_sigma": 0.2,
     "noise_sigma": 0.2,
     "nu_alpha": 2.0,
     "nu_beta": 0.1,
 }
-sampler = {"draws": 3000, "tune": 1500, "chains": 4, "target_accept": 0.9, "nuts_sampler": "nutpie"}
+sampler = {
+    "draws": 2000,
+    "tune": 1000,
+    "chains": 4,
+    "target_accept": 0.85,
+    "nuts_sampler": "nutpie",
+}
 gates = {"r_hat_max": 1.01, "ess_min": 400, "divergences_max": 0, "bfmi_min": 0.3}
+variant = "hierarchical"
 
 # %%
 import arviz as az
 import pandas as pd
 
-from musicmarkets import config, diagnostics, io, sampling
+from musicmarkets import config, diagnostics, io, sampling, validation
 from musicmarkets.models import consumption
 
 paths = config.paths()
+structure = consumption.Structure.from_dict(model)
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
+covariates = pd.read_parquet(paths.interim / "covariates.parquet")
+regions = covariates.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
-data = consumption.prepare(market_week, modelled, fourier_order)
-model = consumption.build_model(data, consumption.Priors.from_dict(priors), parameterization, ar1)
-model
+data = consumption.prepare(market_week, modelled, structure, regions)
+pm_model = consumption.build_model(
+    data,
+    consumption.Priors.from_dict(priors),
+    parameterization,
+    structure.ar1,
+    variant=variant,
+    likelihood=structure.likelihood,
+)
+print(
+    f"variant {variant}: {len(data.markets)} markets in {len(data.regions)} regions, "
+    f"{data.n_obs} market-weeks, {len(data.changepoints)} changepoints"
+)
+pm_model
 
 # %%
-idata, timing = sampling.fit(model, sampling.SamplerConfig.from_dict(sampler), seed)
-idata = consumption.annotate(idata, data)
+settings = sampling.SamplerConfig.from_dict(sampler)
+idata, timing = sampling.fit(pm_model, settings, seed)
 
 # %% [markdown]
 # ## Diagnostics
@@ -72,19 +114,40 @@ metrics = diagnostics.convergence(idata)
 failed = diagnostics.check_gates(metrics, diagnostics.Gates.from_dict(gates))
 metrics |= {
     **timing,
+    "variant": variant,
     "markets": len(data.markets),
+    "regions": len(data.regions),
     "observations": data.n_obs,
     "gates_passed": not failed,
     "gates_failed": failed,
-    "nuts_sampler": sampling.SamplerConfig.from_dict(sampler).nuts_sampler,
+    "nuts_sampler": settings.nuts_sampler,
     "parameterization": parameterization,
 }
 print("GATES FAILED: " + "; ".join(failed) if failed else "all gates passed")
-az.summary(idata, var_names=["~season_market", "~z_"], filter_vars="like")
+az.summary(idata, var_names=["~season_market", "~z_", "~delta"], filter_vars="like")
+
+# %% [markdown]
+# ## Posterior predictive checks and leave-one-out cross-validation
+# One-week-ahead predictive intervals should hold about 50% and 90% of the observed weeks;
+# the LOO probability integral transform (LOO-PIT) should look uniform. ELPD-LOO is the score
+# the `compare` stage ranks the variants by.
 
 # %%
-io.write_netcdf(idata, paths.models / "consumption.nc")
-io.write_json(metrics, paths.metrics / "fit.json")
+labels = pd.DataFrame(
+    {"market": [data.markets[i] for i in data.market_idx], "week_start": data.week_start}
+)
+checks = validation.predictive_checks(idata, pm_model, seed, labels)
+idata = consumption.annotate(idata, data)
+metrics |= checks.metrics
+print({k: round(v, 3) if isinstance(v, float) else v for k, v in checks.metrics.items()})
+
+# %%
+io.write_parquet(checks.pointwise, paths.models / "loo" / f"{variant}.parquet")
+if variant == "hierarchical":
+    io.write_netcdf(idata, paths.models / "consumption.nc")
+    io.write_json(metrics, paths.metrics / "fit.json")
+else:
+    io.write_json(metrics, paths.metrics / "variants" / f"{variant}.json")
 
 # %%
 # %load_ext watermark

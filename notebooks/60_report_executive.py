@@ -34,6 +34,15 @@ paths = config.paths()
 
 # %% tags=["remove-cell"]
 fit = io.read_json(paths.metrics / "fit.json")
+share_metrics = io.read_json(paths.metrics / "shares.json")
+backtest = io.read_json(paths.metrics / "backtest.json")
+loo = io.read_json(paths.metrics / "loo.json")
+shifts = pd.read_parquet(paths.processed / "share_shifts.parquet")
+weekly = pd.read_parquet(paths.processed / "forecast_weekly.parquet")
+totals = pd.read_parquet(paths.processed / "forecast_totals.parquet")
+table = pd.read_parquet(paths.processed / "insights.parquet")
+ranks = pd.read_parquet(paths.processed / "rank_distribution.parquet").set_index("market")
+ranks.columns = ranks.columns.astype(int)
 tree = az.from_netcdf(paths.models / "consumption.nc")
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 coverage = pd.read_parquet(paths.interim / "coverage.parquet")
@@ -47,17 +56,31 @@ cov = pd.read_parquet(paths.interim / "covariates.parquet")
 
 # %% tags=["remove-cell"]
 names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
-failed = fit["gates_failed"]
+failed = report.gates_failed(fit, share_metrics, backtest)
 growth = insights.growth_table(tree["posterior"].to_dataset(), names, interval)
 bands = insights.trend_bands(tree, interval)
 provenance = report.provenance(paths.root, paths.models / "consumption.nc")
+const = tree["constant_data"].to_dataset()
+region_of = dict(
+    zip(
+        growth.sort_values("market")["market"],
+        const["market_region"].to_numpy().astype(str),
+        strict=True,
+    )
+)
+history = insights.history_totals(market_week, region_of)
+labels = names | {r: r for r in set(region_of.values())} | {"all": "All markets"}
 
 # %%
 display(Markdown("# Music markets: who grows, how fast, and how sure we are"))
 display(
     HTML(
         report.trust_panel(
-            fit, failed, coverage[coverage["market"].isin(growth["market"])], provenance
+            fit,
+            failed,
+            coverage[coverage["market"].isin(growth["market"])],
+            provenance,
+            report.trust_rows(share_metrics, backtest, loo),
         )
     )
 )
@@ -67,6 +90,7 @@ display(
 
 # %%
 display(Markdown(report.growth_headlines(growth, failed, interval)))
+display(Markdown(report.insight_headlines(table, totals, shifts, names, interval)))
 
 # %%
 display(Markdown(report.plain_words(interval)))
@@ -79,7 +103,102 @@ ax = plots.growth_intervals(growth, interval=interval)
 display(HTML(report.figure_html(ax.figure, report.growth_alt_text(growth, interval))))
 
 # %%
-display(HTML(report.league_table(growth, interval).to_html(index=False, border=0)))
+league = report.league_table(growth, interval)
+faster = table.set_index("market")["p_faster_than_all"].reindex(growth["market"])
+league["Chance it grows faster than all markets together"] = [f"{p:.0%}" for p in faster]
+display(HTML(league.to_html(index=False, border=0)))
+
+# %% [markdown]
+# Ranks are uncertain too: each row shows the chance of each rank, so a market whose chances
+# spread over several ranks has no settled place in the league.
+
+# %%
+ax = plots.rank_heatmap(ranks, names)
+top = ranks.idxmax(axis=1)
+alt = "Chance of each growth rank per market: " + "; ".join(
+    f"{names.get(m, m.upper())} most likely rank {r} ({ranks.loc[m, r]:.0%})"
+    for m, r in top.items()
+)
+display(HTML(report.figure_html(ax.figure, alt)))
+
+# %% [markdown]
+# ## What the next quarters look like
+# Weekly Top 200 streams for the next 13, 26 and 52 weeks, with intervals. Regional and
+# all-market totals are added up draw by draw from the market forecasts, so they agree with
+# the markets and carry their own uncertainty. The forecasts assume the 2020 lockdown effect
+# is over and that the trend may bend again as often as it did in the past.
+
+# %%
+display(HTML(report.forecast_table(totals, interval).to_html(index=False, border=0)))
+
+# %%
+keys = ["all", *sorted(set(region_of.values())), *sorted(region_of)]
+fig = plots.forecast_grid(history, weekly, keys, labels, interval=interval)
+alt = "Forecast fan charts: " + "; ".join(
+    f"{r['name']} next {int(r['horizon_weeks'])} weeks {report.human_number(r['streams_median'])} streams"
+    for _, r in totals[totals["horizon_weeks"] == totals["horizon_weeks"].max()].iterrows()
+)
+display(HTML(report.figure_html(fig, alt)))
+
+# %% [markdown]
+# ## Where consumption is shifting
+# Shares of each market's Top 200 streams, as modelled, from the market's first chart week to
+# its latest. A *share point* is one percentage point of all streams (a share moving from 40% to
+# 43% is +3 points). *Local repertoire* is the share of streams on tracks that are not on the
+# Global chart that week; *hit concentration* is the share of the ten biggest tracks.
+
+# %%
+local = shifts[shifts["measure"] == "local_share"].assign(
+    label=lambda d: d["market"].map(lambda m: names.get(m, m.upper()))
+)
+ax = plots.shift_intervals(
+    local, "label", "Local repertoire: change in share of streams", interval=interval
+)
+alt = "Change in local-repertoire share per market, points: " + "; ".join(
+    f"{r.label} {report.signed_points(r.shift_pts)}" for r in local.itertuples()
+)
+display(HTML(report.figure_html(ax.figure, alt)))
+display(
+    HTML(report.share_table(shifts, "local_share", names, interval).to_html(index=False, border=0))
+)
+
+# %% [markdown]
+# ### Hit concentration (share of the top 10 tracks)
+
+# %%
+display(
+    HTML(report.share_table(shifts, "top10_share", names, interval).to_html(index=False, border=0))
+)
+
+# %% [markdown]
+# ### Genre mix
+# The most-streamed genres and the rest ("Other"), where genre labels cover at least half of a
+# market-week's streams (France has no labels and is left out).
+
+# %%
+genres = shifts[shifts["measure"] == "genre_mix"].assign(
+    label=lambda d: d["market"].map(lambda m: names.get(m, m.upper())) + " · " + d["genre"]
+)
+biggest = genres.loc[genres["shift_pts"].abs().sort_values(ascending=False).index[:12]]
+ax = plots.shift_intervals(biggest, "label", "Genre mix: the largest shifts", interval=interval)
+alt = "Largest genre-share shifts: " + "; ".join(
+    f"{r.label} {report.signed_points(r.shift_pts)}" for r in biggest.itertuples()
+)
+display(HTML(report.figure_html(ax.figure, alt)))
+
+# %% [markdown]
+# ## Opportunity markets
+# A market that streams less per person than its GDP per person, internet use and population
+# predict (from how the other markets relate to them) has room to grow.
+
+# %%
+display(Markdown(report.opportunity_text(table, names, interval)))
+ax = plots.opportunity_intervals(table, names, interval=interval)
+alt = "Streams per person against prediction: " + "; ".join(
+    f"{names.get(r.market, r.market.upper())} {report.signed_percent(r.opportunity_gap)}"
+    for r in table.dropna(subset=["opportunity_gap"]).itertuples()
+)
+display(HTML(report.figure_html(ax.figure, alt)))
 
 # %% [markdown]
 # ## Each market's trend against the data
@@ -123,6 +242,24 @@ display(HTML(report.breadth_tables(no1_scale, top50_summary, names)))
 
 # %%
 display(HTML(report.sources_table().to_html(index=False, border=0)))
+
+# %% [markdown]
+# ## Appendix: how well the models are checked
+# **Backtest.** The model was refitted at earlier dates and asked to forecast the weeks that
+# followed, next to two simple methods: repeating last year's week (seasonal naive) and a
+# machine-learning model (gradient boosting). CRPS measures the whole forecast's error (lower is
+# better); MAPE is the typical error of the central forecast.
+
+# %%
+display(HTML(report.backtest_table(backtest).to_html(index=False, border=0)))
+
+# %% [markdown]
+# **Model comparison.** The production model against simpler or different versions of it, by
+# how well each predicts a week it did not see (ELPD-LOO; higher is better).
+
+# %%
+display(HTML(report.loo_table(loo).to_html(index=False, border=0)))
+display(Markdown(report.calibration_text(fit)))
 
 # %% [markdown]
 # ## Methods and data, in brief

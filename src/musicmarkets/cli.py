@@ -1,6 +1,7 @@
 """Command line of the project.
 
-``musicmarkets run STAGE NOTEBOOK OUTPUT [--html PAGE]``: execute a pipeline notebook.
+``musicmarkets run STAGE NOTEBOOK OUTPUT [--html PAGE] [--set NAME=VALUE]``: execute a
+pipeline notebook.
 ``musicmarkets validate PATH...``: check chart files against the contracts (exit 1 if any is
 rejected).
 """
@@ -14,14 +15,23 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
+    import yaml
+
     from musicmarkets.notebook import run_notebook
 
+    overrides = {}
+    for item in args.set or []:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise ValueError(f"--set expects NAME=VALUE, got {item!r}")
+        overrides[name] = yaml.safe_load(raw)
     run_notebook(
         args.stage,
         Path(args.notebook),
         Path(args.output),
         Path(args.html) if args.html else None,
         args.title,
+        overrides=overrides,
     )
     return 0
 
@@ -58,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("output", help="where the executed .ipynb goes")
     run.add_argument("--html", help="also export a stakeholder HTML page here")
     run.add_argument("--title", help="title of the HTML page")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set one notebook parameter (a foreach stage passes its item this way)",
+    )
     run.set_defaults(func=_run)
     val = sub.add_parser("validate", help="check chart files against the data contracts")
     val.add_argument("paths", nargs="+", help="chart files or folders of them")

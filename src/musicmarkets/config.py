@@ -9,6 +9,8 @@ overrides the search.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Self
@@ -105,10 +107,41 @@ def load_params(root: Path | None = None) -> dict[str, Any]:
 
 
 def load_stages(root: Path | None = None) -> dict[str, Any]:
-    """The ``stages`` mapping of dvc.yaml."""
+    """The ``stages`` mapping of dvc.yaml, ``foreach`` stages expanded as DVC names them
+    (``variants@pooled``) with ``${item}`` filled in."""
     root = root or repo_root()
     with open(root / "dvc.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)["stages"]
+        stages = yaml.safe_load(fh)["stages"]
+    out: dict[str, Any] = {}
+    for name, stage in stages.items():
+        if "foreach" not in stage:
+            out[name] = stage
+            continue
+        items = stage["foreach"]
+        if isinstance(items, str):  # ${block.key} from params.yaml
+            match = re.fullmatch(r"\$\{\s*([\w.]+)\s*\}", items.strip())
+            if not match:
+                raise ValueError(f"stage {name}: cannot read foreach {items!r}")
+            node: Any = load_params(root)
+            for part in match.group(1).split("."):
+                node = node[part]
+            items = node
+        keys = list(items) if isinstance(items, dict) else [str(i) for i in items]
+        for key in keys:
+            text = yaml.safe_dump(stage["do"]).replace("${item}", key).replace("${key}", key)
+            out[f"{name}@{key}"] = yaml.safe_load(text)
+    return out
+
+
+def stage_overrides(stage: dict[str, Any]) -> dict[str, Any]:
+    """Notebook parameters a stage's command sets itself (``--set name=value``)."""
+    words = shlex.split(stage["cmd"])
+    out: dict[str, Any] = {}
+    for flag, value in zip(words, words[1:], strict=False):
+        if flag == "--set":
+            name, _, raw = value.partition("=")
+            out[name] = yaml.safe_load(raw)
+    return out
 
 
 def stage_param_keys(stage: dict[str, Any]) -> list[str]:

@@ -31,7 +31,8 @@ def parse_counts(values: pd.Series, field: str) -> tuple[pd.Series, pd.Series]:
     """
     cleaned = values.astype(str).str.replace(",", "", regex=False).str.strip()
     num = pd.to_numeric(cleaned, errors="coerce")
-    bad = num.isna() | (num < 0) | (num != num.round())
+    # beyond 2**53 a float no longer holds every integer; no chart count comes near it
+    bad = num.isna() | (num < 0) | (num != num.round()) | (num > 2**53)
     reason = pd.Series(pd.NA, index=values.index, dtype="string")
     reason[bad] = [f"{field} {v!r} is not a non-negative integer" for v in values[bad]]
     return num.where(~bad).astype("Int64"), reason

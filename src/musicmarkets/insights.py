@@ -73,3 +73,128 @@ def trend_bands(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
             "fit_high": np.quantile(mu, hi, axis=0),
         }
     )
+
+
+def _markets(posterior: Any) -> list[str]:
+    return [str(m) for m in posterior["market"].to_numpy()]
+
+
+def market_weights(posterior: Any, constant: Any) -> np.ndarray:
+    """(sample, market) share of each market in all markets' streams today (the model's level
+    times population), the weights that turn market growth into all-market growth."""
+    level = _draws(posterior, "level_market")
+    streams = np.exp(level) * constant["population"].to_numpy()[None, :]
+    return streams / streams.sum(axis=1, keepdims=True)
+
+
+def faster_than_all(posterior: Any, constant: Any, interval: float = INTERVAL) -> pd.DataFrame:
+    """P(a market's per-capita growth today exceeds the growth of all markets together).
+
+    All-market growth in each draw is the stream-weighted mean of the markets' slopes (the
+    derivative of the log of summed streams), so it carries its own uncertainty.
+    """
+    slope = _draws(posterior, "trend_market")
+    overall = (market_weights(posterior, constant) * slope).sum(axis=1)
+    lo, hi = _bounds(interval)
+    diff = np.expm1(slope) - np.expm1(overall)[:, None]
+    return pd.DataFrame(
+        {
+            "market": _markets(posterior),
+            "p_faster_than_all": (slope > overall[:, None]).mean(axis=0),
+            "gap_median": np.median(diff, axis=0),
+            "gap_low": np.quantile(diff, lo, axis=0),
+            "gap_high": np.quantile(diff, hi, axis=0),
+            "all_growth_median": float(np.median(np.expm1(overall))),
+            "all_growth_low": float(np.quantile(np.expm1(overall), lo)),
+            "all_growth_high": float(np.quantile(np.expm1(overall), hi)),
+        }
+    )
+
+
+def rank_distribution(posterior: Any) -> pd.DataFrame:
+    """P(market has growth rank k), k = 1 (fastest) .. number of markets; rows sum to 1."""
+    slope = _draws(posterior, "trend_market")
+    ranks = (-slope).argsort(axis=1).argsort(axis=1) + 1
+    n = slope.shape[1]
+    probs = np.stack([(ranks == k).mean(axis=0) for k in range(1, n + 1)], axis=1)
+    return pd.DataFrame(
+        probs, index=pd.Index(_markets(posterior), name="market"), columns=list(range(1, n + 1))
+    )
+
+
+def opportunity_table(posterior: Any, interval: float = INTERVAL) -> pd.DataFrame:
+    """Consumption today against what the market's covariates predict (GDP per person,
+    internet use, population): ``gap`` < 0 means the market streams less than markets like it,
+    room to grow. Empty when the model has no covariates."""
+    if "level_expected" not in posterior:
+        return pd.DataFrame(columns=["market", "gap_median", "gap_low", "gap_high", "p_below"])
+    gap = _draws(posterior, "level_market") - _draws(posterior, "level_expected")
+    rel = np.expm1(gap)
+    lo, hi = _bounds(interval)
+    out = pd.DataFrame(
+        {
+            "market": _markets(posterior),
+            "gap_median": np.median(rel, axis=0),
+            "gap_low": np.quantile(rel, lo, axis=0),
+            "gap_high": np.quantile(rel, hi, axis=0),
+            "p_below": (gap < 0).mean(axis=0),
+        }
+    )
+    return out.sort_values("gap_median", ignore_index=True)
+
+
+def slope_at(posterior: Any, constant: Any, t: float) -> np.ndarray:
+    """(sample, market) slope of the trend at time ``t`` (years; 0 = latest week)."""
+    slope = _draws(posterior, "trend_market")
+    cps = constant["changepoint_t"].to_numpy()
+    delta = _draws(posterior, "delta")  # (sample, market, changepoint)
+    return slope + delta[:, :, cps > t].sum(axis=-1)
+
+
+def trend_change_table(posterior: Any, constant: Any, threshold: float = 0.95) -> pd.DataFrame:
+    """Did a market's growth rate change at the latest changepoint? ``flag`` is ``accelerated``
+    / ``slowed`` when the posterior probability of that direction is at least ``threshold``,
+    else empty. ``since`` is the date of that changepoint."""
+    now = _draws(posterior, "trend_market")
+    cps = constant["changepoint_t"].to_numpy()
+    markets = _markets(posterior)
+    if len(cps) == 0:
+        before = now
+        since = pd.NaT
+    else:
+        before = slope_at(posterior, constant, float(cps[-1]) - 1e-9)
+        origin = pd.Timestamp(constant.attrs.get("time_origin", "NaT"))
+        since = origin + pd.Timedelta(days=float(cps[-1]) * 365.25)
+    change = np.expm1(now) - np.expm1(before)
+    p_up = (now > before).mean(axis=0)
+    p_down = (now < before).mean(axis=0)
+    flag = np.where(p_up >= threshold, "accelerated", np.where(p_down >= threshold, "slowed", ""))
+    return pd.DataFrame(
+        {
+            "market": markets,
+            "since": since,
+            "growth_before": np.median(np.expm1(before), axis=0),
+            "growth_now": np.median(np.expm1(now), axis=0),
+            "change_median": np.median(change, axis=0),
+            "p_accelerated": p_up,
+            "p_slowed": p_down,
+            "flag": flag,
+        }
+    )
+
+
+def history_totals(panel: pd.DataFrame, region_of: dict[str, str]) -> pd.DataFrame:
+    """Observed weekly streams per market, per region and for all markets, in the ``key``
+    layout of the forecasts; a total is kept only for weeks where every member was observed."""
+    p = panel[panel["market"].isin(region_of)][["market", "week_start", "streams"]]
+    frames = [p.rename(columns={"market": "key"})]
+    groups = {r: [m for m, g in region_of.items() if g == r] for r in set(region_of.values())}
+    groups["all"] = list(region_of)
+    for key, members in groups.items():
+        sub = p[p["market"].isin(members)].groupby("week_start")
+        agg = sub["streams"].agg(["sum", "size"])
+        agg = agg[agg["size"] == len(members)]
+        frames.append(
+            pd.DataFrame({"key": key, "week_start": agg.index, "streams": agg["sum"].to_numpy()})
+        )
+    return pd.concat(frames, ignore_index=True)

@@ -48,6 +48,7 @@ def run_notebook(
     html: Path | None = None,
     title: str | None = None,
     root: Path | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> Path:
     """Execute ``notebook`` for ``stage`` and write the executed copy (and optional HTML)."""
     root = root or repo_root()
@@ -56,12 +57,11 @@ def run_notebook(
     if stage not in stages:
         raise KeyError(f"dvc.yaml has no stage {stage!r}")
     params = stage_parameters(load_params(root), stage_param_keys(stages[stage]))
+    params |= overrides or {}
     defaults = parameters_cell(notebook)
     unknown = sorted(set(params) - set(defaults))
     if unknown:
-        raise ValueError(
-            f"{notebook.name}: params.yaml passes {unknown}, not in its parameters cell"
-        )
+        raise ValueError(f"{notebook.name}: the stage passes {unknown}, not in its parameters cell")
     for stale in remove_stale_temporaries(root):
         log.warning("removed %s, left by an interrupted run", stale.relative_to(root))
     nb = jupytext.read(notebook)

@@ -105,3 +105,118 @@ def streams_axis(ax: Axes) -> Axes:
     """Format a y axis of stream counts in millions / billions."""
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.0f}M"))
     return ax
+
+
+def forecast_fan(
+    history: pd.DataFrame,
+    weekly: pd.DataFrame,
+    key: str,
+    ax: Axes | None = None,
+    title: str | None = None,
+    interval: float = 0.9,
+    history_weeks: int = 104,
+) -> Axes:
+    """Observed weekly streams (line) then the forecast median with 50% and wider bands."""
+    ax = _ax(ax)
+    f = weekly[weekly["key"] == key].sort_values("week_start")
+    h = history[history["key"] == key].sort_values("week_start").tail(history_weeks)
+    ax.plot(h["week_start"], h["streams"], color=PALETTE[1], linewidth=1, label="observed")
+    ax.fill_between(
+        f["week_start"],
+        f["low"],
+        f["high"],
+        color=PALETTE[0],
+        alpha=0.2,
+        label=f"forecast, {interval:.0%} band",
+    )
+    ax.fill_between(
+        f["week_start"],
+        f["low50"],
+        f["high50"],
+        color=PALETTE[0],
+        alpha=0.4,
+        label="forecast, 50% band",
+    )
+    ax.plot(f["week_start"], f["median"], color=PALETTE[0], linewidth=1.5, label="forecast, median")
+    ax.set_title(title or key)
+    streams_axis(ax)
+    return ax
+
+
+def forecast_grid(
+    history: pd.DataFrame,
+    weekly: pd.DataFrame,
+    keys: list[str],
+    names: dict[str, str],
+    ncols: int = 2,
+    interval: float = 0.9,
+) -> Figure:
+    """One ``forecast_fan`` panel per key (market, region or 'all')."""
+    nrows = int(np.ceil(len(keys) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 2.6 * nrows), squeeze=False)
+    for ax, k in zip(axes.flat, keys, strict=False):
+        forecast_fan(history, weekly, k, ax=ax, title=names.get(k, k.upper()), interval=interval)
+        ax.tick_params(axis="x", labelsize=8)
+    for ax in axes.flat[len(keys) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(loc="upper left", fontsize=7)
+    fig.supylabel("weekly Top 200 streams")
+    fig.tight_layout()
+    return fig
+
+
+def rank_heatmap(ranks: pd.DataFrame, names: dict[str, str], ax: Axes | None = None) -> Axes:
+    """P(rank) per market: each row sums to 100%; darker = more probable."""
+    order = (ranks.to_numpy() * np.arange(1, ranks.shape[1] + 1)).sum(axis=1).argsort()
+    r = ranks.iloc[order]
+    ax = _ax(ax, (7, 0.45 * len(r) + 1.5))
+    sns.heatmap(
+        r * 100,
+        annot=True,
+        fmt=".0f",
+        cmap="Blues",
+        cbar=False,
+        ax=ax,
+        yticklabels=[names.get(m, m.upper()) for m in r.index],
+        vmin=0,
+        vmax=100,
+    )
+    ax.set_xlabel("growth rank (1 = fastest); numbers are chances in %")
+    ax.set_ylabel("")
+    ax.set_title("How sure is each market's rank?")
+    return ax
+
+
+def shift_intervals(
+    table: pd.DataFrame, label_col: str, title: str, ax: Axes | None = None, interval: float = 0.9
+) -> Axes:
+    """Forest plot of share shifts in points: median dot, interval bar, zero line."""
+    t = table.sort_values("shift_pts")
+    ax = _ax(ax, (7, 0.4 * len(t) + 1.2))
+    y = np.arange(len(t))
+    ax.hlines(y, t["shift_low"], t["shift_high"], color=PALETTE[0], linewidth=3, alpha=0.7)
+    ax.plot(t["shift_pts"], y, "o", color=PALETTE[3], markersize=6)
+    ax.axvline(0, color="0.3", linewidth=1, linestyle="--")
+    ax.set_yticks(y, t[label_col])
+    ax.set_xlabel(f"change in share of streams, points (median and {interval:.0%} interval)")
+    ax.set_title(title)
+    return ax
+
+
+def opportunity_intervals(
+    table: pd.DataFrame, names: dict[str, str], ax: Axes | None = None, interval: float = 0.9
+) -> Axes:
+    """Consumption against the covariates' prediction: left of zero = room to grow."""
+    t = table.dropna(subset=["opportunity_gap"]).sort_values("opportunity_gap", ascending=False)
+    ax = _ax(ax, (7, 0.45 * len(t) + 1.2))
+    y = np.arange(len(t))
+    ax.hlines(
+        y, t["opportunity_low"], t["opportunity_high"], color=PALETTE[2], linewidth=3, alpha=0.7
+    )
+    ax.plot(t["opportunity_gap"], y, "o", color=PALETTE[3], markersize=7)
+    ax.axvline(0, color="0.3", linewidth=1, linestyle="--")
+    ax.set_yticks(y, [names.get(m, m.upper()) for m in t["market"]])
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel(f"streams per person vs what covariates predict ({interval:.0%} interval)")
+    ax.set_title("Opportunity: markets below their predicted consumption")
+    return ax

@@ -43,6 +43,16 @@ def percent_interval(low: float, high: float, decimals: int = 0) -> str:
     return f"{signed_percent(low, decimals)} to {signed_percent(high, decimals)}"
 
 
+def signed_points(value: float, decimals: int = 1) -> str:
+    """3.44 -> '+3.4 pts' (share points); a real minus sign for negatives."""
+    return f"{value:+.{decimals}f} pts".replace("-", "\u2212")
+
+
+def streams_interval(median: float, low: float, high: float) -> str:
+    """'1.2 bn (1.0 bn to 1.4 bn)'."""
+    return f"{human_number(median)} ({human_number(low)} to {human_number(high)})"
+
+
 def probability_words(p: float) -> str:
     """A plain-words reading of a probability (IPCC-style calibrated language)."""
     if p >= 0.99:
@@ -145,14 +155,73 @@ def methods_text(coverage: pd.DataFrame) -> str:
             "Chart streams count only the 200 most-streamed tracks each week: they measure "
             "consumption of hits, **not a market's total streaming**.",
             "- **Model**: a hierarchical Bayesian model: each market has its own level, growth trend "
-            "and seasonal pattern, and markets borrow strength from each other where data are thin. "
-            "Week-to-week persistence and unusual weeks are modelled so that intervals are not "
-            "overconfident.",
+            "(which may bend once a year), seasonal pattern, Christmas-week effect and 2020 lockdown "
+            "effect; markets borrow strength from each other where data are thin, growth is shared "
+            "most within a UN world sub-region, and a market's level is related to its GDP per "
+            "person, internet use and population. Week-to-week persistence and unusual weeks are "
+            "modelled so that intervals are not overconfident.",
+            "- **Shares** (local repertoire, top-10 concentration, genre mix) come from separate "
+            "hierarchical models of shares; forecasts are simulated from the consumption model.",
             "- **Quality gates**: R-hat (do independent runs of the sampler agree?), effective sample "
-            "size (are there enough independent draws?), divergences (did the sampler struggle?). "
-            "Failing any gate marks the whole report DRAFT.",
+            "size (are there enough independent draws?), divergences (did the sampler struggle?), "
+            "and the backtest's interval coverage (did 90% intervals hold about 90% of the weeks "
+            "that later arrived?). Failing any gate marks the whole report DRAFT.",
+            "- **Sources and licences**: Spotify Charts (weekly Top 200, weekly #1 by region, daily "
+            "Top 50 playlists), World Bank World Development Indicators (CC BY 4.0), UN M49 "
+            "regions via the country-codes data package. See each data set's PROVENANCE.md.",
             "- The chart data are Spotify's; this report shows aggregates only.",
         ]
+    )
+
+
+METHOD_NAMES = {
+    "model": "Bayesian model (this report)",
+    "naive": "Seasonal naive (same week last year)",
+    "gbm": "Gradient boosting (machine learning)",
+}
+
+
+def backtest_table(backtest: dict[str, Any]) -> pd.DataFrame:
+    """Backtest scores per method, for people."""
+    return pd.DataFrame(
+        {
+            "Method": METHOD_NAMES.get(r["method"], r["method"]),
+            "CRPS (lower is better)": f"{r['crps']:.3f}",
+            "Typical error (MAPE)": f"{r['mape']:.1%}",
+            "Weeks inside 50% interval": f"{r['coverage_50']:.0%}",
+            "Weeks inside 90% interval": f"{r['coverage_90']:.0%}",
+            "Weeks scored": r["n"],
+        }
+        for r in backtest["scores"]
+    )
+
+
+def loo_table(loo: dict[str, Any]) -> pd.DataFrame:
+    """The model comparison, for people."""
+    labels = {
+        "hierarchical": "Production model",
+        "pooled": "All markets share one growth path",
+        "unpooled": "Each market on its own",
+        "no_covariates": "Without GDP, internet and population",
+        "normal": "Without allowance for unusual weeks (normal errors)",
+    }
+    return pd.DataFrame(
+        {
+            "Model": labels.get(r["model"], r["model"]),
+            "ELPD-LOO": f"{r['elpd_loo']:.1f}",
+            "Behind the best by": f"{r['elpd_diff']:.1f} \u00b1 {r['diff_se']:.1f}",
+            "Passed its quality gates": "yes" if r.get("gates_passed") else "no",
+        }
+        for r in loo["models"]
+    )
+
+
+def calibration_text(fit: dict[str, Any]) -> str:
+    """Posterior predictive coverage in words."""
+    return (
+        f"**Predictive check.** One week ahead, the model's 50% intervals held "
+        f"{fit['ppc_coverage_50']:.0%} and its 90% intervals {fit['ppc_coverage_90']:.0%} of the "
+        f"observed weeks; {fit['pareto_k_bad']} week(s) had an unreliable leave-one-out estimate."
     )
 
 
@@ -299,6 +368,165 @@ def coverage_table(coverage: pd.DataFrame, names: dict[str, str]) -> pd.DataFram
     )
 
 
+def gates_failed(
+    fit: dict[str, Any],
+    shares: dict[str, Any] | None = None,
+    backtest: dict[str, Any] | None = None,
+    coverage_range: tuple[float, float] = (0.85, 0.95),
+) -> list[str]:
+    """Every failed gate of the models a report draws on, named for people."""
+    failed = list(fit.get("gates_failed", []))
+    for name, m in (shares or {}).items():
+        if isinstance(m, dict) and m.get("gates_failed"):
+            failed += [f"{name.replace('_', ' ')} model: {g}" for g in m["gates_failed"]]
+    if backtest is not None:
+        cov = backtest["model_coverage_90"]
+        lo, hi = coverage_range
+        if not lo <= cov <= hi:
+            failed.append(
+                f"backtest: 90% intervals held {cov:.0%} of held-out weeks (needs {lo:.0%} to {hi:.0%})"
+            )
+    return failed
+
+
+def trust_rows(
+    shares: dict[str, Any], backtest: dict[str, Any], loo: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """Trust-panel rows beyond the consumption fit's convergence."""
+    share_ok = [k for k, m in shares.items() if isinstance(m, dict) and m.get("gates_passed")]
+    share_all = [k for k, m in shares.items() if isinstance(m, dict) and "gates_passed" in m]
+    return [
+        ("Share models passing every convergence gate", f"{len(share_ok)} of {len(share_all)}"),
+        (
+            "Backtest: held-out weeks inside the 90% interval (needs 85% to 95%)",
+            f"{backtest['model_coverage_90']:.0%} of "
+            f"{next(s['n'] for s in backtest['scores'] if s['method'] == 'model')}",
+        ),
+        ("Model comparison (ELPD-LOO)", loo["verdict"]),
+    ]
+
+
+def forecast_table(totals: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+    """Streams in the next quarter, half-year and year per market and in total, for people."""
+    rows = []
+    for (_level, _key, name), g in totals.groupby(["level", "key", "name"], sort=False):
+        row = {"Market or region": name}
+        for r in g.itertuples():
+            label = f"Next {r.horizon_weeks} weeks"
+            row[label] = streams_interval(r.streams_median, r.streams_low, r.streams_high)
+            if r.horizon_weeks == g["horizon_weeks"].min():
+                row["vs same weeks a year earlier"] = (
+                    f"{signed_percent(r.yoy_median)} ({percent_interval(r.yoy_low, r.yoy_high)})"
+                    if pd.notna(r.yoy_median)
+                    else "n/a (weeks missing a year earlier)"
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def share_table(
+    shifts: pd.DataFrame, measure: str, names: dict[str, str], interval: float = 0.9
+) -> pd.DataFrame:
+    """Share now and its shift since the market's first week, in share points."""
+    d = shifts[shifts["measure"] == measure].sort_values("shift_pts", ascending=False)
+    out = pd.DataFrame(
+        {
+            "Market": [names.get(m, m.upper()) for m in d["market"]],
+            "Share now": [
+                f"{e:.0%} ({lo:.0%} to {hi:.0%})"
+                for e, lo, hi in zip(d["share_end"], d["end_low"], d["end_high"], strict=True)
+            ],
+            "Shift since first week": [
+                f"{signed_points(m)} ({signed_points(lo)} to {signed_points(hi)})"
+                for m, lo, hi in zip(d["shift_pts"], d["shift_low"], d["shift_high"], strict=True)
+            ],
+            "Chance it rose": [f"{p:.0%}" for p in d["p_up"]],
+        }
+    )
+    if "genre" in d and d["genre"].notna().all():
+        out.insert(1, "Genre", d["genre"].to_numpy())
+    return out
+
+
+def opportunity_text(table: pd.DataFrame, names: dict[str, str], interval: float = 0.9) -> str:
+    """Markdown bullets: markets streaming less than their economics and connectivity predict."""
+    t = table.dropna(subset=["opportunity_gap"]).sort_values("opportunity_gap")
+    if t.empty:
+        return "The model ran without covariates, so it cannot say which markets are below their potential."
+    lines = []
+    for r in t.itertuples():
+        where = "below" if r.opportunity_gap < 0 else "above"
+        lines.append(
+            f"- **{names.get(r.market, r.market.upper())}** streams {abs(r.opportunity_gap):.0%} {where} what its "
+            f"GDP per person, internet use and population predict ({interval:.0%} interval "
+            f"{percent_interval(r.opportunity_low, r.opportunity_high)}); chance it is below: "
+            f"{r.p_below_expected:.0%} ({probability_words(r.p_below_expected)})."
+        )
+    return "\n".join(lines)
+
+
+def insight_headlines(
+    table: pd.DataFrame,
+    totals: pd.DataFrame,
+    shifts: pd.DataFrame,
+    names: dict[str, str],
+    interval: float = 0.9,
+) -> str:
+    """Markdown bullets beyond growth: faster than all markets, trend changes, opportunity,
+    next year's total, and the clearest share shift. All computed from posterior tables."""
+    lines = []
+    ahead = table[table["p_faster_than_all"] >= 0.9]
+    all_g = table.iloc[0]
+    lines.append(
+        f"- **All markets together** grow {signed_percent(all_g['all_growth_median'])} per person per year "
+        f"({percent_interval(all_g['all_growth_low'], all_g['all_growth_high'])}). "
+        + (
+            "Very likely faster than that: "
+            + ", ".join(
+                f"{names.get(m, m.upper())} ({p:.0%})"
+                for m, p in zip(ahead["market"], ahead["p_faster_than_all"], strict=True)
+            )
+            + "."
+            if len(ahead)
+            else "No market is very likely (90%) to grow faster than all markets together."
+        )
+    )
+    changed = table[table["flag"] != ""]
+    for r in changed.itertuples():
+        lines.append(
+            f"- **{names.get(r.market, r.market.upper())}: growth has {r.flag}** since {pd.Timestamp(r.since):%B %Y}, from "
+            f"{signed_percent(r.growth_before)} to {signed_percent(r.growth_now)} per year "
+            f"(chance it {r.flag}: {max(r.p_accelerated, r.p_slowed):.0%})."
+        )
+    opp = table.dropna(subset=["opportunity_gap"])
+    if len(opp):
+        o = opp.sort_values("opportunity_gap").iloc[0]
+        if o["opportunity_gap"] < 0:
+            lines.append(
+                f"- **Largest opportunity: {names.get(o['market'], o['market'].upper())}**, streaming "
+                f"{abs(o['opportunity_gap']):.0%} less than its economics predict "
+                f"(chance it is below: {o['p_below_expected']:.0%})."
+            )
+    year = totals[
+        (totals["level"] == "all") & (totals["horizon_weeks"] == totals["horizon_weeks"].max())
+    ]
+    if len(year):
+        y = year.iloc[0]
+        lines.append(
+            f"- **Next {int(y['horizon_weeks'])} weeks, all markets**: "
+            f"{streams_interval(y['streams_median'], y['streams_low'], y['streams_high'])} chart streams."
+        )
+    local = shifts[shifts["measure"] == "local_share"]
+    if len(local):
+        big = local.loc[local["shift_pts"].abs().idxmax()]
+        lines.append(
+            f"- **Biggest shift in local repertoire: {names.get(big['market'], big['market'].upper())}**, "
+            f"{signed_points(big['shift_pts'])} of streams ({signed_points(big['shift_low'])} to "
+            f"{signed_points(big['shift_high'])}) since its first week."
+        )
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- trust panel
 def file_digest(path: Path, length: int = 12) -> str:
     """Short SHA-256 of a file, or 'missing'."""
@@ -344,6 +572,7 @@ def trust_panel(
     failed: list[str],
     freshness: pd.DataFrame,
     provenance: dict[str, str],
+    extra_rows: list[tuple[str, str]] | None = None,
 ) -> str:
     """HTML block for the top of a report: gate results, data freshness, what made it.
 
@@ -365,6 +594,7 @@ def trust_panel(
         ),
         ("Divergent transitions (needs 0)", f"{metrics['divergences']}"),
         ("Energy diagnostic (E-BFMI, min; needs &gt; 0.3)", f"{metrics['bfmi_min']:.2f}"),
+        *[(html.escape(k), html.escape(v)) for k, v in (extra_rows or [])],
     ]
     gate_rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
     latest = freshness["last_week"].max()

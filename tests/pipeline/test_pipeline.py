@@ -32,10 +32,27 @@ SECRETS = {
     "MUSICMARKETS_WAREHOUSE_URL": "postgresql+psycopg://analyst:pw-dummy-3f8a@db.invalid/dw",
     "AWS_SECRET_ACCESS_KEY": "aws-secret-dummy-c0ffee",
 }
+FEW = {"draws": 300, "tune": 300, "chains": 2}
 SMALL = {
     "common": {"markets": "all", "start": "2017-01-06", "end": "2017-12-29"},
-    "fit": {"sampler": {"draws": 300, "tune": 300, "chains": 2}},
+    "fit": {"sampler": FEW},
+    "variants": {"names": ["pooled"], "sampler": FEW},  # one variant: the foreach mechanism
+    "shares": {"sampler": FEW},
+    "backtest": {"origins": 1, "horizon": 8, "sampler": FEW},
 }
+STAGES = (
+    "ingest",
+    "enrich",
+    "breadth",
+    "panel",
+    "fit",
+    "variants@pooled",
+    "compare",
+    "shares",
+    "forecast",
+    "backtest",
+    "report",
+)
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -59,7 +76,7 @@ def small(tmp_path_factory):
 
 def test_every_stage_ran_and_wrote_its_outputs(small):
     root, first = small
-    for stage in ("ingest", "enrich", "breadth", "panel", "fit", "report"):
+    for stage in STAGES:
         assert f"Running stage '{stage}'" in first.stdout
     stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
     for stage in stages.values():
@@ -115,6 +132,11 @@ def test_report_sections_and_honest_gates(small):
     for section in (
         "Key findings",
         "Market growth ranking",
+        "What the next quarters look like",
+        "Where consumption is shifting",
+        "Opportunity markets",
+        "how well the models are checked",
+        "Seasonal naive",
         "trend against the data",
         "Data coverage and quality",
         "Beyond the eight markets",
@@ -247,7 +269,7 @@ def test_executed_notebooks_pass_nbval(small, tmp_path):
     notebooks = sorted(
         str(p.relative_to(root)) for p in (root / "reports").glob("[0-9][0-9]_*.ipynb")
     )
-    assert len(notebooks) == 6
+    assert len(notebooks) == 10
     res = run(
         [
             "python",

@@ -27,7 +27,7 @@ def simulated_panel(n_markets: int = 3, n_weeks: int = 60, seed: int = 0) -> pd.
 def test_prepare_links_only_consecutive_weeks_of_the_same_market():
     panel = simulated_panel(2, 5)
     panel = panel.drop(index=2)  # m0 misses its third week
-    data = cm.prepare(panel, ["m0", "m1"], fourier_order=2)
+    data = cm.prepare(panel, ["m0", "m1"], 2)
     assert data.n_obs == 9 and data.fourier.shape == (9, 4)
     # m0: weeks 0,1,3,4 -> links 0<-1 only and 3<-4; m1 starts fresh
     assert data.prev_idx.tolist() == [-1, 0, -1, 2, -1, 4, 5, 6, 7]
@@ -47,11 +47,11 @@ def test_prepare_rejects_unknown_markets():
     ],
 )
 def test_model_structure_dims_and_names(form):
-    data = cm.prepare(simulated_panel(), ["m0", "m1", "m2"], fourier_order=2)
+    data = cm.prepare(simulated_panel(), ["m0", "m1", "m2"], 2)
     model = cm.build_model(data, cm.Priors(), form)
     assert list(model.coords["market"]) == ["m0", "m1", "m2"]
     assert len(model.coords["fourier"]) == 4
-    for name in ("level_market", "trend_market", "season_market", "phi", "nu", "y"):
+    for name in ("level_market", "trend_market", "season_market", "delta", "phi", "nu", "y"):
         assert name in model.named_vars
     assert model.named_vars_to_dims["season_market"] == ("market", "fourier")
     prior = pm.sample_prior_predictive(draws=20, model=model, random_seed=1)
@@ -59,31 +59,79 @@ def test_model_structure_dims_and_names(form):
 
 
 def test_structural_mean_matches_the_equation():
-    data = cm.prepare(simulated_panel(), ["m0", "m1", "m2"], fourier_order=1)
+    panel = simulated_panel(3, 160)
+    data = cm.prepare(
+        panel,
+        ["m0", "m1", "m2"],
+        cm.Structure(
+            fourier_order=1, changepoint_weeks=26, shock_start="2019-06-01", shock_end="2019-08-31"
+        ),
+    )
+    assert len(data.changepoints) >= 3 and data.has_shock and data.has_holiday
     model = cm.build_model(data, cm.Priors())
     prior = pm.sample_prior_predictive(draws=5, model=model, random_seed=2)
     post = prior["prior"].to_dataset()
-    consts = {
-        "market_idx": data.market_idx,
-        "t": data.t,
-        "fourier_x": data.fourier,
-    }
-    import xarray as xr
+    const = cm.annotate(prior, data)["constant_data"].to_dataset()
+    mu = cm.structural_mean(post, const)
+    get = lambda k: post[k].to_numpy()[0, 3]  # noqa: E731
+    for i in (7, 100, 300, 470):
+        m, t = data.market_idx[i], data.t[i]
+        trend = get("trend_market")[m] * t + sum(
+            get("delta")[m, k] * min(t - s, 0.0) for k, s in enumerate(data.changepoints)
+        )
+        expected = (
+            get("level_market")[m]
+            + trend
+            + get("season_market")[m] @ data.fourier[i]
+            + get("holiday_market")[m] * data.holiday[i]
+            + get("shock_market")[m] * data.shock[i]
+        )
+        assert mu[3, i] == pytest.approx(expected)
 
-    ds = xr.Dataset(
-        {k: (("obs",) if v.ndim == 1 else ("obs", "fourier"), v) for k, v in consts.items()}
+
+def test_time_runs_to_zero_at_the_latest_week_and_changepoints_sit_before_it():
+    data = cm.prepare(simulated_panel(2, 120), ["m0", "m1"], cm.Structure(changepoint_weeks=26))
+    assert data.t.max() == 0.0
+    assert np.all(data.changepoints < data.t.max() - 0.15)
+    # the hinge is zero after each changepoint, so today's slope is trend_market itself
+    assert np.all(cm.hinge(np.array([0.0]), data.changepoints) == 0)
+
+
+def test_changepoints_outside_a_markets_weeks_are_switched_off():
+    panel = simulated_panel(2, 150)
+    late = panel[(panel["market"] == "m0") | (panel["week_start"] >= panel["week_start"].iloc[100])]
+    data = cm.prepare(late, ["m0", "m1"], cm.Structure(changepoint_weeks=26))
+    first_m1 = data.t[data.market_idx == 1].min()
+    assert data.changepoint_mask[0].all()
+    np.testing.assert_array_equal(
+        data.changepoint_mask[1], (data.changepoints > first_m1).astype(float)
     )
-    mu = cm.structural_mean(post, ds)
-    lvl = post["level_market"].to_numpy()[0, 3]
-    tr = post["trend_market"].to_numpy()[0, 3]
-    se = post["season_market"].to_numpy()[0, 3]
-    i = 7
-    expected = (
-        lvl[data.market_idx[i]]
-        + tr[data.market_idx[i]] * data.t[i]
-        + se[data.market_idx[i]] @ data.fourier[i]
-    )
-    assert mu[3, i] == pytest.approx(expected)
+
+
+def test_christmas_week_marks_the_week_holding_25_december():
+    weeks = pd.date_range("2017-12-15", periods=4, freq="7D")  # Fridays: 15, 22, 29 Dec, 5 Jan
+    assert cm.christmas_week(weeks).tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("variant", cm.VARIANTS)
+def test_every_variant_builds_and_simulates(variant):
+    panel = simulated_panel(3, 60)
+    panel["gdp_per_capita"] = np.repeat([1e4, 3e4, 5e4], 60)
+    panel["internet_users_pct"] = np.repeat([50.0, 70.0, 90.0], 60)
+    panel["population"] = np.repeat([1e7, 5e7, 8e7], 60)
+    data = cm.prepare(panel, ["m0", "m1", "m2"], cm.Structure(), {"m0": "a", "m1": "a", "m2": "b"})
+    assert data.x.shape == (3, 3) and data.regions == ["a", "b"]
+    model = cm.build_model(data, cm.Priors(), "non_centred", variant=variant)
+    prior = pm.sample_prior_predictive(draws=10, model=model, random_seed=1)
+    draws = prior["prior"]
+    if variant == "pooled":  # every market takes the same slope
+        tm = draws["trend_market"].to_numpy()
+        assert np.allclose(tm, tm[..., :1])
+    if variant in ("unpooled", "no_covariates"):
+        assert "beta" not in model.named_vars
+    else:
+        assert "beta" in model.named_vars
+    assert ("nu" in model.named_vars) == (variant != "normal")
 
 
 def test_priors_are_validated():

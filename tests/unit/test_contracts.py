@@ -37,3 +37,10 @@ def test_gaps_are_listed_not_filled(charts):
 def test_error_message_names_file_row_field():
     err = contracts.ChartFileError("x/de.csv", 7, "Streams", "bad")
     assert str(err) == "x/de.csv, row 7, field 'Streams': bad"
+
+
+def test_counts_too_large_for_an_integer_are_refused_with_a_reason():
+    # found by the fuzzing test: "1E100" once crashed the cast to Int64
+    values, reason = contracts.parse_counts(pd.Series(["12", "1E100", "inf"]), "streams")
+    assert values.tolist()[0] == 12 and values.isna().tolist() == [False, True, True]
+    assert reason.isna().tolist() == [True, False, False]

@@ -1,15 +1,28 @@
 """Hierarchical model of weekly chart consumption per capita across markets.
 
-For market m and week t (time in years from the panel's centre, ``x_t`` yearly Fourier terms)::
+Time ``t`` is in years and is 0 at the panel's latest week, so that ``level`` is today's
+consumption and ``slope`` today's growth rate. For market m in region r(m)::
 
-    mu[m, t]   = level[m] + trend[m] * t + season[m, :] @ x_t
-    y[m, t]    = log(top-200 streams per capita)
-    y[m, t]    ~ StudentT(nu, mu[m, t] + phi * (y[m, t-1] - mu[m, t-1]), sigma[m])
+    y[m, t]   = log(top-200 streams per capita)
+    mu[m, t]  = level[m] + trend[m](t) + season[m, :] @ fourier(t)
+                + holiday[m] * christmas_week(t) + shock[m] * lockdown(t)
+    trend[m](t) = slope[m] * t + sum_j delta[m, j] * min(t - s_j, 0)        (changepoints s_j < 0)
+    y[m, t]   ~ StudentT(nu, mu[m, t] + phi * (y[m, t-1] - mu[m, t-1]), sigma[m])
 
-``level``, ``trend`` and ``season`` are partially pooled across markets (normal populations with
-learned spread); the AR(1) term absorbs week-to-week persistence so that the trend's interval is
-not overconfident; the Student-t likelihood keeps release-week spikes and holidays from dragging
-the trend. The AR term is used only where the previous week of the same market was observed.
+so the slope before changepoint ``s_j`` is ``slope[m] + delta[m, j] + ...`` (the deltas of every
+later changepoint). Pooling (the ``hierarchical`` variant): ``level[m] = level_mu + beta @ x[m] +
+e[m]`` with ``x[m]`` the market's standardised covariates (log GDP per person, internet use, log
+population); ``slope[m]`` is pooled within its region and regions within the world (the region
+layer sits on growth, where neighbours share a market's stage of adoption; on the level the
+covariates already do that job and a region layer made the 8-market posterior a funnel); changepoint deltas, seasonality, holiday and lockdown effects are pooled across markets.
+Regions are UN M49 sub-regions (or regions) from the country-codes file. A changepoint outside a
+market's own weeks is switched off for it (its data cannot inform it).
+
+Variants, compared by ELPD-LOO (`compare` stage): ``pooled`` (every market shares slope,
+changepoints, seasonality, holiday and shock; each keeps its own level), ``unpooled`` (every
+market on its own, fixed-scale priors, no covariates), ``no_covariates`` and ``normal``
+(Gaussian likelihood). The AR(1) term is used only where the previous week of the same market
+was observed; the Student-t likelihood keeps release-week spikes from dragging the trend.
 """
 
 from __future__ import annotations
@@ -24,6 +37,13 @@ import pymc as pm
 from musicmarkets.config import ParamsBlock
 
 PARAMETERIZATIONS = ("centred", "non_centred")
+VARIANTS = ("hierarchical", "pooled", "unpooled", "no_covariates", "normal")
+LIKELIHOODS = ("student_t", "normal")
+COVARIATES = {
+    "log_gdp_per_capita": lambda d: np.log(d["gdp_per_capita"]),
+    "internet_share": lambda d: d["internet_users_pct"] / 100.0,
+    "log_population": lambda d: np.log(d["population"]),
+}
 
 
 @dataclass(frozen=True)
@@ -33,10 +53,18 @@ class Priors(ParamsBlock):
     level_mu_mean: float = 0.0
     level_mu_sd: float = 2.0
     level_sigma: float = 1.0
+    region_sigma: float = 0.5
+    beta_sd: float = 0.5
     trend_mu_sd: float = 0.5
     trend_sigma: float = 0.3
+    changepoint_sd: float = 0.1
+    changepoint_sigma: float = 0.1
     season_sd: float = 0.2
     season_sigma: float = 0.1
+    holiday_sd: float = 0.2
+    holiday_sigma: float = 0.1
+    shock_sd: float = 0.3
+    shock_sigma: float = 0.2
     noise_sigma: float = 0.2
     nu_alpha: float = 2.0
     nu_beta: float = 0.1
@@ -49,21 +77,74 @@ class Priors(ParamsBlock):
 
 
 @dataclass(frozen=True)
+class Structure(ParamsBlock):
+    """The model's terms (``fit.model`` in params.yaml)."""
+
+    fourier_order: int = 3
+    ar1: bool = True
+    changepoint_weeks: int = 52
+    changepoint_range: float = 0.8
+    holidays: bool = True
+    shock_start: str | None = "2020-03-13"
+    shock_end: str | None = "2020-05-29"
+    covariates: tuple[str, ...] = tuple(COVARIATES)
+    region_level: str = "sub_region"
+    likelihood: str = "student_t"
+    block = "model"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "covariates", tuple(self.covariates))
+
+    def validate(self) -> None:
+        unknown = sorted(set(self.covariates) - set(COVARIATES))
+        if unknown:
+            raise ValueError(f"unknown covariates {unknown}; known: {sorted(COVARIATES)}")
+        if self.region_level not in ("sub_region", "region"):
+            raise ValueError(
+                f"region_level must be sub_region or region, got {self.region_level!r}"
+            )
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.changepoint_weeks < 1 or not 0 < self.changepoint_range <= 1:
+            raise ValueError("changepoint_weeks must be >= 1 and changepoint_range in (0, 1]")
+        if self.fourier_order < 0:
+            raise ValueError("fourier_order must be >= 0")
+
+
+@dataclass(frozen=True)
 class ModelData:
     """Arrays the model is built from, in long format (one row per observed market-week)."""
 
     markets: list[str]
+    regions: list[str]
+    market_region: np.ndarray  # region index of each market
+    covariate_names: list[str]
+    x: np.ndarray  # (market, covariate), standardised across the markets modelled
+    x_raw: pd.DataFrame  # the same before standardising, for readers
     market_idx: np.ndarray
     week_start: np.ndarray
     t: np.ndarray
     fourier: np.ndarray
+    holiday: np.ndarray
+    shock: np.ndarray
+    changepoints: np.ndarray  # in years, on the t scale
+    changepoint_mask: np.ndarray  # (market, changepoint): 1 where the market has data on both sides
     y: np.ndarray
     prev_idx: np.ndarray
     origin: pd.Timestamp
+    population: np.ndarray  # latest population of each market
 
     @property
     def n_obs(self) -> int:
         return len(self.y)
+
+    @property
+    def has_shock(self) -> bool:
+        return bool(self.shock.any())
+
+    @property
+    def has_holiday(self) -> bool:
+        return bool(self.holiday.any())
 
 
 def fourier_terms(dates: pd.DatetimeIndex | pd.Series, order: int) -> np.ndarray:
@@ -76,6 +157,37 @@ def fourier_terms(dates: pd.DatetimeIndex | pd.Series, order: int) -> np.ndarray
     return np.column_stack(cols) if cols else np.zeros((len(doy), 0))
 
 
+def christmas_week(dates: pd.DatetimeIndex | pd.Series) -> np.ndarray:
+    """1.0 for the chart week (Friday to Thursday) that contains 25 December."""
+    d = pd.DatetimeIndex(dates)
+    xmas = pd.to_datetime({"year": d.year, "month": 12, "day": 25})
+    delta = (xmas.to_numpy() - d.to_numpy()) / np.timedelta64(1, "D")
+    return ((delta >= 0) & (delta < 7)).astype(float)
+
+
+def in_window(
+    dates: pd.DatetimeIndex | pd.Series, start: str | None, end: str | None
+) -> np.ndarray:
+    """1.0 for weeks starting inside [start, end]; all zero when the window is unset."""
+    d = pd.DatetimeIndex(dates)
+    if start is None or end is None:
+        return np.zeros(len(d))
+    return ((d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))).astype(float)
+
+
+def changepoint_grid(t: np.ndarray, every_weeks: int, share: float) -> np.ndarray:
+    """Candidate changepoints every ``every_weeks`` inside the first ``share`` of the history
+    (the latest stretch is left free so that today's slope rests on enough weeks)."""
+    step = every_weeks * 7 / 365.25
+    first, last = t.min(), t.min() + share * (t.max() - t.min())
+    return np.arange(first + step, last, step)
+
+
+def hinge(t: np.ndarray, changepoints: np.ndarray) -> np.ndarray:
+    """(n, K) matrix of min(t - s_k, 0): the piecewise-linear trend's design (zero after s_k)."""
+    return np.minimum(np.asarray(t)[:, None] - np.asarray(changepoints)[None, :], 0.0)
+
+
 def markets_to_model(panel: pd.DataFrame, markets: str | list[str], reference: str) -> list[str]:
     """``"all"``: every country in the panel (not the reference chart); else the given list."""
     if markets == "all":
@@ -83,8 +195,33 @@ def markets_to_model(panel: pd.DataFrame, markets: str | list[str], reference: s
     return list(markets)
 
 
-def prepare(panel: pd.DataFrame, markets: list[str], fourier_order: int) -> ModelData:
-    """Model arrays from the market-week panel for the given markets (rows with a population)."""
+def market_covariates(
+    panel: pd.DataFrame, markets: list[str], names: tuple[str, ...]
+) -> pd.DataFrame:
+    """Per market, the mean over its modelled weeks of each named covariate."""
+    rows = panel[panel["market"].isin(markets)]
+    table = pd.DataFrame({n: COVARIATES[n](rows) for n in names}, index=rows.index)
+    table["market"] = rows["market"]
+    out = table.groupby("market").mean().reindex(markets)
+    if out.isna().any().any():
+        missing = out.columns[out.isna().any()].tolist()
+        raise ValueError(f"covariates {missing} are missing for some of {markets}")
+    return out
+
+
+def prepare(
+    panel: pd.DataFrame,
+    markets: list[str],
+    structure: Structure | int = Structure(),
+    regions: dict[str, str] | None = None,
+) -> ModelData:
+    """Model arrays from the market-week panel for the given markets (rows with a population).
+
+    ``regions`` maps market to region name (default: one region, ``all``). An ``int`` for
+    ``structure`` is a Fourier order with every other term at its default.
+    """
+    if isinstance(structure, int):
+        structure = Structure(fourier_order=structure)
     missing = sorted(set(markets) - set(panel["market"]))
     if missing:
         raise ValueError(f"markets {missing} are not in the panel")
@@ -95,22 +232,54 @@ def prepare(panel: pd.DataFrame, markets: list[str], fourier_order: int) -> Mode
     order = [m for m in markets if m in set(df["market"])]
     df["market_idx"] = df["market"].map({m: i for i, m in enumerate(order)})
     weeks = df["week_start"]
-    origin = weeks.min() + (weeks.max() - weeks.min()) / 2
+    origin = weeks.max()
     t = ((weeks - origin).dt.days / 365.25).to_numpy()
     prev = np.full(len(df), -1, dtype="int64")
     same_market = df["market_idx"].to_numpy()[1:] == df["market_idx"].to_numpy()[:-1]
     one_week = (weeks.to_numpy()[1:] - weeks.to_numpy()[:-1]) == np.timedelta64(7, "D")
     linked = np.flatnonzero(same_market & one_week) + 1
     prev[linked] = linked - 1
+
+    region_of = {m: (regions or {}).get(m, "all") for m in order}
+    region_names = sorted(set(region_of.values()))
+    if structure.covariates and {"gdp_per_capita", "internet_users_pct", "population"} <= set(df):
+        raw = market_covariates(df, order, structure.covariates)
+    else:
+        raw = pd.DataFrame(index=pd.Index(order, name="market"))
+    x = raw.to_numpy(dtype=float)
+    if x.shape[1]:
+        sd = x.std(axis=0)
+        x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    changepoints = changepoint_grid(t, structure.changepoint_weeks, structure.changepoint_range)
+    idx = df["market_idx"].to_numpy()
+    first = np.array([t[idx == i].min() for i in range(len(order))])
+    last = np.array([t[idx == i].max() for i in range(len(order))])
+    # a changepoint before a market's first week (or after its last) is not identified by it
+    mask = (changepoints[None, :] > first[:, None]) & (changepoints[None, :] < last[:, None])
+    population = (
+        df.groupby("market")["population"].last().reindex(order).to_numpy(dtype=float)
+        if "population" in df
+        else np.ones(len(order))
+    )
     return ModelData(
         markets=order,
+        regions=region_names,
+        market_region=np.array([region_names.index(region_of[m]) for m in order], dtype="int64"),
+        covariate_names=list(raw.columns),
+        x=x,
+        x_raw=raw,
         market_idx=df["market_idx"].to_numpy(dtype="int64"),
         week_start=weeks.to_numpy(),
         t=t,
-        fourier=fourier_terms(weeks, fourier_order),
+        fourier=fourier_terms(weeks, structure.fourier_order),
+        holiday=christmas_week(weeks) if structure.holidays else np.zeros(len(df)),
+        shock=in_window(weeks, structure.shock_start, structure.shock_end),
+        changepoints=changepoints,
+        changepoint_mask=mask.astype(float),
         y=np.log(df["streams_per_capita"].to_numpy()),
         prev_idx=prev,
         origin=pd.Timestamp(origin),
+        population=population,
     )
 
 
@@ -136,23 +305,44 @@ def _pooled(name: str, mu: Any, sigma: Any, dims: tuple[str, ...], form: str) ->
     return pm.Deterministic(name, mu + sigma * z, dims=dims)
 
 
+def _shared(name: str, mu: Any, n_markets: int, dims: tuple[str, ...]) -> Any:
+    """Every market takes the population value (the ``pooled`` variant)."""
+    import pytensor.tensor as pt
+
+    value = pt.broadcast_to(mu, (n_markets, *pt.as_tensor(mu).shape))
+    return pm.Deterministic(name, value, dims=dims)
+
+
 def build_model(
     data: ModelData,
     priors: Priors,
     parameterization: str | dict[str, str] = "centred",
     ar1: bool = True,
+    variant: str = "hierarchical",
+    likelihood: str = "student_t",
 ) -> pm.Model:
-    """The hierarchical consumption model (see the module docstring).
+    """The consumption model (see the module docstring) for one of ``VARIANTS``.
 
     ``parameterization`` is ``"centred"``, ``"non_centred"`` or a dict giving the form of
     ``level``, ``trend`` and ``season`` separately: choose it by diagnostics
-    (benchmarks/bench_samplers.py compares them).
+    (benchmarks/bench_samplers.py compares them). The ``normal`` variant overrides
+    ``likelihood``.
     """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if variant == "normal":
+        likelihood = "normal"
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
     form = parameterization_of(parameterization)
-    n_f = data.fourier.shape[1]
+    n_m, n_f = len(data.markets), data.fourier.shape[1]
+    use_cov = variant in ("hierarchical", "normal", "pooled") and data.x.shape[1] > 0
     coords = {
         "market": data.markets,
+        "region": data.regions,
+        "covariate": data.covariate_names if use_cov else [],
         "fourier": [f"{fn}{k}" for k in range(1, n_f // 2 + 1) for fn in ("sin", "cos")],
+        "changepoint": np.round(data.changepoints, 4),
         "obs": np.arange(data.n_obs),
     }
     p = priors
@@ -160,58 +350,197 @@ def build_model(
         market_idx = pm.Data("market_idx", data.market_idx, dims="obs")
         t = pm.Data("t", data.t, dims="obs")
         x = pm.Data("fourier_x", data.fourier, dims=("obs", "fourier"))
+        hinge_x = pm.Data("hinge_x", hinge(data.t, data.changepoints), dims=("obs", "changepoint"))
         has_prev = pm.Data("has_prev", (data.prev_idx >= 0).astype("float64"), dims="obs")
         prev_idx = pm.Data("prev_idx", np.maximum(data.prev_idx, 0), dims="obs")
 
+        # level: region + covariates + market deviation
         level_mu = pm.Normal("level_mu", p.level_mu_mean, p.level_mu_sd)
-        level_sigma = pm.HalfNormal("level_sigma", p.level_sigma)
-        trend_mu = pm.Normal("trend_mu", 0.0, p.trend_mu_sd)
-        trend_sigma = pm.HalfNormal("trend_sigma", p.trend_sigma)
-        season_mu = pm.Normal("season_mu", 0.0, p.season_sd, dims="fourier")
-        season_sigma = pm.HalfNormal("season_sigma", p.season_sigma)
-        level = _pooled("level_market", level_mu, level_sigma, ("market",), form["level"])
-        trend = _pooled("trend_market", trend_mu, trend_sigma, ("market",), form["trend"])
-        season = _pooled(
-            "season_market", season_mu, season_sigma, ("market", "fourier"), form["season"]
-        )
-        sigma = pm.HalfNormal("sigma_market", p.noise_sigma, dims="market")
-        nu = pm.Gamma("nu", p.nu_alpha, p.nu_beta)
+        if variant == "unpooled":
+            level = pm.Normal("level_market", level_mu, p.level_mu_sd, dims="market")
+        else:
+            base = level_mu + np.zeros(n_m)
+            if use_cov:
+                beta = pm.Normal("beta", 0.0, p.beta_sd, dims="covariate")
+                base = base + pm.math.dot(data.x, beta)
+                pm.Deterministic(
+                    "level_expected", level_mu + pm.math.dot(data.x, beta), dims="market"
+                )
+            level_sigma = pm.HalfNormal("level_sigma", p.level_sigma)
+            level = _pooled("level_market", base, level_sigma, ("market",), form["level"])
 
-        mu = level[market_idx] + trend[market_idx] * t + (season[market_idx] * x).sum(axis=-1)
+        # trend: slope pooled region -> market, changepoint deltas pooled across markets
+        if variant == "unpooled":
+            slope = pm.Normal("trend_market", 0.0, p.trend_mu_sd, dims="market")
+            z_delta = pm.Normal("z_delta", 0.0, 1.0, dims=("market", "changepoint"))
+            delta = pm.Deterministic(
+                "delta",
+                p.changepoint_sd * z_delta * data.changepoint_mask,
+                dims=("market", "changepoint"),
+            )
+            season = pm.Normal("season_market", 0.0, p.season_sd, dims=("market", "fourier"))
+            holiday = pm.Normal("holiday_market", 0.0, p.holiday_sd, dims="market")
+            shock = pm.Normal("shock_market", 0.0, p.shock_sd, dims="market")
+        else:
+            trend_mu = pm.Normal("trend_mu", 0.0, p.trend_mu_sd)
+            delta_mu = pm.Normal("delta_mu", 0.0, p.changepoint_sd, dims="changepoint")
+            season_mu = pm.Normal("season_mu", 0.0, p.season_sd, dims="fourier")
+            holiday_mu = pm.Normal("holiday_mu", 0.0, p.holiday_sd)
+            shock_mu = pm.Normal("shock_mu", 0.0, p.shock_sd)
+            if variant == "pooled":
+                slope = _shared("trend_market", trend_mu, n_m, ("market",))
+                delta = pm.Deterministic(
+                    "delta", delta_mu * data.changepoint_mask, dims=("market", "changepoint")
+                )
+                season = _shared("season_market", season_mu, n_m, ("market", "fourier"))
+                holiday = _shared("holiday_market", holiday_mu, n_m, ("market",))
+                shock = _shared("shock_market", shock_mu, n_m, ("market",))
+            else:
+                trend_sigma = pm.HalfNormal("trend_sigma", p.trend_sigma)
+                if len(data.regions) > 1:
+                    z_tr = pm.Normal("z_trend_region", 0.0, 1.0, dims="region")
+                    trend_region = pm.Deterministic(
+                        "trend_region", trend_mu + trend_sigma * z_tr, dims="region"
+                    )
+                    trend_base = trend_region[data.market_region]
+                else:
+                    trend_base = trend_mu
+                slope = _pooled("trend_market", trend_base, trend_sigma, ("market",), form["trend"])
+                # centred with a fixed spread (as Prophet's changepoint scale): the deltas are
+                # well informed by half a year of weeks each, and a learned spread made a funnel
+                delta_raw = pm.Normal(
+                    "delta_raw", delta_mu, p.changepoint_sigma, dims=("market", "changepoint")
+                )
+                delta = pm.Deterministic(
+                    "delta", delta_raw * data.changepoint_mask, dims=("market", "changepoint")
+                )
+                season_sigma = pm.HalfNormal("season_sigma", p.season_sigma)
+                season = _pooled(
+                    "season_market", season_mu, season_sigma, ("market", "fourier"), form["season"]
+                )
+                hol_sigma = pm.HalfNormal("holiday_sigma", p.holiday_sigma)
+                holiday = _pooled(
+                    "holiday_market", holiday_mu, hol_sigma, ("market",), "non_centred"
+                )
+                shock_sigma = pm.HalfNormal("shock_sigma", p.shock_sigma)
+                shock = _pooled("shock_market", shock_mu, shock_sigma, ("market",), "non_centred")
+        # the slope before the first changepoint: where each market started
+        pm.Deterministic("trend_start", slope + delta.sum(axis=-1), dims="market")
+
+        mu = (
+            level[market_idx]
+            + slope[market_idx] * t
+            + (delta[market_idx] * hinge_x).sum(axis=-1)
+            + (season[market_idx] * x).sum(axis=-1)
+        )
+        if data.has_holiday:
+            mu = mu + holiday[market_idx] * pm.Data("holiday_x", data.holiday, dims="obs")
+        if data.has_shock:
+            mu = mu + shock[market_idx] * pm.Data("shock_x", data.shock, dims="obs")
+        sigma = pm.HalfNormal("sigma_market", p.noise_sigma, dims="market")
         y_obs = pm.Data("y_log", data.y, dims="obs")
         if ar1:
             phi = pm.Uniform("phi", -0.99, 0.99)
             mu = mu + phi * has_prev * (y_obs[prev_idx] - mu[prev_idx])
-        pm.StudentT("y", nu=nu, mu=mu, sigma=sigma[market_idx], observed=data.y, dims="obs")
+        if likelihood == "student_t":
+            nu = pm.Gamma("nu", p.nu_alpha, p.nu_beta)
+            pm.StudentT("y", nu=nu, mu=mu, sigma=sigma[market_idx], observed=y_obs, dims="obs")
+        else:
+            pm.Normal("y", mu=mu, sigma=sigma[market_idx], observed=y_obs, dims="obs")
     return model
 
 
 def annotate(tree: Any, data: ModelData) -> Any:
     """Attach what reports need to read a fit without the panel: each observation's week and
-    market code, and the time origin (so ``t`` can be turned back into dates)."""
+    market code, the time origin (so ``t`` can be turned back into dates), the regions, the
+    changepoints and each market's latest population."""
     const = tree["constant_data"].to_dataset()
     const["week_start"] = ("obs", data.week_start.astype("datetime64[ns]"))
     const["market_code"] = ("obs", np.asarray(data.markets)[data.market_idx].astype(str))
+    const["market_region"] = ("market", np.asarray(data.regions)[data.market_region].astype(str))
+    const["population"] = ("market", data.population)
+    const["changepoint_t"] = ("changepoint", data.changepoints)
+    if "holiday_x" not in const:
+        const["holiday_x"] = ("obs", data.holiday)
+    if "shock_x" not in const:
+        const["shock_x"] = ("obs", np.zeros(data.n_obs))
+    for name in data.covariate_names:
+        const[f"covariate_{name}"] = ("market", data.x_raw[name].to_numpy(dtype=float))
     const.attrs["time_origin"] = data.origin.isoformat()
     tree["constant_data"] = const
     return tree
 
 
-def structural_mean(posterior: Any, constant: Any) -> np.ndarray:
-    """Posterior draws of level + trend + season per observation, shape (chain*draw, obs).
+def _stack(posterior: Any, name: str) -> np.ndarray:
+    return posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
 
-    ``posterior`` and ``constant`` are xarray Datasets of a fitted model's posterior and
-    constant_data groups.
-    """
-    idx = constant["market_idx"].to_numpy()
-    t = constant["t"].to_numpy()
-    x = constant["fourier_x"].to_numpy()
-    stack = {
-        k: posterior[k].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
-        for k in ("level_market", "trend_market", "season_market")
+
+def mean_at(
+    posterior: Any,
+    market_idx: np.ndarray,
+    t: np.ndarray,
+    fourier: np.ndarray,
+    changepoints: np.ndarray,
+    holiday: np.ndarray | None = None,
+    shock: np.ndarray | None = None,
+) -> np.ndarray:
+    """Posterior draws of the structural mean (no AR noise) at any market-times, (sample, n)."""
+    s = {
+        k: _stack(posterior, k) for k in ("level_market", "trend_market", "delta", "season_market")
     }
-    return (
-        stack["level_market"][:, idx]
-        + stack["trend_market"][:, idx] * t
-        + np.einsum("sof,of->so", stack["season_market"][:, idx, :], x)
+    mu = (
+        s["level_market"][:, market_idx]
+        + s["trend_market"][:, market_idx] * t
+        + np.einsum("snk,nk->sn", s["delta"][:, market_idx, :], hinge(t, changepoints))
+        + np.einsum("snf,nf->sn", s["season_market"][:, market_idx, :], fourier)
     )
+    if holiday is not None and "holiday_market" in posterior:
+        mu = mu + _stack(posterior, "holiday_market")[:, market_idx] * holiday
+    if shock is not None and "shock_market" in posterior:
+        mu = mu + _stack(posterior, "shock_market")[:, market_idx] * shock
+    return mu
+
+
+def structural_mean(posterior: Any, constant: Any) -> np.ndarray:
+    """Posterior draws of level + trend + season (+ holiday, shock) per observation,
+    shape (chain*draw, obs). ``posterior`` and ``constant`` are xarray Datasets of a fitted
+    model's posterior and constant_data groups."""
+    get = lambda k: constant[k].to_numpy() if k in constant else None  # noqa: E731
+    cps = (
+        constant["changepoint_t"].to_numpy()
+        if "changepoint_t" in constant
+        else (np.asarray(posterior["changepoint"].to_numpy(), dtype=float))
+    )
+    return mean_at(
+        posterior,
+        constant["market_idx"].to_numpy(),
+        constant["t"].to_numpy(),
+        constant["fourier_x"].to_numpy(),
+        cps,
+        get("holiday_x"),
+        get("shock_x"),
+    )
+
+
+def simulate_observations(
+    params: Any, data: ModelData, rng: np.random.Generator, likelihood: str = "student_t"
+) -> np.ndarray:
+    """Log streams per capita simulated from the model's generative story for one parameter
+    set (``params``: a Dataset shaped like a posterior with one chain and one draw), in the
+    observation order of ``data``: the AR(1) residual runs forward week by week per market."""
+    mu = mean_at(
+        params, data.market_idx, data.t, data.fourier, data.changepoints, data.holiday, data.shock
+    )[0]
+    one = lambda k: params[k].to_numpy().reshape(-1) if k in params else None  # noqa: E731
+    sigma = one("sigma_market")[data.market_idx]
+    phi = float(one("phi")[0]) if "phi" in params else 0.0
+    if likelihood == "student_t":
+        noise = rng.standard_t(float(one("nu")[0]), size=data.n_obs) * sigma
+    else:
+        noise = rng.standard_normal(data.n_obs) * sigma
+    y = np.empty(data.n_obs)
+    for i in range(data.n_obs):  # observations are sorted by market, then week
+        prev = data.prev_idx[i]
+        ar = phi * (y[prev] - mu[prev]) if prev >= 0 else 0.0
+        y[i] = mu[i] + ar + noise[i]
+    return y

@@ -1,0 +1,97 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 40 · Forecasts and insight quantities from the posterior
+#
+# Weekly streams 13, 26 and 52 weeks ahead per market, per UN M49 sub-region and for all
+# markets, simulated draw by draw (`musicmarkets.models.forecast`): totals are sums of draws, so
+# every level is coherent and carries its own uncertainty. Then the quantities the report
+# states: growth and its rank distribution, the probability that a market grows faster than all
+# markets together, the opportunity score (consumption against what the covariates predict) and
+# a flag where the trend changed in the last year.
+
+# %% tags=["parameters"]
+seed = 20170106
+horizons = [13, 26, 52]
+changepoint_weeks = 52
+changepoint_sigma = 0.1
+interval = 0.9
+
+# %%
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from musicmarkets import config, insights, io
+from musicmarkets.models import forecast
+
+paths = config.paths()
+tree = az.from_netcdf(paths.models / "consumption.nc")
+market_week = pd.read_parquet(paths.processed / "market_week.parquet")
+cov = pd.read_parquet(paths.interim / "covariates.parquet")
+names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
+post = tree["posterior"].to_dataset()
+const = tree["constant_data"].to_dataset()
+
+# %%
+draws = forecast.simulate(tree, max(horizons), changepoint_weeks, changepoint_sigma, seed)
+weekly = forecast.series(draws, names, interval)
+totals = forecast.horizon_totals(draws, market_week, horizons, names, interval)
+# coherence: the all-market total is the sum of the markets in every draw
+assert np.allclose(draws.total(), draws.streams.sum(axis=1))
+totals.round(3)
+
+# %%
+growth = insights.growth_table(post, names, interval)
+table = (
+    growth.merge(insights.faster_than_all(post, const, interval), on="market")
+    .merge(
+        insights.opportunity_table(post, interval).rename(
+            columns={
+                "gap_median": "opportunity_gap",
+                "gap_low": "opportunity_low",
+                "gap_high": "opportunity_high",
+                "p_below": "p_below_expected",
+            }
+        ),
+        on="market",
+        how="left",
+    )
+    .merge(insights.trend_change_table(post, const), on="market")
+)
+ranks = insights.rank_distribution(post)
+table.round(3)
+
+# %%
+io.write_parquet(weekly, paths.processed / "forecast_weekly.parquet")
+io.write_parquet(totals, paths.processed / "forecast_totals.parquet")
+io.write_parquet(table, paths.processed / "insights.parquet")
+io.write_parquet(ranks.reset_index(), paths.processed / "rank_distribution.parquet")
+longest = max(horizons)
+all_52 = totals[(totals["level"] == "all") & (totals["horizon_weeks"] == longest)].iloc[0]
+io.write_json(
+    {
+        "horizons": horizons,
+        "draws": int(draws.streams.shape[0]),
+        "first_forecast_week": str(draws.weeks[0].date()),
+        "all_markets_next_52w_median": all_52["streams_median"],
+        "all_markets_next_52w_low": all_52["streams_low"],
+        "all_markets_next_52w_high": all_52["streams_high"],
+        "trend_changed": table.loc[table["flag"] != "", "market"].tolist(),
+    },
+    paths.metrics / "forecast.json",
+)

@@ -1,0 +1,190 @@
+"""Forecasts from a fitted consumption model, draw by draw, so that every sum is coherent.
+
+For each posterior draw and market the structural mean is carried forward (today's slope,
+seasonality, the Christmas week; the lockdown term is off), new slope changes are drawn at the
+model's changepoint spacing (the trend may bend again, as it did in the past), and the AR(1)
+residual is simulated from the last observed week with the model's Student-t (or normal) noise.
+Regional and all-market totals are sums of the market draws, never sums of quantiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from musicmarkets.models.consumption import _stack, christmas_week, fourier_terms, mean_at
+
+WEEK = 7 / 365.25
+
+
+@dataclass(frozen=True)
+class ForecastDraws:
+    """Simulated weekly streams (not per capita) per draw, market and future week."""
+
+    markets: list[str]
+    regions: list[str]  # region of each market
+    weeks: pd.DatetimeIndex  # future chart weeks (Friday starts)
+    streams: np.ndarray  # (sample, market, week)
+    last_observed: pd.Series  # last observed week per market
+
+    def total(self, markets: list[str] | None = None) -> np.ndarray:
+        """(sample, week) sum over the given markets (default: all)."""
+        keep = [self.markets.index(m) for m in (markets or self.markets)]
+        return self.streams[:, keep, :].sum(axis=1)
+
+
+def simulate(
+    tree: Any,
+    horizon: int,
+    changepoint_weeks: int,
+    changepoint_sigma: float,
+    seed: int,
+    max_draws: int | None = 2000,
+) -> ForecastDraws:
+    """Simulate ``horizon`` weeks after the panel's latest week for every market."""
+    rng = np.random.default_rng(seed)
+    post = tree["posterior"].to_dataset()
+    const = tree["constant_data"].to_dataset()
+    n_total = post.sizes["chain"] * post.sizes["draw"]
+    pick = np.arange(n_total)
+    if max_draws and n_total > max_draws:
+        pick = np.sort(rng.choice(n_total, max_draws, replace=False))
+    markets = [str(m) for m in post["market"].to_numpy()]
+    idx = const["market_idx"].to_numpy()
+    t = const["t"].to_numpy()
+    weeks_obs = pd.to_datetime(const["week_start"].to_numpy())
+    y = const["y_log"].to_numpy()
+    cps = const["changepoint_t"].to_numpy()
+    hol = const["holiday_x"].to_numpy()
+    shock = const["shock_x"].to_numpy()
+    fourier_order = const["fourier_x"].shape[1] // 2
+    end = weeks_obs.max()
+    weeks = pd.DatetimeIndex([end + pd.Timedelta(days=7 * h) for h in range(1, horizon + 1)])
+    t_future = np.arange(1, horizon + 1) * WEEK
+
+    # residual of each market's last observed week: the AR(1) starting point
+    last = np.array([np.flatnonzero(idx == i)[np.argmax(t[idx == i])] for i in range(len(markets))])
+    mu_last = mean_at(
+        post, idx[last], t[last], const["fourier_x"].to_numpy()[last], cps, hol[last], shock[last]
+    )[pick]
+    resid = y[last][None, :] - mu_last  # (sample, market)
+    gap_weeks = np.round(-t[last] / WEEK).astype(int)  # weeks between a market's last and the end
+
+    n_s, n_m = len(pick), len(markets)
+    f_idx = np.repeat(np.arange(n_m), horizon)
+    f_t = np.tile(t_future, n_m)
+    f_dates = pd.DatetimeIndex(np.tile(weeks.to_numpy(), n_m))
+    mu = mean_at(
+        post,
+        f_idx,
+        f_t,
+        fourier_terms(f_dates, fourier_order),
+        cps,
+        christmas_week(f_dates),
+        np.zeros(len(f_idx)),
+    )[pick].reshape(n_s, n_m, horizon)
+    # the trend may change again: slope changes at the model's spacing, as in the past
+    step = changepoint_weeks * WEEK
+    future_cps = np.arange(step, horizon * WEEK + 1e-9, step)
+    if len(future_cps):
+        d = rng.normal(0.0, changepoint_sigma, size=(n_s, n_m, len(future_cps)))
+        mu += np.einsum("smk,hk->smh", d, np.maximum(t_future[:, None] - future_cps[None, :], 0))
+
+    phi = _stack(post, "phi")[pick] if "phi" in post else np.zeros(n_s)
+    sigma = _stack(post, "sigma_market")[pick]  # (sample, market)
+    nu = _stack(post, "nu")[pick] if "nu" in post else None
+    # a market whose data end before the panel's last week: its residual decays over the gap
+    resid = resid * phi[:, None] ** gap_weeks[None, :]
+    out = np.empty((n_s, n_m, horizon))
+    for h in range(horizon):
+        shock_h = (
+            rng.standard_t(nu[:, None], size=(n_s, n_m))
+            if nu is not None
+            else rng.standard_normal((n_s, n_m))
+        )
+        resid = phi[:, None] * resid + sigma * shock_h
+        out[:, :, h] = mu[:, :, h] + resid
+    population = const["population"].to_numpy()
+    streams = np.exp(out) * population[None, :, None]
+    regions = [str(r) for r in const["market_region"].to_numpy()]
+    last_obs = pd.Series(weeks_obs[last], index=markets, name="last_observed")
+    return ForecastDraws(markets, regions, weeks, streams, last_obs)
+
+
+def _quantiles(draws: np.ndarray, interval: float) -> dict[str, np.ndarray]:
+    lo, hi = (1 - interval) / 2, (1 + interval) / 2
+    return {
+        "median": np.median(draws, axis=0),
+        "low50": np.quantile(draws, 0.25, axis=0),
+        "high50": np.quantile(draws, 0.75, axis=0),
+        "low": np.quantile(draws, lo, axis=0),
+        "high": np.quantile(draws, hi, axis=0),
+    }
+
+
+def series(f: ForecastDraws, names: dict[str, str], interval: float = 0.9) -> pd.DataFrame:
+    """Weekly forecast bands for each market, each region and all markets together."""
+    groups = [("market", m, names.get(m, m.upper()), [m]) for m in f.markets]
+    for region in sorted(set(f.regions)):
+        members = [m for m, r in zip(f.markets, f.regions, strict=True) if r == region]
+        groups.append(("region", region, region, members))
+    groups.append(("all", "all", "All markets", f.markets))
+    frames = []
+    for level, key, name, members in groups:
+        q = _quantiles(f.total(members), interval)
+        frames.append(
+            pd.DataFrame({"level": level, "key": key, "name": name, "week_start": f.weeks, **q})
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def horizon_totals(
+    f: ForecastDraws,
+    panel: pd.DataFrame,
+    horizons: list[int],
+    names: dict[str, str],
+    interval: float = 0.9,
+) -> pd.DataFrame:
+    """Streams in the next h weeks per market, region and all, with the change against the
+    same weeks a year earlier where they were observed (the panel's streams)."""
+    obs = panel.pivot_table(index="week_start", columns="market", values="streams")
+    rows = []
+    groups = [("market", m, names.get(m, m.upper()), [m]) for m in f.markets]
+    for region in sorted(set(f.regions)):
+        groups.append(
+            (
+                "region",
+                region,
+                region,
+                [m for m, r in zip(f.markets, f.regions, strict=True) if r == region],
+            )
+        )
+    groups.append(("all", "all", "All markets", f.markets))
+    lo, hi = (1 - interval) / 2, (1 + interval) / 2
+    for h in horizons:
+        if h > len(f.weeks):
+            raise ValueError(f"horizon {h} exceeds the simulated {len(f.weeks)} weeks")
+        year_ago = f.weeks[:h] - pd.Timedelta(days=364)
+        for level, key, name, members in groups:
+            total = f.total(members)[:, :h].sum(axis=1)
+            base = obs.reindex(index=year_ago, columns=members)
+            complete = bool(base.notna().all().all())
+            change = total / base.to_numpy().sum() - 1 if complete else np.full_like(total, np.nan)
+            rows.append(
+                {
+                    "horizon_weeks": h,
+                    "level": level,
+                    "key": key,
+                    "name": name,
+                    "streams_median": float(np.median(total)),
+                    "streams_low": float(np.quantile(total, lo)),
+                    "streams_high": float(np.quantile(total, hi)),
+                    "yoy_median": float(np.median(change)) if complete else np.nan,
+                    "yoy_low": float(np.quantile(change, lo)) if complete else np.nan,
+                    "yoy_high": float(np.quantile(change, hi)) if complete else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,238 @@
+"""Model checks that do not depend on one model: predictive checks, LOO, scores, baselines.
+
+CRPS (continuous ranked probability score) of a forecast from samples uses the energy form
+``E|X - y| - E|X - X'| / 2``; for quantile forecasts (the gradient-boosting baseline) it is the
+mean pinball loss over the quantile levels times 2, the standard quantile approximation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+LOO_K_BAD = 0.7  # Pareto k above this: the LOO estimate of that week is unreliable
+
+
+@dataclass(frozen=True)
+class PredictiveChecks:
+    metrics: dict[str, Any]
+    pointwise: pd.DataFrame
+
+
+def predictive_checks(
+    idata: Any, model: pm.Model, seed: int, labels: pd.DataFrame | None = None
+) -> PredictiveChecks:
+    """Posterior predictive interval coverage, LOO (ELPD, Pareto k) and LOO-PIT per
+    observation (``labels``: market and week_start of each, in observation order). Adds
+    ``log_likelihood`` and ``posterior_predictive`` to ``idata`` only for the computation (they
+    are dropped before returning: they would multiply the file size). Call it before
+    ``consumption.annotate``: PyMC rewrites the constant data group."""
+    with model:
+        pm.compute_log_likelihood(idata, progressbar=False)
+        pm.sample_posterior_predictive(
+            idata, extend_inferencedata=True, random_seed=seed, progressbar=False
+        )
+    y = idata["observed_data"]["y"].to_numpy()
+    pp = idata["posterior_predictive"]["y"].stack(sample=("chain", "draw")).transpose("sample", ...)
+    pp = pp.to_numpy()
+    lo50, hi50, lo90, hi90 = np.quantile(pp, [0.25, 0.75, 0.05, 0.95], axis=0)
+    loo = az.loo(idata)
+    pit = np.asarray(az.loo_pit(idata)["y"].to_numpy())
+    k = np.asarray(loo.pareto_k.to_numpy())
+    if labels is None:
+        labels = pd.DataFrame({"market": "", "week_start": pd.NaT}, index=range(len(y)))
+    point = pd.DataFrame(
+        {
+            "market": labels["market"].to_numpy(),
+            "week_start": pd.to_datetime(labels["week_start"].to_numpy()),
+            "elpd_loo": np.asarray(loo.elpd_i.to_numpy()),
+            "pareto_k": k,
+            "loo_pit": pit,
+            "in50": (y >= lo50) & (y <= hi50),
+            "in90": (y >= lo90) & (y <= hi90),
+        }
+    )
+    ks = _ks_uniform(pit)
+    metrics = {
+        "elpd_loo": float(loo.elpd),
+        "elpd_loo_se": float(loo.se),
+        "p_loo": float(loo.p),
+        "pareto_k_max": float(np.nanmax(k)),
+        "pareto_k_bad": int((k > LOO_K_BAD).sum()),
+        "ppc_coverage_50": float(point["in50"].mean()),
+        "ppc_coverage_90": float(point["in90"].mean()),
+        "loo_pit_ks": ks,
+    }
+    for group in ("log_likelihood", "posterior_predictive"):
+        if group in idata.children:
+            del idata[group]
+    return PredictiveChecks(metrics, point)
+
+
+def _ks_uniform(u: np.ndarray) -> float:
+    """Kolmogorov-Smirnov distance of values in [0, 1] from the uniform distribution."""
+    u = np.sort(np.asarray(u, dtype=float))
+    n = len(u)
+    if n == 0:
+        return float("nan")
+    grid = np.arange(1, n + 1) / n
+    return float(max(np.max(grid - u), np.max(u - (grid - 1 / n))))
+
+
+def compare_loo(pointwise: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rank models by ELPD-LOO from their pointwise values on the same observations.
+
+    ``elpd_diff`` and its standard error are against the best model, computed from the
+    pointwise differences (``se = sqrt(n * var(diff))``) as in Vehtari, Gelman & Gabry (2017).
+    """
+    keys = ["market", "week_start"]
+    names = list(pointwise)
+    base = pointwise[names[0]][keys]
+    for name in names[1:]:
+        if not pointwise[name][keys].equals(base):
+            raise ValueError(f"model {name!r} was scored on other observations than {names[0]!r}")
+    elpd = {n: p["elpd_loo"].to_numpy() for n, p in pointwise.items()}
+    totals = {n: float(v.sum()) for n, v in elpd.items()}
+    best = max(totals, key=totals.get)
+    rows = []
+    for n in sorted(totals, key=totals.get, reverse=True):
+        diff = elpd[best] - elpd[n]
+        rows.append(
+            {
+                "model": n,
+                "elpd_loo": totals[n],
+                "elpd_loo_se": float(np.sqrt(len(elpd[n]) * np.var(elpd[n]))),
+                "elpd_diff": float(diff.sum()),
+                "diff_se": float(np.sqrt(len(diff) * np.var(diff))),
+                "pareto_k_bad": int((pointwise[n]["pareto_k"] > LOO_K_BAD).sum()),
+            }
+        )
+    out = pd.DataFrame(rows)
+    # pseudo-BMA weights (no bootstrap): exp(elpd) normalised, a rough guide beside the diffs
+    w = np.exp(out["elpd_loo"] - out["elpd_loo"].max())
+    out["weight"] = w / w.sum()
+    return out
+
+
+def crps_samples(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """CRPS of each forecast column from its samples: ``samples`` (sample, n), ``y`` (n,)."""
+    x = np.sort(np.asarray(samples, dtype=float), axis=0)
+    m = x.shape[0]
+    term1 = np.abs(x - y[None, :]).mean(axis=0)
+    # E|X - X'| from sorted samples: 2 / m^2 * sum_i (2i - m - 1) x_(i)
+    i = np.arange(1, m + 1)[:, None]
+    term2 = (2 * i - m - 1) * x
+    return term1 - term2.sum(axis=0) / m**2
+
+
+def crps_quantiles(quantiles: np.ndarray, levels: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """CRPS approximated from quantile forecasts: 2 x mean pinball loss over ``levels``.
+    ``quantiles`` is (level, n)."""
+    q = np.asarray(quantiles, dtype=float)
+    tau = np.asarray(levels, dtype=float)[:, None]
+    diff = y[None, :] - q
+    pinball = np.maximum(tau * diff, (tau - 1) * diff)
+    return 2 * pinball.mean(axis=0)
+
+
+def interval_hits(low: np.ndarray, high: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (y >= low) & (y <= high)
+
+
+def seasonal_naive(history: pd.DataFrame, targets: pd.DataFrame, levels: np.ndarray) -> np.ndarray:
+    """Forecast each target week by the same market's value 52 weeks earlier (log scale),
+    with quantiles from that market's past errors of the same rule (levels -> (level, n))."""
+    h = history.set_index(["market", "week_start"])["y"]
+    out = np.full((len(levels), len(targets)), np.nan)
+    for j, (market, week) in enumerate(zip(targets["market"], targets["week_start"], strict=True)):
+        past = h.loc[market]
+        base = past.get(week - pd.Timedelta(weeks=52))
+        if base is None:  # no value a year ago: carry the last one
+            base = past.iloc[-1]
+        lagged = past.shift(52, freq="7D").reindex(past.index)
+        errors = (past - lagged).dropna().to_numpy()
+        if len(errors) < 5:
+            errors = np.diff(past.to_numpy())
+        out[:, j] = base + np.quantile(errors, levels)
+    return out
+
+
+GBM_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+
+
+def gbm_features(frame: pd.DataFrame, history: pd.DataFrame, markets: list[str]) -> np.ndarray:
+    """Features shared by the gradient-boosting baseline and the model: market (one-hot), time
+    in years, yearly Fourier terms (order 3), Christmas week, and last year's value."""
+    from musicmarkets.models.consumption import christmas_week, fourier_terms
+
+    weeks = pd.DatetimeIndex(frame["week_start"])
+    onehot = (frame["market"].to_numpy()[:, None] == np.asarray(markets)[None, :]).astype(float)
+    t = ((weeks - pd.Timestamp("2017-01-01")).days / 365.25).to_numpy()[:, None]
+    h = history.set_index(["market", "week_start"])["y"]
+    lag = np.array(
+        [
+            h.get((m, w - pd.Timedelta(weeks=52)), np.nan)
+            for m, w in zip(frame["market"], weeks, strict=True)
+        ]
+    )
+    return np.column_stack([onehot, t, fourier_terms(weeks, 3), christmas_week(weeks), lag])
+
+
+def gbm_quantiles(
+    history: pd.DataFrame, targets: pd.DataFrame, markets: list[str], seed: int
+) -> np.ndarray:
+    """scikit-learn gradient boosting, one model per quantile level, on ``gbm_features``."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    x_train = gbm_features(history, history, markets)
+    x_test = gbm_features(targets, history, markets)
+    y = history["y"].to_numpy()
+    out = np.empty((len(GBM_LEVELS), len(targets)))
+    for i, level in enumerate(GBM_LEVELS):
+        gbm = HistGradientBoostingRegressor(
+            loss="quantile",
+            quantile=float(level),
+            max_iter=300,
+            learning_rate=0.05,
+            random_state=seed,
+        )
+        gbm.fit(x_train, y)
+        out[i] = gbm.predict(x_test)
+    return np.sort(out, axis=0)  # quantile crossing repaired
+
+
+def score_table(
+    name: str,
+    y: np.ndarray,
+    crps: np.ndarray,
+    median: np.ndarray,
+    bands: dict[float, tuple[np.ndarray, np.ndarray]],
+) -> dict[str, Any]:
+    """Scores of one method on the log scale (CRPS) and the streams scale (MAPE)."""
+    row = {
+        "method": name,
+        "n": len(y),
+        "crps": float(np.mean(crps)),
+        "mape": float(np.mean(np.abs(np.exp(median) - np.exp(y)) / np.exp(y))),
+    }
+    for width, (lo, hi) in bands.items():
+        row[f"coverage_{int(width * 100)}"] = float(interval_hits(lo, hi, y).mean())
+    return row
+
+
+def rank_statistic(draws: np.ndarray, truth: float) -> int:
+    """SBC rank: how many posterior draws fall below the true value."""
+    return int((np.asarray(draws) < truth).sum())
+
+
+def chi2_uniform_pvalue(ranks: np.ndarray, n_draws: int, bins: int) -> float:
+    """p-value of a chi-square test that SBC ranks (0..n_draws) are uniform over ``bins``."""
+    from scipy import stats
+
+    counts, _ = np.histogram(ranks, bins=bins, range=(0, n_draws + 1))
+    return float(stats.chisquare(counts).pvalue)

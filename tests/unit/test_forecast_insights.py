@@ -1,0 +1,120 @@
+"""Forecast simulation and insight quantities on posteriors with known structure."""
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+import xarray as xr
+
+from musicmarkets import insights
+from musicmarkets.models import consumption as cm
+from musicmarkets.models import forecast
+
+from .test_consumption_model import simulated_panel
+
+
+def fake_fit(n_markets=3, n_weeks=80, draws=50, seed=0, **overrides):
+    """A DataTree shaped like a fitted model: prior draws stand in for the posterior; any
+    variable in ``overrides`` is replaced by the given per-market values in every draw."""
+    panel = simulated_panel(n_markets, n_weeks, seed)
+    panel["population"] = 1e6 * (np.arange(len(panel)) % n_markets + 1)
+    data = cm.prepare(panel, [f"m{i}" for i in range(n_markets)], cm.Structure(covariates=()))
+    model = cm.build_model(data, cm.Priors(), "non_centred")
+    idata = pm.sample_prior_predictive(draws=draws, model=model, random_seed=seed)
+    post = idata["prior"].to_dataset()
+    for name, value in overrides.items():
+        arr = np.broadcast_to(np.asarray(value, dtype=float), post[name].shape).copy()
+        post[name] = (post[name].dims, arr)
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": post,
+            "constant_data": idata["constant_data"].to_dataset(),
+        }
+    )
+    return cm.annotate(tree, data), data
+
+
+def test_forecast_equals_structural_mean_without_noise():
+    n = 3
+    tree, data = fake_fit(
+        n, sigma_market=np.full(n, 1e-9), phi=0.0, nu=1e6, trend_market=[0.1, 0.0, -0.1]
+    )
+    f = forecast.simulate(tree, horizon=10, changepoint_weeks=1000, changepoint_sigma=0.1, seed=1)
+    post = tree["posterior"].to_dataset()
+    t = np.arange(1, 11) * forecast.WEEK
+    idx = np.repeat(np.arange(n), 10)
+    mu = cm.mean_at(
+        post,
+        idx,
+        np.tile(t, n),
+        cm.fourier_terms(pd.DatetimeIndex(np.tile(f.weeks, n)), 3),
+        data.changepoints,
+        cm.christmas_week(pd.DatetimeIndex(np.tile(f.weeks, n))),
+        np.zeros(n * 10),
+    )
+    expected = np.exp(mu).reshape(-1, n, 10) * data.population[None, :, None]
+    np.testing.assert_allclose(f.streams, expected, rtol=1e-6)
+    assert f.weeks[0] == pd.Timestamp(data.week_start.max()) + pd.Timedelta(days=7)
+
+
+def test_totals_are_sums_of_market_draws_and_bands_nest():
+    tree, _ = fake_fit(3)
+    f = forecast.simulate(tree, horizon=20, changepoint_weeks=8, changepoint_sigma=0.1, seed=2)
+    np.testing.assert_allclose(f.total(), f.streams.sum(axis=1))
+    s = forecast.series(f, {"m0": "Zero"})
+    assert set(s["level"]) == {"market", "region", "all"}
+    assert (s["low"] <= s["low50"]).all() and (s["low50"] <= s["median"]).all()
+    assert (s["median"] <= s["high50"]).all() and (s["high50"] <= s["high"]).all()
+    # the all-market median is not the sum of market medians, but lies near it
+    all_med = s.query("level == 'all'")["median"].to_numpy()
+    sum_med = s.query("level == 'market'").groupby("week_start")["median"].sum().to_numpy()
+    assert np.all(all_med > 0.5 * sum_med) and np.all(all_med < 2 * sum_med)
+
+
+def test_future_changepoints_widen_the_band():
+    tree, _ = fake_fit(2)
+    narrow = forecast.simulate(tree, 52, changepoint_weeks=1000, changepoint_sigma=0.3, seed=3)
+    wide = forecast.simulate(tree, 52, changepoint_weeks=13, changepoint_sigma=0.3, seed=3)
+    spread = lambda f: np.subtract(*np.quantile(np.log(f.total()[:, -1]), [0.95, 0.05]))  # noqa: E731
+    assert spread(wide) > spread(narrow)
+
+
+def test_faster_than_all_and_ranks():
+    tree, _ = fake_fit(3, draws=200, trend_market=[0.5, 0.0, -0.5], level_market=[0.0, 0.0, 0.0])
+    post, const = tree["posterior"].to_dataset(), tree["constant_data"].to_dataset()
+    table = insights.faster_than_all(post, const)
+    assert table["p_faster_than_all"].tolist() == [1.0, pytest.approx(table.iloc[1, 1]), 0.0]
+    ranks = insights.rank_distribution(post)
+    np.testing.assert_allclose(ranks.sum(axis=1), 1.0)
+    assert ranks.loc["m0", 1] == 1.0 and ranks.loc["m2", 3] == 1.0
+    # all-market growth is the stream-weighted mean of slopes: weights are populations here
+    pop = const["population"].to_numpy()
+    w = pop / pop.sum()
+    assert table["all_growth_median"].iloc[0] == pytest.approx(np.expm1(w @ [0.5, 0.0, -0.5]))
+
+
+def test_trend_change_flag_follows_the_changepoint_deltas():
+    tree, data = fake_fit(2, n_weeks=150, draws=100)
+    post = tree["posterior"].to_dataset()
+    k = len(data.changepoints)
+    assert k >= 1
+    delta = np.zeros((1, 100, 2, k))
+    delta[..., 0, -1] = -0.4  # market 0: slope before the last changepoint was 0.4 lower
+    post["delta"] = (post["delta"].dims, delta)
+    post["trend_market"] = (post["trend_market"].dims, np.zeros((1, 100, 2)))
+    table = insights.trend_change_table(post, tree["constant_data"].to_dataset())
+    assert table.set_index("market").loc["m0", "flag"] == "accelerated"
+    assert table.set_index("market").loc["m1", "flag"] == ""
+
+
+def test_opportunity_is_level_minus_covariate_prediction():
+    post = xr.Dataset(
+        {
+            "level_market": (("chain", "draw", "market"), np.array([[[0.0, 1.0]] * 10])),
+            "level_expected": (("chain", "draw", "market"), np.array([[[0.5, 0.5]] * 10])),
+        },
+        coords={"market": ["aa", "bb"]},
+    )
+    table = insights.opportunity_table(post).set_index("market")
+    assert table.loc["aa", "gap_median"] == pytest.approx(np.expm1(-0.5))
+    assert table.loc["aa", "p_below"] == 1.0 and table.loc["bb", "p_below"] == 0.0

@@ -1,0 +1,85 @@
+"""Scores and comparisons checked against closed forms and constructed cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from musicmarkets import validation
+
+
+def crps_normal(mu, sigma, y):
+    z = (y - mu) / sigma
+    return sigma * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
+
+
+def test_crps_from_samples_matches_the_normal_closed_form():
+    rng = np.random.default_rng(0)
+    y = np.array([-1.0, 0.0, 0.3, 2.5])
+    samples = rng.normal(0.0, 1.0, size=(40_000, 1)).repeat(4, axis=1)
+    np.testing.assert_allclose(validation.crps_samples(samples, y), crps_normal(0, 1, y), atol=0.01)
+
+
+def test_crps_from_quantiles_approximates_the_closed_form():
+    levels = np.linspace(0.01, 0.99, 99)
+    y = np.array([-1.0, 0.2, 1.7])
+    q = stats.norm.ppf(levels)[:, None].repeat(3, axis=1)
+    np.testing.assert_allclose(
+        validation.crps_quantiles(q, levels, y), crps_normal(0, 1, y), rtol=0.05
+    )
+
+
+def test_compare_loo_ranks_and_uses_pointwise_differences():
+    rng = np.random.default_rng(1)
+    base = pd.DataFrame(
+        {"market": ["a"] * 100, "week_start": pd.date_range("2020-01-03", periods=100, freq="7D")}
+    )
+    good = base.assign(elpd_loo=rng.normal(1.0, 0.3, 100), pareto_k=0.1)
+    bad = base.assign(elpd_loo=good["elpd_loo"] - rng.normal(0.2, 0.1, 100), pareto_k=0.9)
+    table = validation.compare_loo({"bad": bad, "good": good})
+    assert table["model"].tolist() == ["good", "bad"]
+    diff = good["elpd_loo"] - bad["elpd_loo"]
+    row = table.set_index("model").loc["bad"]
+    assert row["elpd_diff"] == pytest.approx(diff.sum())
+    assert row["diff_se"] == pytest.approx(np.sqrt(100 * diff.var(ddof=0)))
+    assert row["pareto_k_bad"] == 100
+    with pytest.raises(ValueError, match="other observations"):
+        validation.compare_loo({"good": good, "short": bad.iloc[:50]})
+
+
+def test_seasonal_naive_is_exact_on_a_yearly_periodic_series():
+    weeks = pd.date_range("2017-01-06", periods=160, freq="7D")
+    y = np.sin(2 * np.pi * np.arange(160) / 52)
+    frame = pd.DataFrame({"market": "a", "week_start": weeks, "y": y})
+    hist, target = frame.iloc[:140], frame.iloc[140:]
+    q = validation.seasonal_naive(hist, target.reset_index(drop=True), np.array([0.05, 0.5, 0.95]))
+    np.testing.assert_allclose(q[1], target["y"], atol=1e-9)
+
+
+def test_gbm_quantiles_are_ordered_and_track_the_series():
+    rng = np.random.default_rng(2)
+    weeks = pd.date_range("2017-01-06", periods=150, freq="7D")
+    frames = [
+        pd.DataFrame(
+            {
+                "market": m,
+                "week_start": weeks,
+                "y": lvl + 0.1 * np.sin(2 * np.pi * np.arange(150) / 52) + rng.normal(0, 0.02, 150),
+            }
+        )
+        for m, lvl in (("a", 0.0), ("b", 1.0))
+    ]
+    frame = pd.concat(frames, ignore_index=True)
+    hist = frame[frame["week_start"] < weeks[130]]
+    target = frame[frame["week_start"] >= weeks[130]].reset_index(drop=True)
+    q = validation.gbm_quantiles(hist, target, ["a", "b"], seed=0)
+    assert np.all(np.diff(q, axis=0) >= 0)
+    assert np.abs(q[2] - target["y"]).mean() < 0.1
+
+
+def test_ks_distance_and_sbc_uniformity_test():
+    rng = np.random.default_rng(3)
+    assert validation._ks_uniform(rng.uniform(size=5000)) < 0.03
+    assert validation._ks_uniform(rng.uniform(size=5000) ** 2) > 0.1
+    assert validation.chi2_uniform_pvalue(rng.integers(0, 100, 2000), 99, 10) > 0.001
+    assert validation.chi2_uniform_pvalue(np.full(200, 50), 99, 10) < 1e-6
