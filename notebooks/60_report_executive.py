@@ -21,6 +21,7 @@
 
 # %% tags=["parameters"]
 interval = 0.9
+partner_markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
 
 # %% tags=["remove-cell"]
 import arviz as az
@@ -84,6 +85,9 @@ display(
         )
     )
 )
+
+# %%
+display(Markdown(report.page_links(partner_markets, names)))
 
 # %% [markdown]
 # ## Key findings

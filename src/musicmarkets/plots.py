@@ -220,3 +220,44 @@ def opportunity_intervals(
     ax.set_xlabel(f"streams per person vs what covariates predict ({interval:.0%} interval)")
     ax.set_title("Opportunity: markets below their predicted consumption")
     return ax
+
+
+def rank_plots(posterior, names: list[str], bins: int = 20) -> Figure:
+    """Rank histograms per chain (Vehtari et al. 2021) for scalar parameters."""
+    present = [n for n in names if n in posterior]
+    fig, axes = plt.subplots(1, len(present), figsize=(3.2 * len(present), 2.6), squeeze=False)
+    for ax, name in zip(axes.flat, present, strict=True):
+        draws = posterior[name].to_numpy()  # (chain, draw)
+        ranks = draws.ravel().argsort().argsort().reshape(draws.shape)
+        for c in range(draws.shape[0]):
+            ax.hist(ranks[c], bins=bins, histtype="step", color=PALETTE[c % len(PALETTE)])
+        ax.set_title(name)
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def pit_histogram(pit: np.ndarray, bins: int = 20) -> Figure:
+    """Histogram of LOO-PIT values with the uniform line."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(pit, bins=bins, range=(0, 1), density=True, color=PALETTE[0], alpha=0.7)
+    ax.axhline(1.0, color="0.3", linestyle="--", linewidth=1)
+    ax.set_xlabel("LOO-PIT")
+    ax.set_ylabel("density")
+    fig.tight_layout()
+    return fig
+
+
+def backtest_errors(scored: pd.DataFrame) -> Figure:
+    """Mean absolute error of each method's median by weeks ahead."""
+    d = scored.copy()
+    d["weeks_ahead"] = ((d["week_start"] - d["origin"]).dt.days // 7).astype(int)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for i, m in enumerate(("model", "naive", "gbm")):
+        err = (d[f"{m}_median"] - d["y"]).abs().groupby(d["weeks_ahead"]).mean()
+        ax.plot(err.index, err.to_numpy(), marker="o", color=PALETTE[i], label=m)
+    ax.set_xlabel("weeks ahead")
+    ax.set_ylabel("mean absolute error (log scale)")
+    ax.legend()
+    fig.tight_layout()
+    return fig

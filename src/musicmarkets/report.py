@@ -216,6 +216,24 @@ def loo_table(loo: dict[str, Any]) -> pd.DataFrame:
     )
 
 
+def convergence_table(rows: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
+    """One line per fitted model: worst-case diagnostics and the gate verdict."""
+    return pd.DataFrame(
+        {
+            "Model": name,
+            "R-hat max": f"{m['r_hat_max']:.3f}",
+            "ESS bulk / tail min": f"{m['ess_bulk_min']:.0f} / {m['ess_tail_min']:.0f}",
+            "Divergences": m["divergences"],
+            "E-BFMI min": f"{m['bfmi_min']:.2f}",
+            "Wall time": f"{m.get('wall_seconds', float('nan')):.0f} s",
+            "Gates": "passed"
+            if m.get("gates_passed")
+            else "FAILED: " + "; ".join(m.get("gates_failed", [])),
+        }
+        for name, m in rows
+    )
+
+
 def calibration_text(fit: dict[str, Any]) -> str:
     """Posterior predictive coverage in words."""
     return (
@@ -523,6 +541,61 @@ def insight_headlines(
             f"- **Biggest shift in local repertoire: {names.get(big['market'], big['market'].upper())}**, "
             f"{signed_points(big['shift_pts'])} of streams ({signed_points(big['shift_low'])} to "
             f"{signed_points(big['shift_high'])}) since its first week."
+        )
+    return "\n".join(lines)
+
+
+def page_links(markets: list[str], names: dict[str, str]) -> str:
+    """Links from the executive report to the partner pages and the technical report."""
+    links = " · ".join(f"[{names.get(m, m.upper())}](markets/{m}.html)" for m in markets)
+    return f"**One page per market:** {links}. **For researchers:** [technical report](technical.html)."
+
+
+def market_brief(
+    row: pd.Series,
+    ranks: pd.Series,
+    totals: pd.DataFrame,
+    shifts: pd.DataFrame,
+    market: str,
+    name: str,
+    interval: float = 0.9,
+) -> str:
+    """Markdown bullets for one market's partner page, from its posterior tables."""
+    width = f"{interval:.0%}"
+    top_rank = int(ranks.idxmax())
+    lines = [
+        f"- **Growth**: {signed_percent(row['growth_median'])} chart streams per person per year "
+        f"({width} interval {percent_interval(row['growth_low'], row['growth_high'])}); chance it is "
+        f"growing: {row['p_growing']:.0%} ({probability_words(row['p_growing'])}).",
+        f"- **Rank**: most likely {top_rank} of {len(ranks)} ({ranks[top_rank]:.0%}); chance it grows "
+        f"faster than all markets together: {row['p_faster_than_all']:.0%}.",
+    ]
+    if row.get("flag"):
+        lines.append(
+            f"- **Growth has {row['flag']}** since {pd.Timestamp(row['since']):%B %Y}: from "
+            f"{signed_percent(row['growth_before'])} to {signed_percent(row['growth_now'])} per year."
+        )
+    if pd.notna(row.get("opportunity_gap")):
+        where = "below" if row["opportunity_gap"] < 0 else "above"
+        lines.append(
+            f"- **Against its economics**: streams {abs(row['opportunity_gap']):.0%} {where} what GDP per "
+            f"person, internet use and population predict ({width} interval "
+            f"{percent_interval(row['opportunity_low'], row['opportunity_high'])})."
+        )
+    nxt = totals[(totals["key"] == market)].sort_values("horizon_weeks")
+    if len(nxt):
+        q = nxt.iloc[0]
+        lines.append(
+            f"- **Next {int(q['horizon_weeks'])} weeks**: "
+            f"{streams_interval(q['streams_median'], q['streams_low'], q['streams_high'])} Top 200 streams."
+        )
+    local = shifts[(shifts["market"] == market) & (shifts["measure"] == "local_share")]
+    if len(local):
+        r = local.iloc[0]
+        lines.append(
+            f"- **Local repertoire**: {r['share_end']:.0%} of streams now, "
+            f"{signed_points(r['shift_pts'])} ({signed_points(r['shift_low'])} to "
+            f"{signed_points(r['shift_high'])}) since the first week."
         )
     return "\n".join(lines)
 

@@ -39,6 +39,7 @@ SMALL = {
     "variants": {"names": ["pooled"], "sampler": FEW},  # one variant: the foreach mechanism
     "shares": {"sampler": FEW},
     "backtest": {"origins": 1, "horizon": 8, "sampler": FEW},
+    "report": {"partner_markets": ["de", "gb", "it"]},
 }
 STAGES = (
     "ingest",
@@ -292,7 +293,22 @@ def test_executed_notebooks_pass_nbval(small, tmp_path):
     assert re.search(r"\b\d+ passed\b", res.stdout)
 
 
-def test_report_renders_offline_in_a_real_browser(small, artifacts_dir):
+def test_stakeholder_pages_hold_aggregates_only_and_fit_the_size_budget(small):
+    root, _ = small
+    charts = pd.read_parquet(root / "data/interim/charts.parquet")
+    # long, distinctive raw values: track ids and titles of the charted rows
+    ids = charts["track_id"].dropna().drop_duplicates().sample(200, random_state=0)
+    titles = charts["track_name"].dropna()
+    titles = titles[titles.str.len() >= 12].drop_duplicates().sample(200, random_state=0)
+    for page in PAGES:
+        text = (root / page).read_text()
+        assert (root / page).stat().st_size < 10 * 2**20, page
+        assert not [i for i in ids if i in text], f"{page} shows raw track ids"
+        assert not [t for t in titles if html.escape(t) in text], f"{page} shows raw track titles"
+        assert "import " not in text and "injected-parameters" not in text
+
+
+def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
     from tests.browser import chromium, visit
 
     if chromium() is None:
@@ -300,14 +316,43 @@ def test_report_renders_offline_in_a_real_browser(small, artifacts_dir):
             "BROWSER TESTS DID NOT RUN: no chromium on PATH (.ci/run installs Debian's chromium)"
         )
     root, _ = small
-    shot = artifacts_dir / "report_small.png"
-    seen = visit(root / "reports/index.html", shot)
-    for section in ("Key findings", "Market growth ranking", "Data coverage", "Methods and data"):
-        assert section in seen.dom
-    assert seen.dom.count("<img") >= 3 and 'alt=""' not in seen.dom
-    assert seen.requested_urls == [], f"the report asked the network for {seen.requested_urls}"
-    assert seen.console_errors == []
-    assert shot.is_file() and shot.stat().st_size > 50_000
+    expected = {
+        "reports/index.html": (
+            "Key findings",
+            "Market growth ranking",
+            "What the next quarters",
+            "Where consumption is shifting",
+            "Opportunity markets",
+            "Data coverage",
+            "Methods and data",
+            "markets/de.html",
+        ),
+        "reports/technical.html": (
+            "Convergence of every model",
+            "Posterior predictive checks",
+            "Model comparison",
+            "Rolling-origin backtest",
+        ),
+        "reports/markets/de.html": (
+            "Germany",
+            "In brief",
+            "The next quarters",
+            "Where consumption is shifting",
+            "../index.html",
+        ),
+    }
+    for page, sections in expected.items():
+        shot = artifacts_dir / (
+            page.replace("reports/", "").replace("/", "_").replace(".html", ".png")
+        )
+        seen = visit(root / page, shot)
+        for section in sections:
+            assert section in seen.dom, (page, section)
+        assert seen.dom.count("<img") >= 2 and 'alt=""' not in seen.dom, page
+        assert seen.requested_urls == [], f"{page} asked the network for {seen.requested_urls}"
+        assert seen.console_errors == [], page
+        assert shot.is_file() and shot.stat().st_size > 30_000, page
+        assert ('class="draft-stamp"' in seen.dom) == ('class="banner draft"' in seen.dom)
 
 
 def test_adding_a_market_is_dropping_its_files(small, repo):
@@ -315,6 +360,9 @@ def test_adding_a_market_is_dropping_its_files(small, repo):
     root, _ = small
     for name in (ADDED, f"{ADDED}_features"):
         shutil.copytree(repo / LEGACY / name, root / LEGACY / name)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["report"]["partner_markets"].append(ADDED)  # and a partner page for it
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     res = run(["dvc", "repro"], root)
     assert "Running stage 'ingest'" in res.stdout and "Running stage 'fit'" in res.stdout
     panel = pd.read_parquet(root / "data/processed/market_week.parquet")
@@ -322,7 +370,8 @@ def test_adding_a_market_is_dropping_its_files(small, repo):
     fit = json.loads((root / "reports/metrics/fit.json").read_text())
     assert fit["markets"] == 4
     page = (root / "reports/index.html").read_text()
-    assert "Spain" in page
+    assert "Spain" in page and f"markets/{ADDED}.html" in page
+    assert "Spain" in (root / f"reports/markets/{ADDED}.html").read_text()
 
 
 def test_unparseable_raw_file_stops_ingest_and_names_it(small):

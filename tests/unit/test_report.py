@@ -159,3 +159,41 @@ def test_enrichment_text_says_what_was_skipped_and_why():
         "MusicBrainz: used;" in text
         and "Last.fm: skipped (no credentials (LASTFM_API_KEY not set))" in text
     )
+
+
+def test_gates_failed_collects_every_model_and_the_backtest():
+    fit = {"gates_failed": ["R-hat 1.020 > 1.01"]}
+    shares = {
+        "local_share": {"gates_failed": []},
+        "genre_mix": {"gates_failed": ["2 divergent transitions"]},
+        "gates_passed": False,
+    }
+    backtest = {"model_coverage_90": 0.7}
+    failed = report.gates_failed(fit, shares, backtest)
+    assert failed[0] == "R-hat 1.020 > 1.01"
+    assert "genre mix model: 2 divergent transitions" in failed
+    assert any(f.startswith("backtest: 90% intervals held 70%") for f in failed)
+    assert report.gates_failed({"gates_failed": []}, {}, {"model_coverage_90": 0.9}) == []
+
+
+def test_people_tables_format_streams_points_and_links():
+    totals = pd.DataFrame(
+        {
+            "horizon_weeks": [13, 52],
+            "level": "all",
+            "key": "all",
+            "name": "All markets",
+            "streams_median": [2.08e10, 8.6e10],
+            "streams_low": [1.9e10, 8.1e10],
+            "streams_high": [2.2e10, 9.1e10],
+            "yoy_median": [0.06, 0.08],
+            "yoy_low": [-0.01, 0.02],
+            "yoy_high": [0.13, 0.15],
+        }
+    )
+    t = report.forecast_table(totals)
+    assert t.loc[0, "Next 13 weeks"] == "20.8 bn (19.0 bn to 22.0 bn)"
+    assert t.loc[0, "vs same weeks a year earlier"] == "+6% (\u22121% to +13%)"
+    assert report.signed_points(-3.44) == "\u22123.4 pts"
+    links = report.page_links(["de", "zz"], {"de": "Germany"})
+    assert "[Germany](markets/de.html)" in links and "[ZZ](markets/zz.html)" in links

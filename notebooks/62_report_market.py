@@ -1,0 +1,161 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["remove-cell"]
+# # 62 · Partner report for one market
+# One page per market (the `partner@<market>` stages, a foreach over `report.partner_markets`),
+# rendered to `reports/markets/<market>.html` without code. Every number comes from the fitted
+# models and the metrics files.
+
+# %% tags=["parameters"]
+interval = 0.9
+market = "de"
+
+# %% tags=["remove-cell"]
+import arviz as az
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from musicmarkets import config, insights, io, plots, report
+
+plots.set_style()
+paths = config.paths()
+fit = io.read_json(paths.metrics / "fit.json")
+share_metrics = io.read_json(paths.metrics / "shares.json")
+backtest = io.read_json(paths.metrics / "backtest.json")
+loo = io.read_json(paths.metrics / "loo.json")
+tree = az.from_netcdf(paths.models / "consumption.nc")
+market_week = pd.read_parquet(paths.processed / "market_week.parquet")
+coverage = pd.read_parquet(paths.interim / "coverage.parquet")
+cov = pd.read_parquet(paths.interim / "covariates.parquet")
+shifts = pd.read_parquet(paths.processed / "share_shifts.parquet")
+weekly = pd.read_parquet(paths.processed / "forecast_weekly.parquet")
+totals = pd.read_parquet(paths.processed / "forecast_totals.parquet")
+table = pd.read_parquet(paths.processed / "insights.parquet")
+ranks = pd.read_parquet(paths.processed / "rank_distribution.parquet").set_index("market")
+ranks.columns = ranks.columns.astype(int)
+names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
+name = names.get(market, market.upper())
+if market not in set(table["market"]):
+    raise ValueError(f"market {market!r} is not in the fitted model; add its chart files first")
+failed = report.gates_failed(fit, share_metrics, backtest)
+row = table.set_index("market").loc[market]
+bands = insights.trend_bands(tree, interval)
+const = tree["constant_data"].to_dataset()
+region_of = dict(
+    zip(sorted(table["market"]), const["market_region"].to_numpy().astype(str), strict=True)
+)
+history = insights.history_totals(market_week, region_of)
+
+# %%
+display(Markdown(f"# {name}: chart consumption, growth and outlook"))
+display(Markdown("[Back to the executive report (all markets)](../index.html)"))
+display(
+    HTML(
+        report.trust_panel(
+            fit,
+            failed,
+            coverage[coverage["market"] == market],
+            report.provenance(paths.root, paths.models / "consumption.nc"),
+            report.trust_rows(share_metrics, backtest, loo),
+        )
+    )
+)
+
+# %% [markdown]
+# ## In brief
+
+# %%
+display(
+    Markdown(report.market_brief(row, ranks.loc[market], totals, shifts, market, name, interval))
+)
+display(Markdown(report.plain_words(interval)))
+
+# %% [markdown]
+# ## Growth rank among the markets
+
+# %%
+ax = plots.rank_heatmap(ranks, names)
+alt = f"Chance of each growth rank; {name}: " + ", ".join(
+    f"rank {k} {p:.0%}" for k, p in ranks.loc[market].items() if p >= 0.01
+)
+display(HTML(report.figure_html(ax.figure, alt)))
+
+# %% [markdown]
+# ## The next quarters
+
+# %%
+display(
+    HTML(
+        report.forecast_table(totals[totals["key"] == market], interval).to_html(
+            index=False, border=0
+        )
+    )
+)
+ax = plots.forecast_fan(history, weekly, market, title=name, interval=interval)
+alt = f"{name}: weekly Top 200 streams, observed and forecast with 50% and {interval:.0%} bands."
+display(HTML(report.figure_html(ax.figure, alt)))
+
+# %% [markdown]
+# ## Trend against the data
+# Dots are observed weekly streams per person; the band is the model's trend with seasonality.
+
+# %%
+ax = plots.trend_band(bands, market, title=name, interval=interval)
+alt = f"{name}: weekly streams per person with the model trend and its {interval:.0%} band."
+display(HTML(report.figure_html(ax.figure, alt)))
+
+# %% [markdown]
+# ## Where consumption is shifting
+# Change in share of streams from the first chart week to the latest, in share points.
+
+# %%
+mine = shifts[shifts["market"] == market]
+parts = []
+for measure, label in (("local_share", "Local repertoire"), ("top10_share", "Top 10 tracks")):
+    t = report.share_table(mine, measure, names, interval)
+    if len(t):
+        parts.append(t.assign(Measure=label))
+if parts:
+    display(
+        HTML(
+            pd.concat(parts)[
+                ["Measure", "Share now", "Shift since first week", "Chance it rose"]
+            ].to_html(index=False, border=0)
+        )
+    )
+genres = report.share_table(mine, "genre_mix", names, interval)
+if len(genres):
+    display(HTML(genres.drop(columns="Market").to_html(index=False, border=0)))
+else:
+    display(Markdown(f"No genre labels cover enough of {name}'s streams to model its genre mix."))
+
+# %% [markdown]
+# ## Data behind this page
+
+# %%
+display(
+    HTML(
+        report.coverage_table(coverage[coverage["market"] == market], names).to_html(
+            index=False, border=0
+        )
+    )
+)
+display(
+    Markdown(
+        "Chart streams count only the 200 most-streamed tracks each week: they measure consumption of hits, not a market's total streaming. The chart data are Spotify's; this page shows aggregates only."
+    )
+)

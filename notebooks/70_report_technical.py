@@ -1,0 +1,176 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] tags=["remove-cell"]
+# # 70 · Technical report
+# For researchers: every diagnostic behind the executive report. Rendered to
+# `reports/technical.html` without code.
+
+# %% tags=["parameters"]
+interval = 0.9
+
+# %% tags=["remove-cell"]
+import arviz as az
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from musicmarkets import config, io, plots, report
+
+plots.set_style()
+paths = config.paths()
+fit = io.read_json(paths.metrics / "fit.json")
+share_metrics = io.read_json(paths.metrics / "shares.json")
+backtest = io.read_json(paths.metrics / "backtest.json")
+loo = io.read_json(paths.metrics / "loo.json")
+tree = az.from_netcdf(paths.models / "consumption.nc")
+coverage = pd.read_parquet(paths.interim / "coverage.parquet")
+pointwise = pd.read_parquet(paths.models / "loo" / "hierarchical.parquet")
+scored = pd.read_parquet(paths.processed / "backtest.parquet")
+failed = report.gates_failed(fit, share_metrics, backtest)
+
+# %%
+display(Markdown("# Music markets: technical report"))
+display(
+    Markdown(
+        "[Executive report](index.html) · diagnostics, predictive checks, model comparison, backtest"
+    )
+)
+display(
+    HTML(
+        report.trust_panel(
+            fit,
+            failed,
+            coverage[coverage["market"] != "global"],
+            report.provenance(paths.root, paths.models / "consumption.nc"),
+            report.trust_rows(share_metrics, backtest, loo),
+        )
+    )
+)
+
+# %% [markdown]
+# ## Convergence of every model
+# Worst case over all parameters of each fit. The sampler and its settings are in params.yaml.
+
+# %%
+rows = [("consumption (production)", fit)] + [
+    (k.replace("_", " "), v) for k, v in share_metrics.items() if isinstance(v, dict)
+]
+display(HTML(report.convergence_table(rows).to_html(index=False, border=0)))
+
+# %% [markdown]
+# ## Posterior summary of the consumption model
+# Population-level parameters (means, sd, 90% equal-tailed intervals, ESS, R-hat).
+
+# %%
+names = [
+    "level_mu",
+    "beta",
+    "level_sigma",
+    "trend_mu",
+    "trend_sigma",
+    "trend_region",
+    "holiday_mu",
+    "shock_mu",
+    "phi",
+    "nu",
+    "trend_market",
+    "level_market",
+]
+present = [n for n in names if n in tree["posterior"]]
+summary = az.summary(tree, var_names=present, ci_prob=interval)
+display(HTML(summary.to_html(border=0)))
+
+# %% [markdown]
+# ## Rank plots
+# Each chain's draws ranked together: flat, overlapping histograms mean the chains agree.
+
+# %%
+fig = plots.rank_plots(
+    tree["posterior"].to_dataset(), ["trend_mu", "trend_sigma", "level_sigma", "phi"]
+)
+display(
+    HTML(
+        report.figure_html(
+            fig, "Rank histograms per chain for trend_mu, trend_sigma, level_sigma and phi."
+        )
+    )
+)
+
+# %% [markdown]
+# ## Posterior predictive checks
+# One-week-ahead intervals against the observed weeks, and the LOO probability integral
+# transform: a calibrated model gives a flat LOO-PIT histogram.
+
+# %%
+display(
+    Markdown(
+        report.calibration_text(fit)
+        + f" LOO-PIT distance from uniform (KS): {fit['loo_pit_ks']:.3f}."
+    )
+)
+fig = plots.pit_histogram(pointwise["loo_pit"].to_numpy())
+display(HTML(report.figure_html(fig, "Histogram of LOO-PIT values of the production model.")))
+by_market = (
+    pointwise.groupby("market")[["in50", "in90"]]
+    .mean()
+    .rename(columns={"in50": "inside 50% interval", "in90": "inside 90% interval"})
+)
+display(HTML(by_market.map(lambda v: f"{v:.0%}").to_html(border=0)))
+
+# %% [markdown]
+# ## Model comparison (PSIS-LOO)
+
+# %%
+cmp = pd.DataFrame(loo["models"])[
+    [
+        "model",
+        "elpd_loo",
+        "elpd_loo_se",
+        "elpd_diff",
+        "diff_se",
+        "pareto_k_bad",
+        "gates_passed",
+        "ppc_coverage_50",
+        "ppc_coverage_90",
+    ]
+]
+display(HTML(cmp.round(3).to_html(index=False, border=0)))
+display(Markdown(f"Verdict: {loo['verdict']}."))
+
+# %% [markdown]
+# ## Rolling-origin backtest
+# Scores per origin and method (log streams per person; CRPS lower is better).
+
+# %%
+per_origin = pd.DataFrame(
+    [dict(origin=o, **r) for o, rows_ in backtest["by_origin"].items() for r in rows_]
+)
+display(HTML(per_origin.round(3).to_html(index=False, border=0)))
+fig = plots.backtest_errors(scored)
+display(
+    HTML(
+        report.figure_html(
+            fig, "Backtest: absolute error of the central forecast by weeks ahead, per method."
+        )
+    )
+)
+
+# %% [markdown]
+# ## Calibration of the method itself
+# Outside the pipeline, the test suite checks the machinery: parameter recovery of the
+# production model on data simulated from it, simulation-based calibration of a small version,
+# and the eight-schools reference posterior from posteriordb
+# (`tests/statistical/`; run with `make test`).
