@@ -53,6 +53,17 @@ STAGES = (
     "forecast",
     "backtest",
     "report",
+    "partner@de",
+    "partner@gb",
+    "partner@it",
+    "technical",
+)
+PAGES = (
+    "reports/index.html",
+    "reports/technical.html",
+    "reports/markets/de.html",
+    "reports/markets/gb.html",
+    "reports/markets/it.html",
 )
 
 
