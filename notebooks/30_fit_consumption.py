@@ -123,6 +123,12 @@ metrics |= {
     "nuts_sampler": settings.nuts_sampler,
     "parameterization": parameterization,
 }
+# posterior means and sds of each market's growth: `dvc metrics diff` shows how they move
+trend = idata["posterior"]["trend_market"]
+metrics["growth"] = {
+    str(m): {"mean": float(trend.sel(market=m).mean()), "sd": float(trend.sel(market=m).std())}
+    for m in data.markets
+}
 print("GATES FAILED: " + "; ".join(failed) if failed else "all gates passed")
 az.summary(idata, var_names=["~season_market", "~z_", "~delta"], filter_vars="like")
 

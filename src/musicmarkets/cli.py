@@ -2,6 +2,8 @@
 
 ``musicmarkets run STAGE NOTEBOOK OUTPUT [--html PAGE] [--set NAME=VALUE]``: execute a
 pipeline notebook.
+``musicmarkets compare REV_A REV_B``: do two revisions' posteriors agree within Monte Carlo error
+(exit 0), or which quantities moved, in posterior sd (exit 3)?
 ``musicmarkets validate PATH...``: check chart files against the contracts (exit 1 if any is
 rejected).
 """
@@ -59,6 +61,15 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if counts["rejected"] else 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from musicmarkets import config
+    from musicmarkets.compare import compare_revisions
+
+    result = compare_revisions(args.rev_a, args.rev_b, config.repo_root(), args.z_max)
+    print(result.text(args.top))
+    return 0 if result.agree else 3
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="musicmarkets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     val = sub.add_parser("validate", help="check chart files against the data contracts")
     val.add_argument("paths", nargs="+", help="chart files or folders of them")
     val.set_defaults(func=_validate)
+    cmp = sub.add_parser(
+        "compare", help="do two revisions' posteriors agree within Monte Carlo error?"
+    )
+    cmp.add_argument("rev_a", help="git revision (or 'workspace')")
+    cmp.add_argument("rev_b", help="git revision (or 'workspace')")
+    cmp.add_argument("--z-max", type=float, default=4.0, help="bound in MCSE units (default 4)")
+    cmp.add_argument("--top", type=int, default=15, help="how many moved quantities to list")
+    cmp.set_defaults(func=_compare)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -274,6 +274,28 @@ def test_experiment_on_a_model_parameter_reruns_only_its_stages(small):
     assert "fit.priors.trend_sigma" in shown and "0.25" in shown
 
 
+def test_compare_says_whether_two_revisions_posteriors_agree(small):
+    """`musicmarkets compare`: a revision against itself agrees; a tighter growth prior moves
+    the growth estimates, listed in posterior sd; `dvc metrics diff` shows the same shift."""
+    root, _ = small
+    commit_all(root, "first run")
+    same = run(["musicmarkets", "compare", "HEAD", "workspace"], root)
+    assert same.returncode == 0 and same.stdout.startswith("AGREE")
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["fit"]["priors"]["trend_sigma"] = 0.01
+    params["fit"]["priors"]["trend_mu_sd"] = 0.01  # growth pinned near zero
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["dvc", "repro", "fit"], root)
+    moved = run(["musicmarkets", "compare", "HEAD", "workspace"], root, check=False)
+    assert moved.returncode == 3, moved.stdout + moved.stderr
+    assert moved.stdout.startswith("DIFFER") and "trend_market[" in moved.stdout
+    diff = run(["dvc", "metrics", "diff"], root).stdout
+    assert "growth.de.mean" in diff
+    run(["git", "checkout", "--", "params.yaml", "dvc.lock"], root)
+    run(["dvc", "checkout"], root)
+    assert "up to date" in run(["dvc", "status"], root).stdout
+
+
 def test_executed_notebooks_pass_nbval(small, tmp_path):
     # in a copy, so that re-executing the notebooks cannot disturb the other checks
     root = tmp_path / "nbval"
