@@ -55,6 +55,30 @@ totals = forecast.horizon_totals(draws, market_week, horizons, names, interval)
 assert np.allclose(draws.total(), draws.streams.sum(axis=1))
 totals.round(3)
 
+# %% [markdown]
+# ## The forecast ledger
+# Every run's market forecasts are kept in `data/ledger/forecasts.parquet` (a persisted DVC
+# output, keyed by a hash of the forecast). Forecasts made at an earlier origin are scored
+# against the weeks that have since arrived: what we said vs what happened.
+
+# %%
+import hashlib
+
+ledger_path = paths.root / "data" / "ledger" / "forecasts.parquet"
+entries = forecast.ledger_entries(draws, "")
+run_id = hashlib.sha256(
+    pd.util.hash_pandas_object(entries, index=False).to_numpy().tobytes()
+).hexdigest()[:12]
+entries["run_id"] = run_id
+ledger = forecast.update_ledger(
+    pd.read_parquet(ledger_path) if ledger_path.is_file() else None, entries
+)
+scores = forecast.score_ledger(ledger, market_week, draws.weeks[0] - pd.Timedelta(days=7))
+print(
+    f"ledger: {ledger['run_id'].nunique()} forecast run(s); {len(scores)} market forecast(s) scored"
+)
+scores
+
 # %%
 growth = insights.growth_table(post, names, interval)
 table = (
@@ -81,6 +105,8 @@ io.write_parquet(weekly, paths.processed / "forecast_weekly.parquet")
 io.write_parquet(totals, paths.processed / "forecast_totals.parquet")
 io.write_parquet(table, paths.processed / "insights.parquet")
 io.write_parquet(ranks.reset_index(), paths.processed / "rank_distribution.parquet")
+io.write_parquet(ledger, ledger_path)
+io.write_parquet(scores, paths.processed / "ledger_scores.parquet")
 longest = max(horizons)
 all_52 = totals[(totals["level"] == "all") & (totals["horizon_weeks"] == longest)].iloc[0]
 io.write_json(
@@ -92,6 +118,16 @@ io.write_json(
         "all_markets_next_52w_low": all_52["streams_low"],
         "all_markets_next_52w_high": all_52["streams_high"],
         "trend_changed": table.loc[table["flag"] != "", "market"].tolist(),
+        "ledger": {
+            "runs": int(ledger["run_id"].nunique()),
+            "scored_market_forecasts": len(scores),
+            "scored_weeks": int(scores["weeks"].sum()) if len(scores) else 0,
+            "coverage_90": float(
+                (scores["coverage_90"] * scores["weeks"]).sum() / scores["weeks"].sum()
+            )
+            if len(scores)
+            else None,
+        },
     },
     paths.metrics / "forecast.json",
 )

@@ -42,6 +42,7 @@ shifts = pd.read_parquet(paths.processed / "share_shifts.parquet")
 weekly = pd.read_parquet(paths.processed / "forecast_weekly.parquet")
 totals = pd.read_parquet(paths.processed / "forecast_totals.parquet")
 table = pd.read_parquet(paths.processed / "insights.parquet")
+ledger_scores = pd.read_parquet(paths.processed / "ledger_scores.parquet")
 ranks = pd.read_parquet(paths.processed / "rank_distribution.parquet").set_index("market")
 ranks.columns = ranks.columns.astype(int)
 tree = az.from_netcdf(paths.models / "consumption.nc")
@@ -143,6 +144,13 @@ alt = "Forecast fan charts: " + "; ".join(
     for _, r in totals[totals["horizon_weeks"] == totals["horizon_weeks"].max()].iterrows()
 )
 display(HTML(report.figure_html(fig, alt)))
+
+# %% [markdown]
+# ### What we said vs what happened
+# Forecasts from earlier runs, scored against the weeks that have arrived since.
+
+# %%
+display(Markdown(report.ledger_text(ledger_scores, names)))
 
 # %% [markdown]
 # ## Where consumption is shifting

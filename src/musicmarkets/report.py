@@ -545,6 +545,31 @@ def insight_headlines(
     return "\n".join(lines)
 
 
+def ledger_text(scores: pd.DataFrame, names: dict[str, str]) -> str:
+    """Earlier forecasts against what happened, for people."""
+    if scores.empty:
+        return (
+            "No earlier forecast can be scored yet: each run stores its forecasts, and they are "
+            "scored here once the weeks they forecast have arrived."
+        )
+    lines = []
+    for origin, g in scores.groupby("origin"):
+        weeks = int(g["weeks"].sum())
+        cov = float((g["coverage_90"] * g["weeks"]).sum() / weeks)
+        err = float((g["mape"] * g["weeks"]).sum() / weeks)
+        lines.append(
+            f"- **Forecast made with data up to {pd.Timestamp(origin):%d %b %Y}**: {weeks} market-weeks "
+            f"have arrived since; {cov:.0%} of them fell inside the 90% interval, and the central "
+            f"forecast was off by {err:.0%} on a typical week. Per market: "
+            + ", ".join(
+                f"{names.get(r.market, r.market.upper())} {r.coverage_90:.0%} inside"
+                for r in g.itertuples()
+            )
+            + "."
+        )
+    return "\n".join(lines)
+
+
 def page_links(markets: list[str], names: dict[str, str]) -> str:
     """Links from the executive report to the partner pages and the technical report."""
     links = " · ".join(f"[{names.get(m, m.upper())}](markets/{m}.html)" for m in markets)

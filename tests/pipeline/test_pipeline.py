@@ -388,6 +388,28 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
         assert ('class="draft-stamp"' in seen.dom) == ('class="banner draft"' in seen.dom)
 
 
+def test_forecast_ledger_scores_earlier_forecasts_once_their_weeks_arrive(small):
+    """A run on data up to 27 Oct 2017, then the full year: the second run scores the first
+    run's forecasts for the nine weeks that arrived, and the report says so."""
+    root, _ = small
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["common"]["end"] = "2017-10-27"
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["dvc", "repro"], root)
+    ledger = pd.read_parquet(root / "data/ledger/forecasts.parquet")
+    assert pd.Timestamp("2017-10-27") in set(ledger["origin"])
+    run(["git", "checkout", "--", "params.yaml"], root)
+    run(["dvc", "repro"], root)
+    ledger = pd.read_parquet(root / "data/ledger/forecasts.parquet")
+    assert ledger.groupby("origin")["run_id"].nunique().max() == 1  # no run recorded twice
+    scores = pd.read_parquet(root / "data/processed/ledger_scores.parquet")
+    assert set(scores["origin"]) == {pd.Timestamp("2017-10-27")}
+    assert scores["weeks"].sum() == 9 * 3  # 3 Nov .. 29 Dec for de, gb, it
+    assert scores["coverage_90"].between(0, 1).all() and (scores["crps"] > 0).all()
+    page = (root / "reports/index.html").read_text()
+    assert "Forecast made with data up to 27 Oct 2017" in page
+
+
 def test_adding_a_market_is_dropping_its_files(small, repo):
     """A newcomer's path: copy a market's weekly files into the raw folder, run dvc repro."""
     root, _ = small

@@ -118,3 +118,23 @@ def test_opportunity_is_level_minus_covariate_prediction():
     table = insights.opportunity_table(post).set_index("market")
     assert table.loc["aa", "gap_median"] == pytest.approx(np.expm1(-0.5))
     assert table.loc["aa", "p_below"] == 1.0 and table.loc["bb", "p_below"] == 0.0
+
+
+def test_ledger_keeps_each_run_once_and_scores_arrived_weeks():
+    tree, _ = fake_fit(2)
+    f = forecast.simulate(tree, 8, changepoint_weeks=1000, changepoint_sigma=0.1, seed=4)
+    first = forecast.ledger_entries(f, "run1")
+    ledger = forecast.update_ledger(None, first)
+    ledger = forecast.update_ledger(ledger, first)  # the same run again: not doubled
+    assert len(ledger) == 2 * 8
+    # the weeks arrive: observed streams at the forecast median for m0, far above q95 for m1
+    obs = first[["market", "week_start"]].copy()
+    obs["streams"] = np.where(obs["market"] == "m0", first["q50"], first["q95"] * 10)
+    later = f.weeks[-1] + pd.Timedelta(days=7)
+    scores = forecast.score_ledger(ledger, obs.iloc[:-2], later).set_index("market")
+    assert scores.loc["m0", "weeks"] == 8 and scores.loc["m1", "weeks"] == 6
+    assert scores.loc["m0", "coverage_90"] == 1.0 and scores.loc["m1", "coverage_90"] == 0.0
+    assert scores.loc["m0", "crps"] < scores.loc["m1", "crps"]
+    # a forecast is never scored by the run that made it
+    same_origin = forecast.score_ledger(ledger, obs, first["origin"].iloc[0])
+    assert same_origin.empty

@@ -188,3 +188,72 @@ def horizon_totals(
                 }
             )
     return pd.DataFrame(rows)
+
+
+LEDGER_COLUMNS = ["run_id", "origin", "market", "week_start", "q05", "q25", "q50", "q75", "q95"]
+LEDGER_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+
+
+def ledger_entries(f: ForecastDraws, run_id: str) -> pd.DataFrame:
+    """This run's market forecasts as ledger rows (weekly streams at five quantile levels)."""
+    q = np.quantile(f.streams, LEDGER_LEVELS, axis=0)  # (level, market, week)
+    rows = []
+    for i, m in enumerate(f.markets):
+        rows.append(
+            pd.DataFrame(
+                {
+                    "run_id": run_id,
+                    "origin": f.weeks[0] - pd.Timedelta(days=7),
+                    "market": m,
+                    "week_start": f.weeks,
+                    **{f"q{int(lv * 100):02d}": q[k, i] for k, lv in enumerate(LEDGER_LEVELS)},
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)[LEDGER_COLUMNS]
+
+
+def update_ledger(ledger: pd.DataFrame | None, entries: pd.DataFrame) -> pd.DataFrame:
+    """Add this run's rows to the ledger; a run already recorded is replaced, never doubled."""
+    if ledger is None or ledger.empty:
+        return entries.reset_index(drop=True)
+    kept = ledger[ledger["run_id"] != entries["run_id"].iloc[0]]
+    out = pd.concat([kept, entries], ignore_index=True)
+    return out.sort_values(["origin", "run_id", "market", "week_start"], ignore_index=True)
+
+
+def score_ledger(
+    ledger: pd.DataFrame, panel: pd.DataFrame, current_origin: pd.Timestamp
+) -> pd.DataFrame:
+    """Earlier forecasts against the weeks that have since arrived: per run and market, the
+    weeks scored, CRPS on log streams (from the quantiles), median absolute % error and the share
+    of weeks inside the 50% and 90% intervals."""
+    from musicmarkets.validation import crps_quantiles
+
+    cols = ["run_id", "origin", "market", "weeks", "crps", "mape", "coverage_50", "coverage_90"]
+    past = ledger[ledger["origin"] < current_origin]
+    obs = panel[["market", "week_start", "streams"]]
+    joined = past.merge(obs, on=["market", "week_start"], how="inner")
+    if joined.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for (run, origin, market), g in joined.groupby(["run_id", "origin", "market"]):
+        y = np.log(g["streams"].to_numpy(dtype=float))
+        q = np.log(g[["q05", "q25", "q50", "q75", "q95"]].to_numpy(dtype=float).T)
+        rows.append(
+            {
+                "run_id": run,
+                "origin": origin,
+                "market": market,
+                "weeks": len(g),
+                "crps": float(crps_quantiles(q, LEDGER_LEVELS, y).mean()),
+                "mape": float(np.mean(np.abs(g["q50"] - g["streams"]) / g["streams"])),
+                "coverage_50": float(
+                    np.mean((g["streams"] >= g["q25"]) & (g["streams"] <= g["q75"]))
+                ),
+                "coverage_90": float(
+                    np.mean((g["streams"] >= g["q05"]) & (g["streams"] <= g["q95"]))
+                ),
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
