@@ -71,7 +71,7 @@ priors = {
 import numpy as np
 import pandas as pd
 
-from musicmarkets import config, diagnostics, io, sampling, validation
+from musicmarkets import baselines, config, diagnostics, io, sampling, validation
 from musicmarkets.models import consumption, forecast
 
 paths = config.paths()
@@ -96,7 +96,8 @@ for i, origin in enumerate(cut):
         & (panel["week_start"] <= origin + pd.Timedelta(weeks=horizon))
     ]
     test = test[test["market"].isin(set(train["market"]))].reset_index(drop=True)
-    data = consumption.prepare(train, modelled, structure, regions)
+    present = [m for m in modelled if m in set(train["market"])]  # India starts in 2019
+    data = consumption.prepare(train, present, structure, regions)
     pm_model = consumption.build_model(
         data,
         consumption.Priors.from_dict(priors),
@@ -120,8 +121,8 @@ for i, origin in enumerate(cut):
         ],
         axis=1,
     )
-    naive = validation.seasonal_naive(train, test, levels)
-    gbm = validation.gbm_quantiles(train, test, data.markets, seed)
+    naive = baselines.seasonal_naive(train, test, levels)
+    gbm = baselines.gbm_quantiles(train, test, data.markets, seed)
     frame = test[["market", "week_start", "y"]].assign(
         origin=origin,
         model_median=np.median(samples, axis=0),

@@ -19,8 +19,10 @@ def _bounds(interval: float) -> tuple[float, float]:
 
 
 def _draws(posterior: Any, name: str) -> np.ndarray:
-    """(sample, ...) array of a posterior variable."""
-    return posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+    """(chain*draw, ...) array of a posterior variable (zero-size dimensions allowed)."""
+    da = posterior[name].transpose("chain", "draw", ...)
+    arr = da.to_numpy()
+    return arr.reshape(arr.shape[0] * arr.shape[1], *arr.shape[2:])
 
 
 def growth_table(

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from musicmarkets import validation
+from musicmarkets import baselines, validation
 
 
 def crps_normal(mu, sigma, y):
@@ -52,7 +52,7 @@ def test_seasonal_naive_is_exact_on_a_yearly_periodic_series():
     y = np.sin(2 * np.pi * np.arange(160) / 52)
     frame = pd.DataFrame({"market": "a", "week_start": weeks, "y": y})
     hist, target = frame.iloc[:140], frame.iloc[140:]
-    q = validation.seasonal_naive(hist, target.reset_index(drop=True), np.array([0.05, 0.5, 0.95]))
+    q = baselines.seasonal_naive(hist, target.reset_index(drop=True), np.array([0.05, 0.5, 0.95]))
     np.testing.assert_allclose(q[1], target["y"], atol=1e-9)
 
 
@@ -72,7 +72,7 @@ def test_gbm_quantiles_are_ordered_and_track_the_series():
     frame = pd.concat(frames, ignore_index=True)
     hist = frame[frame["week_start"] < weeks[130]]
     target = frame[frame["week_start"] >= weeks[130]].reset_index(drop=True)
-    q = validation.gbm_quantiles(hist, target, ["a", "b"], seed=0)
+    q = baselines.gbm_quantiles(hist, target, ["a", "b"], seed=0)
     assert np.all(np.diff(q, axis=0) >= 0)
     assert np.abs(q[2] - target["y"]).mean() < 0.1
 
@@ -83,3 +83,10 @@ def test_ks_distance_and_sbc_uniformity_test():
     assert validation._ks_uniform(rng.uniform(size=5000) ** 2) > 0.1
     assert validation.chi2_uniform_pvalue(rng.integers(0, 100, 2000), 99, 10) > 0.001
     assert validation.chi2_uniform_pvalue(np.full(200, 50), 99, 10) < 1e-6
+
+
+def test_gbm_runs_on_a_history_shorter_than_a_year():
+    weeks = pd.date_range("2017-01-06", periods=30, freq="7D")
+    frame = pd.DataFrame({"market": "a", "week_start": weeks, "y": np.linspace(0, 1, 30)})
+    q = baselines.gbm_quantiles(frame.iloc[:25], frame.iloc[25:].reset_index(drop=True), ["a"], 0)
+    assert q.shape == (5, 5) and np.isfinite(q).all()

@@ -472,7 +472,10 @@ def annotate(tree: Any, data: ModelData) -> Any:
 
 
 def _stack(posterior: Any, name: str) -> np.ndarray:
-    return posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+    """(chain*draw, ...) array of a posterior variable (zero-size dimensions allowed)."""
+    da = posterior[name].transpose("chain", "draw", ...)
+    arr = da.to_numpy()
+    return arr.reshape(arr.shape[0] * arr.shape[1], *arr.shape[2:])
 
 
 def mean_at(

@@ -186,7 +186,10 @@ def build_genre_model(d: ShareData) -> pm.Model:
 
 
 def _draws(posterior: Any, name: str) -> np.ndarray:
-    return posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+    """(chain*draw, ...) array of a posterior variable (zero-size dimensions allowed)."""
+    da = posterior[name].transpose("chain", "draw", ...)
+    arr = da.to_numpy()
+    return arr.reshape(arr.shape[0] * arr.shape[1], *arr.shape[2:])
 
 
 def share_shift(posterior: Any, d: ShareData, interval: float = 0.9) -> pd.DataFrame:
