@@ -127,6 +127,8 @@ def test_ledger_keeps_each_run_once_and_scores_arrived_weeks():
     ledger = forecast.update_ledger(None, first)
     ledger = forecast.update_ledger(ledger, first)  # the same run again: not doubled
     assert len(ledger) == 2 * 8
+    other = first.assign(run_id="run2", q50=first["q50"] * 1.01)  # same data, newer model
+    assert set(forecast.update_ledger(ledger, other)["run_id"]) == {"run2"}
     # the weeks arrive: observed streams at the forecast median for m0, far above q95 for m1
     obs = first[["market", "week_start"]].copy()
     obs["streams"] = np.where(obs["market"] == "m0", first["q50"], first["q95"] * 10)

@@ -214,10 +214,11 @@ def ledger_entries(f: ForecastDraws, run_id: str) -> pd.DataFrame:
 
 
 def update_ledger(ledger: pd.DataFrame | None, entries: pd.DataFrame) -> pd.DataFrame:
-    """Add this run's rows to the ledger; a run already recorded is replaced, never doubled."""
+    """Add this run's rows to the ledger: one forecast per data vintage (origin); a later run
+    on the same data replaces the earlier one, so nothing is counted twice."""
     if ledger is None or ledger.empty:
         return entries.reset_index(drop=True)
-    kept = ledger[ledger["run_id"] != entries["run_id"].iloc[0]]
+    kept = ledger[ledger["origin"] != entries["origin"].iloc[0]]
     out = pd.concat([kept, entries], ignore_index=True)
     return out.sort_values(["origin", "run_id", "market", "week_start"], ignore_index=True)
 
