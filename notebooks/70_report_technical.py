@@ -174,3 +174,28 @@ display(
 # production model on data simulated from it, simulation-based calibration of a small version,
 # and the eight-schools reference posterior from posteriordb
 # (`tests/statistical/`; run with `make test`).
+
+# %% [markdown]
+# ## Why did the forecast change?
+# `musicmarkets why REV_A REV_B` re-runs the pipeline at `REV_A` with one factor at a time
+# (raw data, params.yaml, code) taken from `REV_B` and splits each market's forecast change
+# between them; the latest result is shown here (re-render with `dvc repro -f technical`).
+
+# %%
+why_path = paths.reports / "why_forecast_changed.json"
+if why_path.is_file():
+    why = io.read_json(why_path)
+    rows = pd.DataFrame(why["rows"])
+    cols = ["name", "forecast_a", "forecast_b", "data", "params", "code", "interaction", "change"]
+    shown = rows[cols].copy()
+    for c in cols[1:]:
+        shown[c] = shown[c].map(lambda v: report.human_number(v))
+    display(
+        Markdown(
+            f"From `{why['rev_a']}` to `{why['rev_b']}`, streams over the next "
+            f"{int(rows['horizon_weeks'].iloc[0])} weeks (posterior medians):"
+        )
+    )
+    display(HTML(shown.to_html(index=False, border=0)))
+else:
+    display(Markdown("No attribution has been run yet in this copy of the project."))

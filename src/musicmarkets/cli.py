@@ -4,6 +4,8 @@
 pipeline notebook.
 ``musicmarkets compare REV_A REV_B``: do two revisions' posteriors agree within Monte Carlo error
 (exit 0), or which quantities moved, in posterior sd (exit 3)?
+``musicmarkets why REV_A REV_B``: split the change of each market's forecast between two
+revisions into data, params, code and their interaction (one factor swapped at a time).
 ``musicmarkets validate PATH...``: check chart files against the contracts (exit 1 if any is
 rejected).
 """
@@ -70,6 +72,34 @@ def _compare(args: argparse.Namespace) -> int:
     return 0 if result.agree else 3
 
 
+def _why(args: argparse.Namespace) -> int:
+    import json
+
+    from musicmarkets import config
+    from musicmarkets.attribution import attribute
+
+    root = config.repo_root()
+    table = attribute(root, args.rev_a, args.rev_b, args.horizon)
+    shown = table.copy()
+    for col in ("forecast_a", "forecast_b", "data", "params", "code", "interaction", "change"):
+        shown[col] = (shown[col] / 1e6).round(1)
+    print(
+        f"Forecast of streams (millions) over the next {int(table['horizon_weeks'].iloc[0])} weeks: "
+        f"{args.rev_a} -> {args.rev_b}, change split by factor"
+    )
+    print(shown.drop(columns=["horizon_weeks", "key"]).to_string(index=False))
+    if args.out:
+        out = root / args.out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "rev_a": args.rev_a,
+            "rev_b": args.rev_b,
+            "rows": table.to_dict(orient="records"),
+        }
+        out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="musicmarkets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     cmp.add_argument("--z-max", type=float, default=4.0, help="bound in MCSE units (default 4)")
     cmp.add_argument("--top", type=int, default=15, help="how many moved quantities to list")
     cmp.set_defaults(func=_compare)
+    why = sub.add_parser(
+        "why", help="attribute the change of each market's forecast to data, params and code"
+    )
+    why.add_argument("rev_a", help="git revision before")
+    why.add_argument("rev_b", help="git revision after")
+    why.add_argument("--horizon", type=int, help="weeks summed (default: the shortest horizon)")
+    why.add_argument(
+        "--out",
+        default="reports/why_forecast_changed.json",
+        help="where to write the table (the technical report shows it)",
+    )
+    why.set_defaults(func=_why)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

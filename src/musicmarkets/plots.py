@@ -65,6 +65,7 @@ def trend_band(
     ax.plot(b["week_start"], b["observed"], ".", color=PALETTE[1], markersize=3, label="observed")
     ax.set_title(title or market.upper())
     ax.set_ylabel("weekly streams per person")
+    dates_axis(ax)
     return ax
 
 
@@ -98,6 +99,16 @@ def coverage_timeline(panel: pd.DataFrame, gaps: pd.DataFrame, ax: Axes | None =
         ax.plot(g, np.full(len(g), i), "x", color=PALETTE[3], markersize=9, markeredgewidth=2)
     ax.set_yticks(range(len(markets)), [m.upper() for m in markets])
     ax.set_title("Weeks of chart data per market (x = missing week)")
+    return ax
+
+
+def dates_axis(ax: Axes) -> Axes:
+    """Readable date ticks: a few per axis, written concisely (2019, Apr, Jul ...)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return ax
 
 
@@ -140,6 +151,7 @@ def forecast_fan(
     ax.plot(f["week_start"], f["median"], color=PALETTE[0], linewidth=1.5, label="forecast, median")
     ax.set_title(title or key)
     streams_axis(ax)
+    dates_axis(ax)
     return ax
 
 

@@ -296,6 +296,28 @@ def test_compare_says_whether_two_revisions_posteriors_agree(small):
     assert "up to date" in run(["dvc", "status"], root).stdout
 
 
+def test_why_splits_a_forecast_change_between_data_params_and_code(small):
+    """Only a parameter changes between two commits: the data and code effects are exactly
+    zero and the parameter carries the whole change."""
+    root, _ = small
+    commit_all(root, "before")
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["fit"]["priors"]["trend_sigma"] = 0.05
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    commit_all(root, "after: tighter growth prior")
+    try:
+        res = run(["musicmarkets", "why", "HEAD~1", "HEAD", "--out", "reports/why_test.json"], root)
+        table = pd.DataFrame(json.loads((root / "reports/why_test.json").read_text())["rows"])
+    finally:
+        run(["git", "reset", "-q", "--hard", "HEAD~1"], root)
+    assert "change split by factor" in res.stdout
+    assert set(table["key"]) >= {"de", "gb", "it", "all"}
+    assert (table["data"] == 0).all() and (table["code"] == 0).all()
+    assert (table["change"] != 0).any()
+    assert (table["params"] - table["change"]).abs().max() < 1e-6 * table["forecast_a"].max()
+    assert "up to date" in run(["dvc", "status"], root).stdout
+
+
 def test_executed_notebooks_pass_nbval(small, tmp_path):
     # in a copy, so that re-executing the notebooks cannot disturb the other checks
     root = tmp_path / "nbval"
