@@ -291,7 +291,7 @@ def test_compare_says_whether_two_revisions_posteriors_agree(small):
     assert moved.stdout.startswith("DIFFER") and "trend_market[" in moved.stdout
     diff = run(["dvc", "metrics", "diff"], root).stdout
     assert "growth.de.mean" in diff
-    run(["git", "checkout", "--", "params.yaml", "dvc.lock"], root)
+    run(["git", "checkout", "--", "params.yaml", "dvc.lock", "reports/metrics"], root)
     run(["dvc", "checkout"], root)
     assert "up to date" in run(["dvc", "status"], root).stdout
 
@@ -325,7 +325,7 @@ def test_executed_notebooks_pass_nbval(small, tmp_path):
     notebooks = sorted(
         str(p.relative_to(root)) for p in (root / "reports").glob("[0-9][0-9]_*.ipynb")
     )
-    assert len(notebooks) == 10
+    assert len(notebooks) == 11
     res = run(
         [
             "python",
