@@ -66,6 +66,9 @@ def _forecast_at(
 
 def attribute(root: Path, rev_a: str, rev_b: str, horizon: int | None = None) -> pd.DataFrame:
     """Per market (and region, all): forecast at A and B and the change split by factor."""
+    # HEAD, HEAD~1 ... mean something else inside a worktree: pin both to commits first
+    rev_a = _run(["git", "rev-parse", "--verify", f"{rev_a}^{{commit}}"], root).strip()
+    rev_b = _run(["git", "rev-parse", "--verify", f"{rev_b}^{{commit}}"], root).strip()
     work = Path(tempfile.mkdtemp(prefix="why-"))
     try:
         runs = {"a": _forecast_at(root, rev_a, rev_b, [], work)}
