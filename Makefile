@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help env repro test test-fast lint format lab bench lock clean
+.PHONY: help env repro plots test test-fast lint format lab bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -23,12 +23,17 @@ $(STAMP): pyproject.toml requirements.lock.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m musicmarkets.dvcplots  # the offline page `dvc plots show` renders into
 	touch $(STAMP)
 
 env: $(STAMP) ## create or update the virtual environment (.venv)
 
 repro: $(STAMP) ## run the whole pipeline on the embedded data (dvc repro)
 	$(BIN)/dvc repro
+
+plots: $(STAMP) ## draw the key series with `dvc plots show` into dvc_plots/index.html (offline)
+	$(BIN)/python -m musicmarkets.dvcplots
+	$(BIN)/dvc plots show -o dvc_plots
 
 test: $(STAMP) ## run the whole test suite (unit, notebooks, pipeline, statistical)
 	$(BIN)/python -m pytest

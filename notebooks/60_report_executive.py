@@ -28,7 +28,7 @@ import arviz as az
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import config, insights, io, plots, report
+from musicmarkets import config, dvcplots, insights, io, plots, report
 
 plots.set_style()
 paths = config.paths()
@@ -55,6 +55,10 @@ enrichment = io.read_json(paths.metrics / "enrich.json")
 no1_scale = pd.read_parquet(paths.interim / "no1_scale.parquet")
 top50_summary = pd.read_parquet(paths.interim / "top50_summary.parquet")
 cov = pd.read_parquet(paths.interim / "covariates.parquet")
+
+# %% tags=["remove-cell"]
+# the key series as small CSV files for `dvc plots show` / `dvc plots diff` (aggregates only)
+dvcplots.write_report_plots(paths.root, market_week, weekly, table, interval)
 
 # %% tags=["remove-cell"]
 names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()

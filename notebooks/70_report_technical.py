@@ -27,7 +27,7 @@ import arviz as az
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import config, io, plots, report
+from musicmarkets import config, dvcplots, io, plots, report
 
 plots.set_style()
 paths = config.paths()
@@ -40,6 +40,7 @@ coverage = pd.read_parquet(paths.interim / "coverage.parquet")
 pointwise = pd.read_parquet(paths.models / "loo" / "hierarchical.parquet")
 scored = pd.read_parquet(paths.processed / "backtest.parquet")
 failed = report.gates_failed(fit, share_metrics, backtest)
+dvcplots.write_backtest_plot(paths.root, scored)  # for `dvc plots show`
 
 # %%
 display(Markdown("# Music markets: technical report"))

@@ -410,6 +410,29 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
         assert ('class="draft-stamp"' in seen.dom) == ('class="banner draft"' in seen.dom)
 
 
+def test_dvc_plots_draw_the_key_series_offline_in_a_real_browser(small, artifacts_dir, tmp_path):
+    from tests.browser import chromium, visit
+
+    if chromium() is None:
+        pytest.skip(
+            "BROWSER TESTS DID NOT RUN: no chromium on PATH (.ci/run installs Debian's chromium)"
+        )
+    root, _ = small
+    run(["python", "-m", "musicmarkets.dvcplots"], root)  # what `make env` does
+    out = tmp_path / "dvc_plots"
+    run(["dvc", "plots", "show", "-o", str(out)], root)
+    page = out / "index.html"
+    titles = yaml.safe_load((root / "dvc.yaml").read_text())["plots"]
+    seen = visit(page, artifacts_dir / "dvc_plots.png", height=2200)
+    assert seen.requested_urls == [], seen.requested_urls
+    assert seen.console_errors == []
+    # every plot of dvc.yaml drew its chart (an SVG of marks), from the small run's data
+    assert seen.dom.count('class="marks"') == len(titles) == 4
+    for market in ("de", "gb", "it"):
+        assert f"market: {market}" in seen.dom  # one line per market (aria labels of points)
+    assert "Germany" in seen.dom and "weeks ahead" in seen.dom
+
+
 def test_forecast_ledger_scores_earlier_forecasts_once_their_weeks_arrive(small):
     """A run on data up to 27 Oct 2017, then the full year: the second run scores the first
     run's forecasts for the nine weeks that arrived, and the report says so."""
