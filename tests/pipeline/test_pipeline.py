@@ -40,6 +40,7 @@ SMALL = {
     "shares": {"sampler": FEW},
     "backtest": {"origins": 1, "horizon": 8, "sampler": FEW},
     "report": {"partner_markets": ["de", "gb", "it"]},
+    "events": {"simulate": {"rows": 200_000, "weeks": 8}},
 }
 STAGES = (
     "ingest",
@@ -57,6 +58,9 @@ STAGES = (
     "partner@gb",
     "partner@it",
     "technical",
+    "events_simulate",
+    "events_manifest",
+    "events",
 )
 PAGES = (
     "reports/index.html",
@@ -325,7 +329,7 @@ def test_executed_notebooks_pass_nbval(small, tmp_path):
     notebooks = sorted(
         str(p.relative_to(root)) for p in (root / "reports").glob("[0-9][0-9]_*.ipynb")
     )
-    assert len(notebooks) == 11
+    assert len(notebooks) == 14
     res = run(
         [
             "python",
