@@ -437,6 +437,28 @@ def test_dvc_plots_draw_the_key_series_offline_in_a_real_browser(small, artifact
     assert "Germany" in seen.dom and "weeks ahead" in seen.dom
 
 
+def test_events_engine_switch_gives_the_same_panel_on_spark(small):
+    """`events.engine: spark` re-runs only the aggregation, and the tables it writes are the
+    DuckDB run's, byte for byte (both are sorted and written the same way)."""
+    pytest.importorskip("pyspark")
+    root, _ = small
+    outs = ["data/processed/events_market_week.parquet", "data/processed/events_track_week.parquet"]
+    before = {o: (root / o).read_bytes() for o in outs}
+    metrics = json.loads((root / "reports/metrics/events.json").read_text())
+    assert metrics["engine"] == "duckdb" and metrics["matches_simulated_totals"] is True
+    exp = run(["dvc", "exp", "run", "-S", "events.engine=spark"], root)
+    assert "Running stage 'events'" in exp.stdout
+    assert (
+        "Running stage 'fit'" not in exp.stdout
+        and "Running stage 'events_simulate'" not in exp.stdout
+    )
+    assert json.loads((root / "reports/metrics/events.json").read_text())["engine"] == "spark"
+    assert {o: (root / o).read_bytes() for o in outs} == before
+    run(["git", "checkout", "--", "params.yaml"], root)
+    run(["dvc", "repro"], root)  # back to the committed configuration for the tests after this
+    assert "up to date" in run(["dvc", "status"], root).stdout
+
+
 def test_forecast_ledger_scores_earlier_forecasts_once_their_weeks_arrive(small):
     """A run on data up to 27 Oct 2017, then the full year: the second run scores the first
     run's forecasts for the nine weeks that arrived, and the report says so."""

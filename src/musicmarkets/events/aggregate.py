@@ -180,7 +180,10 @@ def aggregate_duckdb(
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{spill}'")
         con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
+        try:
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.Error:  # inside Jupyter without ipywidgets the bar is off and locked
+            pass
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         if source.startswith("s3://"):  # through pyarrow's S3 client: no DuckDB extension needed
