@@ -62,6 +62,8 @@ bench: $(STAMP) ## run the benchmarks (figures land in benchmarks/results/; adds
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_samplers.py
+	$(BIN)/python benchmarks/bench_events.py
+	$(BIN)/python benchmarks/bench_scale_models.py
 
 lock: $(VENV) ## re-resolve requirements.lock.txt from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.12 \

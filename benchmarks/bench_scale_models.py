@@ -1,0 +1,169 @@
+"""How the consumption model's cost grows with markets and weeks, and how far a fast
+approximation (ADVI) lands from NUTS.
+
+Panels of 8, 60 and 250 markets (and 60 markets over twice the weeks) are simulated from the
+production model's generative story (`consumption.simulate_observations`, parameters drawn from
+its priors, the production structure, markets spread over sub-regions), then fitted with the
+production sampler (nutpie NUTS) and with mean-field ADVI. Each fit runs in its own process:
+wall time including compilation, min bulk ESS, seconds per effective sample, peak memory
+(VmHWM). ADVI's error: for each market's slope and level, |ADVI mean - NUTS mean| in NUTS
+posterior sd, and the ratio of ADVI's sd to NUTS's. With numpyro installed (`make bench` adds
+the jax extra) the JAX backend runs too (on this CPU; on a GPU set JAX_PLATFORMS=cuda).
+
+Writes benchmarks/results/scale_models.json. Usage: python benchmarks/bench_scale_models.py
+[--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import describe  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+ONE_FIT = r"""
+import json, re, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd, pymc as pm
+from musicmarkets import diagnostics, sampling
+from musicmarkets.models import consumption as cm
+cfg = json.loads(sys.argv[1])
+M, W, seed = cfg["markets"], cfg["weeks"], cfg["seed"]
+rng = np.random.default_rng(seed)
+weeks = pd.date_range("2017-01-06", periods=W, freq="7D")
+panel = pd.concat([pd.DataFrame({"market": f"m{m:03d}", "week_start": weeks, "streams_per_capita": 1.0,
+    "gdp_per_capita": np.exp(rng.normal(10, 0.7)), "internet_users_pct": rng.uniform(40, 95),
+    "population": np.exp(rng.normal(16, 1.2))}) for m in range(M)], ignore_index=True)
+regions = {f"m{m:03d}": f"r{m % min(17, max(2, M // 4))}" for m in range(M)}
+structure = cm.Structure(shock_start="2019-03-01", shock_end="2019-05-31")
+markets = [f"m{m:03d}" for m in range(M)]
+data = cm.prepare(panel, markets, structure, regions)
+priors = cm.Priors()
+form = {"level": "centred", "trend": "non_centred", "season": "non_centred"}
+prior = pm.sample_prior_predictive(draws=1, model=cm.build_model(data, priors, form), random_seed=seed)["prior"].to_dataset()
+from dataclasses import replace
+sim = replace(data, y=cm.simulate_observations(prior, data, np.random.default_rng(seed)))
+model = cm.build_model(sim, priors, form)
+start = time.perf_counter()
+out = {}
+if cfg["method"] == "advi":
+    with model:
+        approx = pm.fit(n=cfg["advi_steps"], method="advi", random_seed=seed, progressbar=False)
+        idata = approx.sample(1000, random_seed=seed)
+    out["wall_seconds"] = time.perf_counter() - start
+else:
+    settings = sampling.SamplerConfig(draws=cfg["draws"], tune=cfg["tune"], chains=2,
+                                      target_accept=0.85, nuts_sampler=cfg["method"])
+    idata, timing = sampling.fit(model, settings, seed)
+    out.update(timing)
+    out.update(diagnostics.convergence(idata))
+post = idata["posterior"]
+for name in ("trend_market", "level_market"):
+    d = post[name].stack(sample=("chain", "draw")).transpose(..., "sample").to_numpy().reshape(M, -1)
+    out[name + "_mean"] = d.mean(axis=1).tolist()
+    out[name + "_sd"] = d.std(axis=1).tolist()
+out["peak_mib"] = int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text())[1]) / 1024
+print("RESULT" + json.dumps(out))
+"""
+
+
+def fit(cfg: dict) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", ONE_FIT, json.dumps(cfg)], capture_output=True, text=True, cwd=REPO
+    )
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT")), None)
+    if line is None:
+        raise RuntimeError(f"fit {cfg} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(line.removeprefix("RESULT"))
+
+
+def main() -> None:
+    import numpy as np
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="8 and 60 markets, fewer draws")
+    args = ap.parse_args()
+    shapes = [(8, 104), (60, 104), (250, 104), (60, 208)]
+    draws = 500
+    if args.quick:
+        shapes, draws = [(8, 104), (60, 104)], 200
+    methods = ["nutpie", "advi"]
+    if importlib.util.find_spec("numpyro"):
+        methods.insert(1, "numpyro")
+    rows = []
+    for markets, weeks in shapes:
+        base = {"markets": markets, "weeks": weeks, "seed": 3, "draws": draws, "tune": draws}
+        nuts = None
+        for method in methods:
+            if method == "numpyro" and markets > 60:
+                continue  # on 2 CPU cores the JAX backend is a GPU path; measured where small
+            r = fit({**base, "method": method, "advi_steps": 30000})
+            row = {
+                "markets": markets,
+                "weeks": weeks,
+                "observations": markets * weeks,
+                "method": method,
+                "wall_seconds": round(r["wall_seconds"], 1),
+                "peak_mib": round(r["peak_mib"]),
+            }
+            if method != "advi":
+                ess = min(r["ess_bulk_min"], r["ess_tail_min"])
+                row.update(
+                    draws=2 * draws,
+                    min_ess=round(ess),
+                    seconds_per_effective_sample=round(r["wall_seconds"] / ess, 3),
+                    r_hat_max=round(r["r_hat_max"], 3),
+                    divergences=r["divergences"],
+                )
+            if method == "nutpie":
+                nuts = r
+            elif method == "advi" and nuts is not None:
+                err = {}
+                for name in ("trend_market", "level_market"):
+                    sd = np.asarray(nuts[name + "_sd"])
+                    z = (
+                        np.abs(np.asarray(r[name + "_mean"]) - np.asarray(nuts[name + "_mean"]))
+                        / sd
+                    )
+                    ratio = np.asarray(r[name + "_sd"]) / sd
+                    err[name] = {
+                        "mean_error_in_nuts_sd_median": round(float(np.median(z)), 2),
+                        "mean_error_in_nuts_sd_max": round(float(np.max(z)), 2),
+                        "sd_ratio_median": round(float(np.median(ratio)), 2),
+                    }
+                row["error_vs_nuts"] = err
+            rows.append(row)
+            print(row, flush=True)
+    nut = {(r["markets"], r["weeks"]): r for r in rows if r["method"] == "nutpie"}
+    growth = {}
+    if (8, 104) in nut and (250, 104) in nut:
+        growth["markets_8_to_250"] = {
+            "markets_ratio": 250 / 8,
+            "seconds_per_effective_sample_ratio": round(
+                nut[(250, 104)]["seconds_per_effective_sample"]
+                / nut[(8, 104)]["seconds_per_effective_sample"],
+                1,
+            ),
+            "peak_memory_ratio": round(nut[(250, 104)]["peak_mib"] / nut[(8, 104)]["peak_mib"], 1),
+        }
+    if (60, 104) in nut and (60, 208) in nut:
+        growth["weeks_104_to_208_at_60_markets"] = round(
+            nut[(60, 208)]["seconds_per_effective_sample"]
+            / nut[(60, 104)]["seconds_per_effective_sample"],
+            1,
+        )
+    payload = {"machine": describe(), "results": rows, "growth": growth}
+    out = REPO / "benchmarks/results/scale_models.json"
+    out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
