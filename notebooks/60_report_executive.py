@@ -134,8 +134,9 @@ display(HTML(report.figure_html(ax.figure, alt)))
 # ## What the next quarters look like
 # Weekly Top 200 streams for the next 13, 26 and 52 weeks, with intervals. Regional and
 # all-market totals are added up draw by draw from the market forecasts, so they agree with
-# the markets and carry their own uncertainty. The forecasts assume the 2020 lockdown effect
-# is over and that the trend may bend again as often as it did in the past.
+# the markets and carry their own uncertainty. The forecasts assume that a shock under way
+# lasts (the 2020 lockdown had ended by the latest week) and that the trend may bend again, at
+# any time, as often as it did in the past.
 
 # %%
 display(HTML(report.forecast_table(totals, interval).to_html(index=False, border=0)))

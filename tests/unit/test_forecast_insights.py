@@ -39,7 +39,9 @@ def test_forecast_equals_structural_mean_without_noise():
     tree, data = fake_fit(
         n, sigma_market=np.full(n, 1e-9), phi=0.0, nu=1e6, trend_market=[0.1, 0.0, -0.1]
     )
-    f = forecast.simulate(tree, horizon=10, changepoint_weeks=1000, changepoint_sigma=0.1, seed=1)
+    f = forecast.simulate(
+        tree, horizon=10, changepoint_weeks=1000, changepoint_sigma=0.1, seed=1, random_phase=False
+    )
     post = tree["posterior"].to_dataset()
     t = np.arange(1, 11) * forecast.WEEK
     idx = np.repeat(np.arange(n), 10)
@@ -72,11 +74,36 @@ def test_totals_are_sums_of_market_draws_and_bands_nest():
 
 
 def test_future_changepoints_widen_the_band():
-    tree, _ = fake_fit(2)
+    tree, _ = fake_fit(2, sigma_market=np.full(2, 1e-9), phi=0.0, nu=1e6)
     narrow = forecast.simulate(tree, 52, changepoint_weeks=1000, changepoint_sigma=0.3, seed=3)
     wide = forecast.simulate(tree, 52, changepoint_weeks=13, changepoint_sigma=0.3, seed=3)
     spread = lambda f: np.subtract(*np.quantile(np.log(f.total()[:, -1]), [0.95, 0.05]))  # noqa: E731
     assert spread(wide) > spread(narrow)
+
+
+def test_next_slope_change_falls_uniformly_within_one_spacing():
+    """Noise-free draws: a path leaves the structural mean only after its first slope change,
+    which falls within `spacing` weeks of the origin, uniformly: within 13 of 52 weeks for about
+    a quarter of the draws; with a fixed phase, never."""
+    tree, _ = fake_fit(2, draws=400, sigma_market=np.full(2, 1e-9), phi=0.0, nu=1e6)
+    kw = {"changepoint_weeks": 52, "changepoint_sigma": 0.3, "seed": 5}
+    fixed = forecast.simulate(tree, 13, **kw, random_phase=False)
+    moved = forecast.simulate(tree, 13, **kw, random_phase=True)
+    share = np.mean(~np.isclose(moved.streams[..., -1], fixed.streams[..., -1], rtol=1e-6))
+    # 800 market-draws, p = 12/52 of a change before the last week: 3 sd is about 0.045
+    assert abs(share - 12 / 52) < 0.05, share
+
+
+def test_shock_persists_when_the_origin_is_inside_the_window():
+    # weekly from 2018-01-05: the 122nd week (1 May 2020) lies inside the lockdown window
+    tree, data = fake_fit(2, n_weeks=122, sigma_market=np.full(2, 1e-9), phi=0.0, nu=1e6)
+    assert data.shock[-1] == 1 and "shock_market" in tree["posterior"]
+    kw = {"changepoint_weeks": 1000, "changepoint_sigma": 0.0, "seed": 1, "random_phase": False}
+    kept = forecast.simulate(tree, 5, **kw)
+    ended = forecast.simulate(tree, 5, **kw, shock_persists=False)
+    effect = tree["posterior"]["shock_market"].stack(s=("chain", "draw")).transpose("s", ...)
+    expected = np.repeat(effect.to_numpy()[:, :, None], 5, axis=2)
+    np.testing.assert_allclose(np.log(kept.streams / ended.streams), expected, atol=1e-9)
 
 
 def test_faster_than_all_and_ranks():

@@ -1,9 +1,12 @@
 """Forecasts from a fitted consumption model, draw by draw, so that every sum is coherent.
 
 For each posterior draw and market the structural mean is carried forward (today's slope,
-seasonality, the Christmas week; the lockdown term is off), new slope changes are drawn at the
-model's changepoint spacing (the trend may bend again, as it did in the past), and the AR(1)
-residual is simulated from the last observed week with the model's Student-t (or normal) noise.
+seasonality, the Christmas week; the lockdown term stays on only where the market's latest week
+lies inside the lockdown window, since when a shock ends is not known while it lasts), new slope
+changes are drawn at the model's changepoint rate (the trend may bend again, as it did in the
+past: the next change anywhere within one spacing of the origin, then one per spacing), and the
+AR(1) residual is simulated from the last observed week with the model's Student-t (or normal)
+noise.
 Regional and all-market totals are sums of the market draws, never sums of quantiles.
 """
 
@@ -43,8 +46,16 @@ def simulate(
     changepoint_sigma: float,
     seed: int,
     max_draws: int | None = 2000,
+    shock_persists: bool = True,
+    random_phase: bool = True,
 ) -> ForecastDraws:
-    """Simulate ``horizon`` weeks after the panel's latest week for every market."""
+    """Simulate ``horizon`` weeks after the panel's latest week for every market.
+
+    ``shock_persists``: a market whose latest week lies inside the shock window keeps the shock
+    term over the horizon (when the shock will end is not known at the forecast's origin).
+    ``random_phase``: the next slope change falls anywhere within one changepoint spacing of the
+    origin (uniform per draw and market), then one per spacing; otherwise exactly one spacing on.
+    """
     rng = np.random.default_rng(seed)
     post = tree["posterior"].to_dataset()
     const = tree["constant_data"].to_dataset()
@@ -77,6 +88,7 @@ def simulate(
     f_idx = np.repeat(np.arange(n_m), horizon)
     f_t = np.tile(t_future, n_m)
     f_dates = pd.DatetimeIndex(np.tile(weeks.to_numpy(), n_m))
+    shock_future = np.repeat(shock[last] if shock_persists else np.zeros(n_m), horizon)
     mu = mean_at(
         post,
         f_idx,
@@ -84,14 +96,19 @@ def simulate(
         fourier_terms(f_dates, fourier_order),
         cps,
         christmas_week(f_dates),
-        np.zeros(len(f_idx)),
+        shock_future,
     )[pick].reshape(n_s, n_m, horizon)
     # the trend may change again: slope changes at the model's spacing, as in the past
     step = changepoint_weeks * WEEK
-    future_cps = np.arange(step, horizon * WEEK + 1e-9, step)
-    if len(future_cps):
-        d = rng.normal(0.0, changepoint_sigma, size=(n_s, n_m, len(future_cps)))
-        mu += np.einsum("smk,hk->smh", d, np.maximum(t_future[:, None] - future_cps[None, :], 0))
+    n_cp = int(np.floor(horizon * WEEK / step + 1e-9)) + (1 if random_phase else 0)
+    if n_cp:
+        first = (
+            rng.uniform(0.0, step, size=(n_s, n_m, 1)) if random_phase else np.full((1, 1, 1), step)
+        )
+        at = first + step * np.arange(n_cp)[None, None, :]  # (sample | 1, market | 1, change)
+        d = rng.normal(0.0, changepoint_sigma, size=(n_s, n_m, n_cp))
+        ramp = np.maximum(t_future[None, None, None, :] - at[..., None], 0.0)
+        mu += np.einsum("smk,smkh->smh", d, np.broadcast_to(ramp, (n_s, n_m, n_cp, horizon)))
 
     phi = _stack(post, "phi")[pick] if "phi" in post else np.zeros(n_s)
     sigma = _stack(post, "sigma_market")[pick]  # (sample, market)
