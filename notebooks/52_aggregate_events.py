@@ -35,7 +35,7 @@ import time
 import pandas as pd
 
 from musicmarkets import config, io
-from musicmarkets.events import aggregate
+from musicmarkets.events import aggregate, generate
 
 paths = config.paths()
 where = source if "://" in source else str(paths.root / source)
@@ -73,14 +73,7 @@ market_week.head(10)
 truth_file = paths.root / "data" / "events" / "simulated_truth.parquet"
 checked = None
 if source == "data/events/simulated" and truth_file.exists():
-    truth = pd.read_parquet(truth_file)
-    truth["week_start"] = pd.to_datetime(truth["week_start"]).astype("datetime64[s]")
-    merged = truth.merge(market_week, on=["market", "week_start"], suffixes=("_true", ""))
-    checked = bool(
-        len(merged) == len(truth) == len(market_week)
-        and (merged["streams_true"] == merged["streams"]).all()
-        and (merged["top10_streams"] == (merged["top10_share"] * merged["streams"]).round()).all()
-    )
+    checked = generate.matches_totals(pd.read_parquet(truth_file), market_week)
     assert checked, "the aggregated panel does not reproduce the simulated totals"
 io.write_json(
     {

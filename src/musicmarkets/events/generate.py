@@ -149,3 +149,19 @@ def generate(
                 }
             )
     return pd.DataFrame(truth)
+
+
+def matches_totals(truth: pd.DataFrame, market_week: pd.DataFrame) -> bool:
+    """Does an aggregated panel reproduce the generator's exact totals (same market-weeks,
+    same streams, same top-10 streams)?"""
+    truth = truth.assign(week_start=pd.to_datetime(truth["week_start"]).astype("datetime64[s]"))
+    panel = market_week.assign(
+        week_start=pd.to_datetime(market_week["week_start"]).astype("datetime64[s]")
+    )
+    merged = truth.merge(panel, on=["market", "week_start"], suffixes=("_true", ""))
+    top10 = (merged["top10_share"] * merged["streams"]).round()
+    return bool(
+        len(merged) == len(truth) == len(panel)
+        and (merged["streams_true"] == merged["streams"]).all()
+        and (merged["top10_streams"] == top10).all()
+    )
