@@ -4,7 +4,8 @@ approximation (ADVI) lands from NUTS.
 Panels of 8, 60 and 250 markets (and 60 markets over twice the weeks) are simulated from the
 production model's generative story (`consumption.simulate_observations`, parameters drawn from
 its priors, the production structure, markets spread over sub-regions), then fitted with the
-production sampler (nutpie NUTS, 2 chains x 500 draws after 1,000 tuning) and with mean-field
+production sampler and parameterization (nutpie NUTS, params.yaml's `fit.parameterization`,
+2 chains x 500 draws after 1,000 tuning) and with mean-field
 ADVI. Each fit runs in its own process: wall time including compilation, min bulk/tail ESS of
 the answers (every market's level and growth), seconds per effective sample, the worst R-hat
 over all parameters, peak memory (VmHWM). Sub-regions: half as many as markets, at most 17. ADVI's error: for each market's slope and level, |ADVI mean - NUTS mean| in NUTS
@@ -47,7 +48,7 @@ structure = cm.Structure(shock_start="2019-03-01", shock_end="2019-05-31")
 markets = [f"m{m:03d}" for m in range(M)]
 data = cm.prepare(panel, markets, structure, regions)
 priors = cm.Priors()
-form = {"level": "centred", "trend": "non_centred", "season": "non_centred"}
+form = cfg["parameterization"]
 prior = pm.sample_prior_predictive(draws=1, model=cm.build_model(data, priors, form), random_seed=seed)["prior"].to_dataset()
 from dataclasses import replace
 sim = replace(data, y=cm.simulate_observations(prior, data, np.random.default_rng(seed)))
@@ -94,6 +95,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="8 and 60 markets, fewer draws")
     args = ap.parse_args()
+    import yaml
+
+    form = yaml.safe_load((REPO / "params.yaml").read_text())["fit"]["parameterization"]
     shapes = [(8, 104), (60, 104), (250, 104), (60, 208)]
     draws = 500
     if args.quick:
@@ -103,7 +107,14 @@ def main() -> None:
         methods.insert(1, "numpyro")
     rows = []
     for markets, weeks in shapes:
-        base = {"markets": markets, "weeks": weeks, "seed": 3, "draws": draws, "tune": 2 * draws}
+        base = {
+            "markets": markets,
+            "weeks": weeks,
+            "seed": 3,
+            "draws": draws,
+            "tune": 2 * draws,
+            "parameterization": form,
+        }
         nuts = None
         for method in methods:
             if method == "numpyro" and markets > 8:
@@ -164,7 +175,7 @@ def main() -> None:
             / nut[(60, 104)]["seconds_per_effective_sample"],
             1,
         )
-    payload = {"machine": describe(), "results": rows, "growth": growth}
+    payload = {"machine": describe(), "parameterization": form, "results": rows, "growth": growth}
     out = REPO / "benchmarks/results/scale_models.json"
     out.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"wrote {out.relative_to(REPO)}")

@@ -19,7 +19,8 @@
 #
 # Weekly Top 200 streams per person, on the log scale, per market: today's level explained by
 # the market's covariates, a piecewise-linear trend (slope pooled within UN M49 sub-regions,
-# changepoints a year apart), yearly seasonality, a Christmas-week effect and a 2020 lockdown
+# changepoints a year apart), yearly seasonality, year-end effects (the three weeks before the
+# Christmas week, the Christmas week, the New Year week) and a 2020 lockdown
 # shift, all partially pooled across markets; AR(1) residuals; a Student-t likelihood. See
 # `musicmarkets.models.consumption` for the equations. The `fit` stage runs the production
 # model (`variant = "hierarchical"`); the `variants@...` stages run the alternatives that the
@@ -41,7 +42,7 @@ model = {
     "region_level": "sub_region",
     "likelihood": "student_t",
 }
-parameterization = {"level": "centred", "trend": "non_centred", "season": "non_centred"}
+parameterization = {"level": "centred", "trend": "centred", "season": "centred"}
 priors = {
     "level_mu_mean": 0.0,
     "level_mu_sd": 2.0,

@@ -30,8 +30,8 @@ GBM_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 
 def gbm_features(frame: pd.DataFrame, history: pd.DataFrame, markets: list[str]) -> np.ndarray:
     """Features shared by the gradient-boosting baseline and the model: market (one-hot), time
-    in years, yearly Fourier terms (order 3), Christmas week, and last year's value."""
-    from musicmarkets.models.consumption import christmas_week, fourier_terms
+    in years, yearly Fourier terms (order 3), the year-end weeks, and last year's value."""
+    from musicmarkets.models.consumption import fourier_terms, holiday_weeks
 
     weeks = pd.DatetimeIndex(frame["week_start"])
     onehot = (frame["market"].to_numpy()[:, None] == np.asarray(markets)[None, :]).astype(float)
@@ -43,7 +43,7 @@ def gbm_features(frame: pd.DataFrame, history: pd.DataFrame, markets: list[str])
             for m, w in zip(frame["market"], weeks, strict=True)
         ]
     )
-    return np.column_stack([onehot, t, fourier_terms(weeks, 3), christmas_week(weeks), lag])
+    return np.column_stack([onehot, t, fourier_terms(weeks, 3), holiday_weeks(weeks), lag])
 
 
 def gbm_quantiles(

@@ -155,7 +155,7 @@ def methods_text(coverage: pd.DataFrame) -> str:
             "Chart streams count only the 200 most-streamed tracks each week: they measure "
             "consumption of hits, **not a market's total streaming**.",
             "- **Model**: a hierarchical Bayesian model: each market has its own level, growth trend "
-            "(which may bend once a year), seasonal pattern, Christmas-week effect and 2020 lockdown "
+            "(which may bend once a year), seasonal pattern, Christmas season and 2020 lockdown "
             "effect; markets borrow strength from each other where data are thin, growth is shared "
             "most within a UN world sub-region, and a market's level is related to its GDP per "
             "person, internet use and population. Week-to-week persistence and unusual weeks are "

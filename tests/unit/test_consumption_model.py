@@ -83,7 +83,7 @@ def test_structural_mean_matches_the_equation():
             get("level_market")[m]
             + trend
             + get("season_market")[m] @ data.fourier[i]
-            + get("holiday_market")[m] * data.holiday[i]
+            + get("holiday_market")[m] @ data.holiday[i]
             + get("shock_market")[m] * data.shock[i]
         )
         assert mu[3, i] == pytest.approx(expected)
@@ -111,6 +111,22 @@ def test_changepoints_outside_a_markets_weeks_are_switched_off():
 def test_christmas_week_marks_the_week_holding_25_december():
     weeks = pd.date_range("2017-12-15", periods=4, freq="7D")  # Fridays: 15, 22, 29 Dec, 5 Jan
     assert cm.christmas_week(weeks).tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+def test_year_end_weeks_are_the_three_before_christmas_its_week_and_the_next():
+    # Fridays from 24 Nov 2017 to 12 Jan 2018; 25 Dec 2017 is a Monday (week of 22 Dec)
+    weeks = pd.date_range("2017-11-24", periods=8, freq="7D")
+    x = cm.holiday_weeks(weeks)
+    assert x.shape == (8, len(cm.HOLIDAYS))
+    run_up, christmas, new_year = x.T
+    assert weeks[run_up == 1].strftime("%m-%d").tolist() == ["12-01", "12-08", "12-15"]
+    assert weeks[christmas == 1].strftime("%m-%d").tolist() == ["12-22"]
+    assert weeks[new_year == 1].strftime("%m-%d").tolist() == ["12-29"]
+    # each week is in at most one of them, and a week in July in none
+    assert x.sum(axis=1).max() == 1
+    assert cm.holiday_weeks(pd.DatetimeIndex(["2019-07-05"])).sum() == 0
+    # a Christmas week starting on 25 December itself (a Friday, 2020)
+    assert cm.holiday_weeks(pd.DatetimeIndex(["2020-12-25"]))[0].tolist() == [0.0, 1.0, 0.0]
 
 
 @pytest.mark.parametrize("variant", cm.VARIANTS)

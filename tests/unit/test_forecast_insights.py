@@ -51,7 +51,7 @@ def test_forecast_equals_structural_mean_without_noise():
         np.tile(t, n),
         cm.fourier_terms(pd.DatetimeIndex(np.tile(f.weeks, n)), 3),
         data.changepoints,
-        cm.christmas_week(pd.DatetimeIndex(np.tile(f.weeks, n))),
+        cm.holiday_weeks(pd.DatetimeIndex(np.tile(f.weeks, n))),
         np.zeros(n * 10),
     )
     expected = np.exp(mu).reshape(-1, n, 10) * data.population[None, :, None]

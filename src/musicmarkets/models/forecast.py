@@ -1,7 +1,7 @@
 """Forecasts from a fitted consumption model, draw by draw, so that every sum is coherent.
 
 For each posterior draw and market the structural mean is carried forward (today's slope,
-seasonality, the Christmas week; the lockdown term stays on only where the market's latest week
+seasonality, the year-end weeks; the lockdown term stays on only where the market's latest week
 lies inside the lockdown window, since when a shock ends is not known while it lasts), new slope
 changes are drawn at the model's changepoint rate (the trend may bend again, as it did in the
 past: the next change anywhere within one spacing of the origin, then one per spacing), and the
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from musicmarkets.models.consumption import _stack, christmas_week, fourier_terms, mean_at
+from musicmarkets.models.consumption import _stack, fourier_terms, holiday_weeks, mean_at
 
 WEEK = 7 / 365.25
 
@@ -95,7 +95,7 @@ def simulate(
         f_t,
         fourier_terms(f_dates, fourier_order),
         cps,
-        christmas_week(f_dates),
+        holiday_weeks(f_dates),
         shock_future,
     )[pick].reshape(n_s, n_m, horizon)
     # the trend may change again: slope changes at the model's spacing, as in the past
