@@ -4,7 +4,9 @@ parameterization, on the embedded default data: wall time incl. compilation, min
 peak memory. Writes benchmarks/results/samplers.json and parameterization.json.
 
 Each fit runs in its own process (peak memory per fit; no compile cache shared between them).
-Usage: python benchmarks/bench_samplers.py [--quick]
+Usage: python benchmarks/bench_samplers.py [--quick] [--consumption-only]
+(``--consumption-only``: the production model's samplers and parameterizations, not the share
+models.)
 """
 
 from __future__ import annotations
@@ -85,7 +87,12 @@ def main() -> None:
         base["sampler"] |= {"draws": 300, "tune": 300}
     results: dict[str, dict] = {}
     ratios: dict[str, dict] = {}
-    for model in ("consumption", "local_share", "genre_mix"):
+    kinds = (
+        ("consumption",)
+        if "--consumption-only" in sys.argv
+        else ("consumption", "local_share", "genre_mix")
+    )
+    for model in kinds:
         results[model] = {}
         for sampler in ("nutpie", "pymc", "numpyro"):
             cfg = json.loads(json.dumps(base)) | {"model": model}

@@ -24,8 +24,8 @@ interval = 0.9
 partner_markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
 
 # %% tags=["remove-cell"]
-import arviz as az
 import pandas as pd
+import xarray as xr
 from IPython.display import HTML, Markdown, display
 
 from musicmarkets import config, dvcplots, insights, io, plots, report
@@ -45,7 +45,7 @@ table = pd.read_parquet(paths.processed / "insights.parquet")
 ledger_scores = pd.read_parquet(paths.processed / "ledger_scores.parquet")
 ranks = pd.read_parquet(paths.processed / "rank_distribution.parquet").set_index("market")
 ranks.columns = ranks.columns.astype(int)
-tree = az.from_netcdf(paths.models / "consumption.nc")
+tree = xr.open_datatree(paths.models / "consumption.nc")
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 coverage = pd.read_parquet(paths.interim / "coverage.parquet")
 gaps = pd.read_parquet(paths.interim / "gaps.parquet")

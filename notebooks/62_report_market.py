@@ -25,8 +25,8 @@ interval = 0.9
 market = "de"
 
 # %% tags=["remove-cell"]
-import arviz as az
 import pandas as pd
+import xarray as xr
 from IPython.display import HTML, Markdown, display
 
 from musicmarkets import config, insights, io, plots, report
@@ -37,7 +37,7 @@ fit = io.read_json(paths.metrics / "fit.json")
 share_metrics = io.read_json(paths.metrics / "shares.json")
 backtest = io.read_json(paths.metrics / "backtest.json")
 loo = io.read_json(paths.metrics / "loo.json")
-tree = az.from_netcdf(paths.models / "consumption.nc")
+tree = xr.open_datatree(paths.models / "consumption.nc")
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 coverage = pd.read_parquet(paths.interim / "coverage.parquet")
 cov = pd.read_parquet(paths.interim / "covariates.parquet")

@@ -25,7 +25,6 @@ from musicmarkets.config import (
     stage_parameters,
 )
 from musicmarkets.io import atomic_path, remove_stale_temporaries, write_text
-from musicmarkets.report import notebook_to_html
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +83,8 @@ def run_notebook(
                 log.error("%s failed; the executed notebook is in %s", notebook.name, failed)
                 raise
     if html is not None:
+        from musicmarkets.report import notebook_to_html  # nbconvert: only for report pages
+
         page = notebook_to_html(output, title or notebook.stem)
         write_text(page, root / html)
     return output

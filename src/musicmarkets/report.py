@@ -398,6 +398,7 @@ def gates_failed(
         if isinstance(m, dict) and m.get("gates_failed"):
             failed += [f"{name.replace('_', ' ')} model: {g}" for g in m["gates_failed"]]
     if backtest is not None:
+        failed += [f"backtest {g}" for g in backtest.get("gates_failed", [])]
         cov = backtest["model_coverage_90"]
         lo, hi = coverage_range
         if not lo <= cov <= hi:

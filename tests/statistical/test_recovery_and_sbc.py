@@ -43,7 +43,7 @@ def with_y(data: cm.ModelData, y: np.ndarray) -> cm.ModelData:
     return replace(data, y=y)
 
 
-FORM = {"level": "centred", "trend": "non_centred", "season": "non_centred"}
+FORM = "centred"  # the production parameterization (params.yaml fit.parameterization)
 TRACKED = [
     "level_market",
     "trend_market",

@@ -81,6 +81,31 @@ def test_future_changepoints_widen_the_band():
     assert spread(wide) > spread(narrow)
 
 
+def test_each_market_keeps_its_own_persistence():
+    """Every draw has the same structural mean, so the spread of the forecast is the AR(1)
+    noise alone: after h weeks its sd is sigma * sqrt(sum_k<h phi^2k), with each market's phi."""
+    phi, sigma, h = np.array([0.95, 0.0]), 0.05, 13
+    fixed = {k: 0.0 for k in ("delta", "season_market", "holiday_market", "shock_market")}
+    tree, _ = fake_fit(
+        2,
+        draws=500,
+        phi=phi,
+        sigma_market=np.full(2, sigma),
+        nu=1e6,
+        level_market=0.0,
+        trend_market=0.0,
+        **fixed,
+    )
+    f = forecast.simulate(
+        tree, h, changepoint_weeks=1000, changepoint_sigma=0.0, seed=4, random_phase=False
+    )
+    sd = np.log(f.streams[:, :, -1]).std(axis=0)
+    expected = sigma * np.sqrt((phi[:, None] ** (2 * np.arange(h))).sum(axis=1))
+    # 500 draws: the sd's relative standard error is about 3%
+    np.testing.assert_allclose(sd, expected, rtol=0.12)
+    assert sd[0] > 2.5 * sd[1]
+
+
 def test_next_slope_change_falls_uniformly_within_one_spacing():
     """Noise-free draws: a path leaves the structural mean only after its first slope change,
     which falls within `spacing` weeks of the origin, uniformly: within 13 of 52 weeks for about

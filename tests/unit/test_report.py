@@ -168,11 +168,15 @@ def test_gates_failed_collects_every_model_and_the_backtest():
         "genre_mix": {"gates_failed": ["2 divergent transitions"]},
         "gates_passed": False,
     }
-    backtest = {"model_coverage_90": 0.7}
+    backtest = {
+        "model_coverage_90": 0.7,
+        "gates_failed": ["refit at 2019-10-25: bulk ESS 287 < 400"],
+    }
     failed = report.gates_failed(fit, shares, backtest)
     assert failed[0] == "R-hat 1.020 > 1.01"
     assert "genre mix model: 2 divergent transitions" in failed
     assert any(f.startswith("backtest: 90% intervals held 70%") for f in failed)
+    assert "backtest refit at 2019-10-25: bulk ESS 287 < 400" in failed
     assert report.gates_failed({"gates_failed": []}, {}, {"model_coverage_90": 0.9}) == []
 
 

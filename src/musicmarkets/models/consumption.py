@@ -7,7 +7,7 @@ consumption and ``slope`` today's growth rate. For market m in region r(m)::
     mu[m, t]  = level[m] + trend[m](t) + season[m, :] @ fourier(t)
                 + holiday[m, :] @ holiday_weeks(t) + shock[m] * lockdown(t)
     trend[m](t) = slope[m] * t + sum_j delta[m, j] * min(t - s_j, 0)        (changepoints s_j < 0)
-    y[m, t]   ~ StudentT(nu, mu[m, t] + phi * (y[m, t-1] - mu[m, t-1]), sigma[m])
+    y[m, t]   ~ StudentT(nu, mu[m, t] + phi[m] * (y[m, t-1] - mu[m, t-1]), sigma[m])
 
 so the slope before changepoint ``s_j`` is ``slope[m] + delta[m, j] + ...`` (the deltas of every
 later changepoint). Pooling (the ``hierarchical`` variant): ``level[m] = level_mu + beta @ x[m] +
@@ -28,14 +28,15 @@ was observed; the Student-t likelihood keeps release-week spikes from dragging t
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pymc as pm
-import pytensor.tensor as pt
 
 from musicmarkets.config import ParamsBlock
+
+if TYPE_CHECKING:
+    import pymc as pm
 
 PARAMETERIZATIONS = ("centred", "non_centred")
 VARIANTS = ("hierarchical", "pooled", "unpooled", "no_covariates", "normal")
@@ -324,6 +325,8 @@ def parameterization_of(value: str | dict[str, str]) -> dict[str, str]:
 
 def _pooled(name: str, mu: Any, sigma: Any, dims: tuple[str, ...], form: str) -> Any:
     """A partially pooled vector: centred ``Normal(mu, sigma)`` or non-centred ``mu + sigma * z``."""
+    import pymc as pm
+
     if form == "centred":
         return pm.Normal(name, mu, sigma, dims=dims)
     z = pm.Normal(f"z_{name}", 0.0, 1.0, dims=dims)
@@ -332,6 +335,9 @@ def _pooled(name: str, mu: Any, sigma: Any, dims: tuple[str, ...], form: str) ->
 
 def _shared(name: str, mu: Any, n_markets: int, dims: tuple[str, ...]) -> Any:
     """Every market takes the population value (the ``pooled`` variant)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
     value = pt.broadcast_to(mu, (n_markets, *pt.as_tensor(mu).shape))
     return pm.Deterministic(name, value, dims=dims)
 
@@ -351,6 +357,9 @@ def build_model(
     (benchmarks/bench_samplers.py compares them). The ``normal`` variant overrides
     ``likelihood``.
     """
+    import pymc as pm
+    import pytensor.tensor as pt
+
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     if variant == "normal":
@@ -465,8 +474,20 @@ def build_model(
         sigma = pm.HalfNormal("sigma_market", p.noise_sigma, dims="market")
         y_obs = pm.Data("y_log", data.y, dims="obs")
         if ar1:
-            phi = pm.Uniform("phi", -0.99, 0.99)
-            mu = mu + phi * has_prev * (y_obs[prev_idx] - mu[prev_idx])
+            # persistence differs by market (Brazil's residuals keep 0.6 of their value after
+            # 4 weeks, Spain's 0.2): one coefficient each, pooled on the atanh scale (prior
+            # centre tanh(1) = 0.76). Left free, or pooled loosely (sd 0.25-0.5), India's short
+            # series (80 weeks) drifted towards a random walk (phi 0.97-0.98) that absorbed its
+            # trend, whose chains then disagreed (R-hat 1.012-1.016); a spread of 0.1 on the
+            # atanh scale still lets the coefficients range from 0.57 to 0.96
+            phi_mu = pm.Normal("phi_mu", 1.0, 0.5)
+            phi_sigma = pm.HalfNormal("phi_sigma", 0.1)
+            # non-centred: a market with few weeks (India at an early backtest origin) is
+            # barely informed, and its centred coefficient made a funnel (divergences)
+            z_phi = pm.Normal("z_phi", 0.0, 1.0, dims="market")
+            phi_raw = phi_mu + phi_sigma * z_phi
+            phi = pm.Deterministic("phi", 0.99 * pt.tanh(phi_raw), dims="market")
+            mu = mu + phi[market_idx] * has_prev * (y_obs[prev_idx] - mu[prev_idx])
         if likelihood == "student_t":
             nu = pm.Gamma("nu", p.nu_alpha, p.nu_beta)
             pm.StudentT("y", nu=nu, mu=mu, sigma=sigma[market_idx], observed=y_obs, dims="obs")
@@ -564,7 +585,11 @@ def simulate_observations(
     )[0]
     one = lambda k: params[k].to_numpy().reshape(-1) if k in params else None  # noqa: E731
     sigma = one("sigma_market")[data.market_idx]
-    phi = float(one("phi")[0]) if "phi" in params else 0.0
+    phi = (
+        np.broadcast_to(one("phi"), (len(data.markets),))[data.market_idx]
+        if "phi" in params
+        else np.zeros(data.n_obs)
+    )
     if likelihood == "student_t":
         noise = rng.standard_t(float(one("nu")[0]), size=data.n_obs) * sigma
     else:
@@ -572,6 +597,6 @@ def simulate_observations(
     y = np.empty(data.n_obs)
     for i in range(data.n_obs):  # observations are sorted by market, then week
         prev = data.prev_idx[i]
-        ar = phi * (y[prev] - mu[prev]) if prev >= 0 else 0.0
+        ar = phi[i] * (y[prev] - mu[prev]) if prev >= 0 else 0.0
         y[i] = mu[i] + ar + noise[i]
     return y

@@ -111,10 +111,11 @@ def simulate(
         mu += np.einsum("smk,smkh->smh", d, np.broadcast_to(ramp, (n_s, n_m, n_cp, horizon)))
 
     phi = _stack(post, "phi")[pick] if "phi" in post else np.zeros(n_s)
+    phi = phi.reshape(n_s, -1)  # (sample, market); one column for a model with a shared phi
     sigma = _stack(post, "sigma_market")[pick]  # (sample, market)
     nu = _stack(post, "nu")[pick] if "nu" in post else None
     # a market whose data end before the panel's last week: its residual decays over the gap
-    resid = resid * phi[:, None] ** gap_weeks[None, :]
+    resid = resid * phi ** gap_weeks[None, :]
     out = np.empty((n_s, n_m, horizon))
     for h in range(horizon):
         shock_h = (
@@ -122,7 +123,7 @@ def simulate(
             if nu is not None
             else rng.standard_normal((n_s, n_m))
         )
-        resid = phi[:, None] * resid + sigma * shock_h
+        resid = phi * resid + sigma * shock_h
         out[:, :, h] = mu[:, :, h] + resid
     population = const["population"].to_numpy()
     streams = np.exp(out) * population[None, :, None]
