@@ -2,15 +2,17 @@
 approximation (ADVI) lands from NUTS.
 
 Panels of 8, 60 and 250 markets (and 60 markets over twice the weeks) are simulated from the
-production model's generative story (`consumption.simulate_observations`, parameters drawn from
-its priors, the production structure, markets spread over sub-regions), then fitted with the
-production sampler and parameterization (nutpie NUTS, params.yaml's `fit.parameterization`,
-2 chains x 500 draws after 1,000 tuning) and with mean-field
-ADVI. Each fit runs in its own process: wall time including compilation, min bulk/tail ESS of
-the answers (every market's level and growth), seconds per effective sample, the worst R-hat
-over all parameters, peak memory (VmHWM). Sub-regions: half as many as markets, at most 17. ADVI's error: for each market's slope and level, |ADVI mean - NUTS mean| in NUTS
-posterior sd, and the ratio of ADVI's sd to NUTS's. With numpyro installed (`make bench` adds
-the jax extra) the JAX backend runs too (on this CPU; on a GPU set JAX_PLATFORMS=cuda).
+production model's generative story (`consumption.simulate_observations`): the population-level
+parameters are the fitted production model's posterior means, the markets' own parameters are
+drawn from the hierarchy given them, the noise scales cycle through the fitted markets'; the
+production structure; sub-regions half as many as markets, at most 17. Each panel is fitted
+with the production sampler and parameterization (nutpie NUTS, `fit.parameterization`, 2 chains
+x 500 draws after 1,000 tuning) and with mean-field ADVI. Each fit runs in its own process: wall
+time including compilation, min bulk/tail ESS of the answers (every market's level and growth),
+seconds per effective sample, the worst R-hat over all parameters, peak memory (VmHWM). ADVI's
+error: for each market's slope and level, |ADVI mean - NUTS mean| in NUTS posterior sd, and the
+ratio of ADVI's sd to NUTS's. With numpyro installed (`make bench` adds the jax extra) the JAX
+backend runs too (on this CPU; on a GPU set JAX_PLATFORMS=cuda).
 
 Writes benchmarks/results/scale_models.json. Usage: python benchmarks/bench_scale_models.py
 [--quick]
@@ -49,7 +51,16 @@ markets = [f"m{m:03d}" for m in range(M)]
 data = cm.prepare(panel, markets, structure, regions)
 priors = cm.Priors()
 form = cfg["parameterization"]
-prior = pm.sample_prior_predictive(draws=1, model=cm.build_model(data, priors, form), random_seed=seed)["prior"].to_dataset()
+truth_model = cm.build_model(data, priors, form)
+fixed = {}
+if cfg.get("hyper"):  # population-level values of the fitted production model
+    fixed = {k: np.asarray(v, dtype=float) for k, v in cfg["hyper"].items()}
+    fixed["sigma_market"] = np.resize(np.asarray(cfg["sigma_market"]), M)  # fitted noise scales
+    truth_model = pm.do(truth_model, fixed)
+prior = pm.sample_prior_predictive(draws=1, model=truth_model, random_seed=seed)["prior"].to_dataset()
+dims = cm.build_model(data, priors, form).named_vars_to_dims
+for k, v in fixed.items():  # the fixed values are the truth too
+    prior[k] = (("chain", "draw", *dims.get(k, ())), v[None, None, ...])
 from dataclasses import replace
 sim = replace(data, y=cm.simulate_observations(prior, data, np.random.default_rng(seed)))
 model = cm.build_model(sim, priors, form)
@@ -89,6 +100,40 @@ def fit(cfg: dict) -> dict:
     return json.loads(line.removeprefix("RESULT"))
 
 
+# population-level parameters taken from the fitted production model (their posterior means);
+# market-level truths are then drawn from the model's own hierarchy given these
+HYPER = [
+    "level_mu",
+    "level_sigma",
+    "beta",
+    "trend_mu",
+    "trend_sigma",
+    "season_mu",
+    "season_sigma",
+    "holiday_mu",
+    "holiday_sigma",
+    "shock_mu",
+    "shock_sigma",
+    "phi_mu",
+    "phi_sigma",
+    "nu",
+]
+
+
+def fitted_truths() -> tuple[dict, list]:
+    import xarray as xr
+
+    path = REPO / "models/consumption.nc"
+    if not path.is_file():
+        sys.exit(
+            "run `make repro` first: the simulated panels take the fitted model's hyperparameters"
+        )
+    post = xr.open_datatree(path)["posterior"].to_dataset()
+    hyper = {k: post[k].mean(("chain", "draw")).to_numpy().tolist() for k in HYPER if k in post}
+    sigma = post["sigma_market"].mean(("chain", "draw")).to_numpy().tolist()
+    return hyper, sigma
+
+
 def main() -> None:
     import numpy as np
 
@@ -98,6 +143,7 @@ def main() -> None:
     import yaml
 
     form = yaml.safe_load((REPO / "params.yaml").read_text())["fit"]["parameterization"]
+    hyper, sigma_market = fitted_truths()
     shapes = [(8, 104), (60, 104), (250, 104), (60, 208)]
     draws = 500
     if args.quick:
@@ -114,6 +160,8 @@ def main() -> None:
             "draws": draws,
             "tune": 2 * draws,
             "parameterization": form,
+            "hyper": hyper,
+            "sigma_market": sigma_market,
         }
         nuts = None
         for method in methods:
