@@ -74,7 +74,17 @@ def test_totals_are_sums_of_market_draws_and_bands_nest():
 
 
 def test_future_changepoints_widen_the_band():
-    tree, _ = fake_fit(2, sigma_market=np.full(2, 1e-9), phi=0.0, nu=1e6)
+    # one structure in every draw, no noise: the only spread is the future slope changes
+    fixed = {k: 0.0 for k in ("delta", "season_market", "holiday_market", "shock_market")}
+    tree, _ = fake_fit(
+        2,
+        sigma_market=np.full(2, 1e-9),
+        phi=0.0,
+        nu=1e6,
+        level_market=0.0,
+        trend_market=0.0,
+        **fixed,
+    )
     narrow = forecast.simulate(tree, 52, changepoint_weeks=1000, changepoint_sigma=0.3, seed=3)
     wide = forecast.simulate(tree, 52, changepoint_weeks=13, changepoint_sigma=0.3, seed=3)
     spread = lambda f: np.subtract(*np.quantile(np.log(f.total()[:, -1]), [0.95, 0.05]))  # noqa: E731
