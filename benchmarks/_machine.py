@@ -31,11 +31,25 @@ def describe() -> dict[str, object]:
             packages[name] = version(name)
         except Exception:  # noqa: BLE001 - a package that is not installed
             packages[name] = None
+    gpu = None
+    try:
+        gpu = (
+            subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            ).stdout.strip()
+            or None
+        )
+    except (OSError, subprocess.SubprocessError):
+        pass
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gib": round(mem_gib, 1),
+        "gpu": gpu,
         "python": platform.python_version(),
         "os": platform.platform(),
         "commit": commit,

@@ -12,10 +12,14 @@ time including compilation, min bulk/tail ESS of the answers (every market's lev
 seconds per effective sample, the worst R-hat over all parameters, peak memory (VmHWM). ADVI's
 error: for each market's slope and level, |ADVI mean - NUTS mean| in NUTS posterior sd, and the
 ratio of ADVI's sd to NUTS's. With numpyro installed (`make bench` adds the jax extra) the JAX
-backend runs too (on this CPU; on a GPU set JAX_PLATFORMS=cuda).
+backend runs too, on this CPU for the smallest panel only.
 
-Writes benchmarks/results/scale_models.json. Usage: python benchmarks/bench_scale_models.py
-[--quick]
+On a GPU machine: `python benchmarks/bench_scale_models.py --methods numpyro --out FILE`
+fits every panel with the JAX backend on the GPU (its chains vectorized on one device).
+
+Writes benchmarks/results/scale_models.json (or --out). Usage:
+python benchmarks/bench_scale_models.py [--quick] [--methods M,...] [--shapes 8x104,...]
+[--draws N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -76,6 +80,12 @@ else:
                                       target_accept=0.85, nuts_sampler=cfg["method"])
     idata, timing = sampling.fit(model, settings, seed)
     out.update(timing)
+    if cfg["method"] == "numpyro":
+        import jax
+        out["device"] = str(jax.devices()[0])
+        stats = jax.devices()[0].memory_stats() or {}
+        if "peak_bytes_in_use" in stats:
+            out["device_peak_mib"] = stats["peak_bytes_in_use"] / 2**20
     # effective samples of the answers (each market's level and growth) ...
     out.update(diagnostics.convergence(idata, var_names=["trend_market", "level_market"]))
     # ... and the worst R-hat over every parameter, hierarchy scales included
@@ -139,19 +149,28 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="8 and 60 markets, fewer draws")
+    ap.add_argument("--methods", help="comma-separated, of nutpie, numpyro, pymc, advi")
+    ap.add_argument("--shapes", help="comma-separated MARKETSxWEEKS, e.g. 8x104,250x104")
+    ap.add_argument("--draws", type=int, default=500, help="per chain; tuning is twice this")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/scale_models.json")
     args = ap.parse_args()
     import yaml
 
     form = yaml.safe_load((REPO / "params.yaml").read_text())["fit"]["parameterization"]
     hyper, sigma_market = fitted_truths()
     shapes = [(8, 104), (60, 104), (250, 104), (60, 208)]
-    draws = 500
+    draws = args.draws
     if args.quick:
         shapes, draws = [(8, 104), (60, 104)], 200
+    if args.shapes:
+        shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes.split(",")]
     methods = ["nutpie", "advi"]
     if importlib.util.find_spec("numpyro"):
         methods.insert(1, "numpyro")
+    if args.methods:
+        methods = args.methods.split(",")
     rows = []
+    payload = {"machine": describe(), "parameterization": form, "results": rows}
     for markets, weeks in shapes:
         base = {
             "markets": markets,
@@ -165,7 +184,7 @@ def main() -> None:
         }
         nuts = None
         for method in methods:
-            if method == "numpyro" and markets > 8:
+            if method == "numpyro" and markets > 8 and not args.methods:
                 continue  # on 2 CPU cores the JAX backend is a GPU path; measured where small
             r = fit({**base, "method": method, "advi_steps": 30000})
             row = {
@@ -176,6 +195,9 @@ def main() -> None:
                 "wall_seconds": round(r["wall_seconds"], 1),
                 "peak_mib": round(r["peak_mib"]),
             }
+            for key in ("device", "device_peak_mib"):
+                if key in r:
+                    row[key] = r[key] if key == "device" else round(r[key])
             if method != "advi":
                 ess = min(r["ess_bulk_min"], r["ess_tail_min"])
                 row.update(
@@ -205,28 +227,32 @@ def main() -> None:
                 row["error_vs_nuts"] = err
             rows.append(row)
             print(row, flush=True)
-    nut = {(r["markets"], r["weeks"]): r for r in rows if r["method"] == "nutpie"}
+            args.out.write_text(json.dumps(payload, indent=2) + "\n")  # each row as it comes
     growth = {}
-    if (8, 104) in nut and (250, 104) in nut:
-        growth["markets_8_to_250"] = {
-            "markets_ratio": 250 / 8,
-            "seconds_per_effective_sample_ratio": round(
-                nut[(250, 104)]["seconds_per_effective_sample"]
-                / nut[(8, 104)]["seconds_per_effective_sample"],
+    for sampler in ("nutpie", "numpyro"):
+        nut = {(r["markets"], r["weeks"]): r for r in rows if r["method"] == sampler}
+        g = {}
+        if (8, 104) in nut and (250, 104) in nut:
+            big, small = nut[(250, 104)], nut[(8, 104)]
+            g["markets_8_to_250"] = {
+                "markets_ratio": 250 / 8,
+                "wall_ratio": round(big["wall_seconds"] / small["wall_seconds"], 1),
+                "seconds_per_effective_sample_ratio": round(
+                    big["seconds_per_effective_sample"] / small["seconds_per_effective_sample"], 1
+                ),
+                "peak_memory_ratio": round(big["peak_mib"] / small["peak_mib"], 1),
+            }
+        if (60, 104) in nut and (60, 208) in nut:
+            g["weeks_104_to_208_at_60_markets"] = round(
+                nut[(60, 208)]["seconds_per_effective_sample"]
+                / nut[(60, 104)]["seconds_per_effective_sample"],
                 1,
-            ),
-            "peak_memory_ratio": round(nut[(250, 104)]["peak_mib"] / nut[(8, 104)]["peak_mib"], 1),
-        }
-    if (60, 104) in nut and (60, 208) in nut:
-        growth["weeks_104_to_208_at_60_markets"] = round(
-            nut[(60, 208)]["seconds_per_effective_sample"]
-            / nut[(60, 104)]["seconds_per_effective_sample"],
-            1,
-        )
-    payload = {"machine": describe(), "parameterization": form, "results": rows, "growth": growth}
-    out = REPO / "benchmarks/results/scale_models.json"
-    out.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"wrote {out.relative_to(REPO)}")
+            )
+        if g:
+            growth[sampler] = g
+    payload["growth"] = growth
+    args.out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

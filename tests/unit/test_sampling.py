@@ -1,0 +1,23 @@
+"""How the JAX backend lays its chains onto devices."""
+
+import pytest
+
+from musicmarkets.sampling import SamplerConfig, jax_chain_method
+
+
+@pytest.mark.parametrize(
+    ("backend", "devices", "chains", "expected"),
+    [
+        ("gpu", 1, 4, "vectorized"),  # one GPU: all chains in one program
+        ("gpu", 4, 4, "parallel"),  # a device per chain
+        ("cuda", 2, 4, "vectorized"),
+        ("cpu", 1, 4, "parallel"),  # CPU: JAX's own fallback (sequential)
+    ],
+)
+def test_chain_method_follows_devices(backend, devices, chains, expected):
+    assert jax_chain_method(backend, devices, chains) == expected
+
+
+def test_unknown_sampler_is_refused():
+    with pytest.raises(ValueError, match="nuts_sampler"):
+        SamplerConfig(nuts_sampler="stan").validate()
