@@ -119,7 +119,20 @@ def main() -> None:
         "results": results,
         "ratios": ratios,
     }
-    (REPO / "benchmarks/results/samplers.json").write_text(json.dumps(out, indent=2) + "\n")
+    path = REPO / "benchmarks/results/samplers.json"
+    if len(kinds) == 1 and path.is_file():  # keep the other models' figures, saying when
+        old = json.loads(path.read_text())
+        kept = [m for m in ("local_share", "genre_mix") if m in old.get("results", {})]
+        for m in kept:
+            results[m] = old["results"][m]
+            if m in old.get("ratios", {}):
+                ratios[m] = old["ratios"][m]
+        if kept:
+            out["earlier"] = {
+                "models": kept,
+                "machine": old.get("earlier", {}).get("machine", old.get("machine")),
+            }
+    path.write_text(json.dumps(out, indent=2) + "\n")
 
     forms = {
         "centred": "centred",

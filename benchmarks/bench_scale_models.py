@@ -19,7 +19,7 @@ fits every panel with the JAX backend on the GPU (its chains vectorized on one d
 
 Writes benchmarks/results/scale_models.json (or --out). Usage:
 python benchmarks/bench_scale_models.py [--quick] [--methods M,...] [--shapes 8x104,...]
-[--draws N] [--out FILE]
+[--draws N] [--tune N] [--chains N] [--out FILE]
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ if cfg["method"] == "advi":
         idata = approx.sample(1000, random_seed=seed)
     out["wall_seconds"] = time.perf_counter() - start
 else:
-    settings = sampling.SamplerConfig(draws=cfg["draws"], tune=cfg["tune"], chains=2,
+    settings = sampling.SamplerConfig(draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"],
                                       target_accept=0.85, nuts_sampler=cfg["method"])
     idata, timing = sampling.fit(model, settings, seed)
     out.update(timing)
@@ -151,7 +151,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="8 and 60 markets, fewer draws")
     ap.add_argument("--methods", help="comma-separated, of nutpie, numpyro, pymc, advi")
     ap.add_argument("--shapes", help="comma-separated MARKETSxWEEKS, e.g. 8x104,250x104")
-    ap.add_argument("--draws", type=int, default=500, help="per chain; tuning is twice this")
+    ap.add_argument("--draws", type=int, default=500, help="per chain")
+    ap.add_argument("--tune", type=int, help="tuning steps per chain (default: twice --draws)")
+    ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/scale_models.json")
     args = ap.parse_args()
     import yaml
@@ -177,7 +179,8 @@ def main() -> None:
             "weeks": weeks,
             "seed": 3,
             "draws": draws,
-            "tune": 2 * draws,
+            "tune": args.tune or 2 * draws,
+            "chains": args.chains,
             "parameterization": form,
             "hyper": hyper,
             "sigma_market": sigma_market,
@@ -201,7 +204,9 @@ def main() -> None:
             if method != "advi":
                 ess = min(r["ess_bulk_min"], r["ess_tail_min"])
                 row.update(
-                    draws=2 * draws,
+                    chains=args.chains,
+                    draws_per_chain=draws,
+                    tune=args.tune or 2 * draws,
                     min_ess=round(ess),
                     seconds_per_effective_sample=round(r["wall_seconds"] / ess, 3),
                     r_hat_max_answers=round(r["r_hat_max"], 3),

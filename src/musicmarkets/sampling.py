@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,15 @@ def jax_chain_method(backend: str, devices: int, chains: int) -> str:
     return "parallel"
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on. PyMC's own guess halves the CPU count (it takes half
+    to be hyper-threads), which on a 2-core machine leaves nutpie's chains on one core."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def fit(model: pm.Model, config: SamplerConfig, seed: int) -> tuple[Any, dict[str, float]]:
     """Sample ``model`` with NUTS; return the DataTree and timings (wall incl. compile)."""
     start = time.perf_counter()
@@ -57,6 +67,7 @@ def fit(model: pm.Model, config: SamplerConfig, seed: int) -> tuple[Any, dict[st
             draws=config.draws,
             tune=config.tune,
             chains=config.chains,
+            cores=min(config.chains, usable_cores()),
             target_accept=config.target_accept,
             nuts_sampler=config.nuts_sampler,
             random_seed=seed,

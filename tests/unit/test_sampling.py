@@ -21,3 +21,12 @@ def test_chain_method_follows_devices(backend, devices, chains, expected):
 def test_unknown_sampler_is_refused():
     with pytest.raises(ValueError, match="nuts_sampler"):
         SamplerConfig(nuts_sampler="stan").validate()
+
+
+def test_chains_use_every_usable_core(monkeypatch):
+    import os
+
+    from musicmarkets import sampling
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert sampling.usable_cores() == 2  # PyMC's own guess on such a machine is 1
