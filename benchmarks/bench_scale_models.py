@@ -6,8 +6,9 @@ production model's generative story (`consumption.simulate_observations`): the p
 parameters are the fitted production model's posterior means, the markets' own parameters are
 drawn from the hierarchy given them, the noise scales cycle through the fitted markets'; the
 production structure; sub-regions half as many as markets, at most 17. Each panel is fitted
-with the production sampler and parameterization (nutpie NUTS, `fit.parameterization`, 2 chains
-x 500 draws after 1,000 tuning) and with mean-field ADVI. Each fit runs in its own process: wall
+with the production sampler, parameterization and settings (nutpie NUTS, `fit.parameterization`,
+4 chains x 1,000 draws after 1,000 tuning; shorter chains missed the gates above 8 markets) and
+with mean-field ADVI. Each fit runs in its own process: wall
 time including compilation, min bulk/tail ESS of the answers (every market's level and growth),
 seconds per effective sample, the worst R-hat over all parameters, peak memory (VmHWM). ADVI's
 error: for each market's slope and level, |ADVI mean - NUTS mean| in NUTS posterior sd, and the
@@ -151,9 +152,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="8 and 60 markets, fewer draws")
     ap.add_argument("--methods", help="comma-separated, of nutpie, numpyro, pymc, advi")
     ap.add_argument("--shapes", help="comma-separated MARKETSxWEEKS, e.g. 8x104,250x104")
-    ap.add_argument("--draws", type=int, default=500, help="per chain")
-    ap.add_argument("--tune", type=int, help="tuning steps per chain (default: twice --draws)")
-    ap.add_argument("--chains", type=int, default=2)
+    ap.add_argument("--draws", type=int, default=1000, help="per chain (production: 1,000)")
+    ap.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
+    ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks/results/scale_models.json")
     args = ap.parse_args()
     import yaml
@@ -163,7 +164,7 @@ def main() -> None:
     shapes = [(8, 104), (60, 104), (250, 104), (60, 208)]
     draws = args.draws
     if args.quick:
-        shapes, draws = [(8, 104), (60, 104)], 200
+        shapes, draws, args.tune, args.chains = [(8, 104), (60, 104)], 200, 400, 2
     if args.shapes:
         shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes.split(",")]
     methods = ["nutpie", "advi"]
@@ -179,7 +180,7 @@ def main() -> None:
             "weeks": weeks,
             "seed": 3,
             "draws": draws,
-            "tune": args.tune or 2 * draws,
+            "tune": args.tune,
             "chains": args.chains,
             "parameterization": form,
             "hyper": hyper,
@@ -206,7 +207,7 @@ def main() -> None:
                 row.update(
                     chains=args.chains,
                     draws_per_chain=draws,
-                    tune=args.tune or 2 * draws,
+                    tune=args.tune,
                     min_ess=round(ess),
                     seconds_per_effective_sample=round(r["wall_seconds"] / ess, 3),
                     r_hat_max_answers=round(r["r_hat_max"], 3),

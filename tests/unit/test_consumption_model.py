@@ -108,11 +108,6 @@ def test_changepoints_outside_a_markets_weeks_are_switched_off():
     )
 
 
-def test_christmas_week_marks_the_week_holding_25_december():
-    weeks = pd.date_range("2017-12-15", periods=4, freq="7D")  # Fridays: 15, 22, 29 Dec, 5 Jan
-    assert cm.christmas_week(weeks).tolist() == [0.0, 1.0, 0.0, 0.0]
-
-
 def test_year_end_weeks_are_the_three_before_christmas_its_week_and_the_next():
     # Fridays from 24 Nov 2017 to 12 Jan 2018; 25 Dec 2017 is a Monday (week of 22 Dec)
     weeks = pd.date_range("2017-11-24", periods=8, freq="7D")

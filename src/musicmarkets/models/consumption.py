@@ -170,12 +170,6 @@ def _days_to_christmas(dates: pd.DatetimeIndex | pd.Series) -> np.ndarray:
     return days
 
 
-def christmas_week(dates: pd.DatetimeIndex | pd.Series) -> np.ndarray:
-    """1.0 for the chart week (Friday to Thursday) that contains 25 December."""
-    days = _days_to_christmas(dates)
-    return ((days >= 0) & (days < 7)).astype(float)
-
-
 HOLIDAYS = ("run_up", "christmas", "new_year")
 
 
