@@ -57,13 +57,13 @@ data = cm.prepare(panel, markets, structure, regions)
 priors = cm.Priors()
 form = cfg["parameterization"]
 truth_model = cm.build_model(data, priors, form)
+dims = truth_model.named_vars_to_dims
 fixed = {}
 if cfg.get("hyper"):  # population-level values of the fitted production model
     fixed = {k: np.asarray(v, dtype=float) for k, v in cfg["hyper"].items()}
     fixed["sigma_market"] = np.resize(np.asarray(cfg["sigma_market"]), M)  # fitted noise scales
     truth_model = pm.do(truth_model, fixed)
 prior = pm.sample_prior_predictive(draws=1, model=truth_model, random_seed=seed)["prior"].to_dataset()
-dims = cm.build_model(data, priors, form).named_vars_to_dims
 for k, v in fixed.items():  # the fixed values are the truth too
     prior[k] = (("chain", "draw", *dims.get(k, ())), v[None, None, ...])
 from dataclasses import replace
@@ -199,9 +199,10 @@ def main() -> None:
                 "wall_seconds": round(r["wall_seconds"], 1),
                 "peak_mib": round(r["peak_mib"]),
             }
-            for key in ("device", "device_peak_mib"):
-                if key in r:
-                    row[key] = r[key] if key == "device" else round(r[key])
+            if "device" in r:
+                row["device"] = r["device"]
+            if "device_peak_mib" in r:
+                row["device_peak_mib"] = round(r["device_peak_mib"])
             if method != "advi":
                 ess = min(r["ess_bulk_min"], r["ess_tail_min"])
                 row.update(
@@ -236,10 +237,10 @@ def main() -> None:
             args.out.write_text(json.dumps(payload, indent=2) + "\n")  # each row as it comes
     growth = {}
     for sampler in ("nutpie", "numpyro"):
-        nut = {(r["markets"], r["weeks"]): r for r in rows if r["method"] == sampler}
+        by_shape = {(r["markets"], r["weeks"]): r for r in rows if r["method"] == sampler}
         g = {}
-        if (8, 104) in nut and (250, 104) in nut:
-            big, small = nut[(250, 104)], nut[(8, 104)]
+        if (8, 104) in by_shape and (250, 104) in by_shape:
+            big, small = by_shape[(250, 104)], by_shape[(8, 104)]
             g["markets_8_to_250"] = {
                 "markets_ratio": 250 / 8,
                 "wall_ratio": round(big["wall_seconds"] / small["wall_seconds"], 1),
@@ -248,10 +249,10 @@ def main() -> None:
                 ),
                 "peak_memory_ratio": round(big["peak_mib"] / small["peak_mib"], 1),
             }
-        if (60, 104) in nut and (60, 208) in nut:
+        if (60, 104) in by_shape and (60, 208) in by_shape:
             g["weeks_104_to_208_at_60_markets"] = round(
-                nut[(60, 208)]["seconds_per_effective_sample"]
-                / nut[(60, 104)]["seconds_per_effective_sample"],
+                by_shape[(60, 208)]["seconds_per_effective_sample"]
+                / by_shape[(60, 104)]["seconds_per_effective_sample"],
                 1,
             )
         if g:
