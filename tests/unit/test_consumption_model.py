@@ -89,6 +89,51 @@ def test_structural_mean_matches_the_equation():
         assert mu[3, i] == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("likelihood", cm.LIKELIHOODS)
+def test_likelihood_matches_the_equation_on_an_unbalanced_panel(likelihood):
+    """The model computes its mean on the market x week grid and reads the observations off
+    it; the equation per observation (numpy's structural mean, AR(1) on the previous week of
+    the same market) must give the same log-likelihood where markets start late and miss weeks."""
+    from scipy import stats
+
+    panel = simulated_panel(3, 120, seed=4)
+    late = (panel["market"] == "m1") & (panel["week_start"] < "2018-09-01")
+    gaps = (panel["market"] == "m2") & panel.index.isin([250, 251, 300])
+    panel = panel[~late & ~gaps]
+    data = cm.prepare(
+        panel, ["m0", "m1", "m2"], cm.Structure(fourier_order=2, changepoint_weeks=26)
+    )
+    assert (data.prev_idx < 0).sum() == 5  # three series starts, two gaps
+    model = cm.build_model(data, cm.Priors(), likelihood=likelihood)
+    tree = pm.sample_prior_predictive(draws=4, model=model, random_seed=3)
+    prior = tree["prior"].to_dataset()
+    loglik = model.compile_fn(
+        model.logp(vars=[model["y"]], sum=False)[0],
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+    )
+    const = cm.annotate(tree, data)["constant_data"].to_dataset()
+    mu = cm.structural_mean(prior, const)
+    for d in range(4):
+        value = {}  # the draw on the sampler's (unconstrained) scale
+        for rv in model.free_RVs:
+            draw = prior[rv.name].to_numpy()[0, d]
+            transform = model.rvs_to_transforms.get(rv)
+            value[model.rvs_to_values[rv].name] = (
+                draw if transform is None else transform.forward(draw).eval()
+            )
+        m = data.market_idx
+        prev = np.maximum(data.prev_idx, 0)
+        ar = prior["phi"].to_numpy()[0, d][m] * (data.prev_idx >= 0) * (data.y[prev] - mu[d, prev])
+        scale = prior["sigma_market"].to_numpy()[0, d][m]
+        if likelihood == "student_t":
+            nu = float(prior["nu"].to_numpy()[0, d])
+            expected = stats.t.logpdf(data.y, nu, loc=mu[d] + ar, scale=scale)
+        else:
+            expected = stats.norm.logpdf(data.y, loc=mu[d] + ar, scale=scale)
+        np.testing.assert_allclose(loglik(value), expected, rtol=1e-9, atol=1e-9)
+
+
 def test_time_runs_to_zero_at_the_latest_week_and_changepoints_sit_before_it():
     data = cm.prepare(simulated_panel(2, 120), ["m0", "m1"], cm.Structure(changepoint_weeks=26))
     assert data.t.max() == 0.0

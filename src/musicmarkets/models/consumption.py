@@ -208,6 +208,35 @@ def hinge(t: np.ndarray, changepoints: np.ndarray) -> np.ndarray:
     return np.minimum(np.asarray(t)[:, None] - np.asarray(changepoints)[None, :], 0.0)
 
 
+@dataclass(frozen=True)
+class WeekGrid:
+    """The model's designs per calendar week (each a function of the week alone) and where
+    each observation sits on the market x week grid, flattened market-major."""
+
+    t: np.ndarray  # (week,)
+    fourier: np.ndarray  # (week, fourier)
+    hinge: np.ndarray  # (week, changepoint)
+    holiday: np.ndarray  # (week, holiday)
+    shock: np.ndarray  # (week,)
+    cell: np.ndarray  # (obs,) market_idx * n_weeks + week index
+    prev_cell: np.ndarray  # (obs,) the cell of the previous observation (own cell if none)
+
+
+def week_grid(data: ModelData) -> WeekGrid:
+    """The calendar weeks of ``data`` with their designs, and each observation's grid cell."""
+    weeks, first, week_idx = np.unique(data.week_start, return_index=True, return_inverse=True)
+    cell = data.market_idx * len(weeks) + week_idx
+    return WeekGrid(
+        t=data.t[first],
+        fourier=data.fourier[first],
+        hinge=hinge(data.t[first], data.changepoints),
+        holiday=data.holiday[first],
+        shock=data.shock[first],
+        cell=cell,
+        prev_cell=np.where(data.prev_idx >= 0, cell[np.maximum(data.prev_idx, 0)], cell),
+    )
+
+
 def markets_to_model(panel: pd.DataFrame, markets: str | list[str], reference: str) -> list[str]:
     """``"all"``: every country in the panel (not the reference chart); else the given list."""
     if markets == "all":
@@ -374,10 +403,11 @@ def build_model(
     }
     p = priors
     with pm.Model(coords=coords) as model:
+        # per observation, for readers of the fit (forecasts, reports)
         market_idx = pm.Data("market_idx", data.market_idx, dims="obs")
-        t = pm.Data("t", data.t, dims="obs")
-        x = pm.Data("fourier_x", data.fourier, dims=("obs", "fourier"))
-        hinge_x = pm.Data("hinge_x", hinge(data.t, data.changepoints), dims=("obs", "changepoint"))
+        pm.Data("t", data.t, dims="obs")
+        pm.Data("fourier_x", data.fourier, dims=("obs", "fourier"))
+        pm.Data("hinge_x", hinge(data.t, data.changepoints), dims=("obs", "changepoint"))
         has_prev = pm.Data("has_prev", (data.prev_idx >= 0).astype("float64"), dims="obs")
         prev_idx = pm.Data("prev_idx", np.maximum(data.prev_idx, 0), dims="obs")
 
@@ -454,17 +484,26 @@ def build_model(
         # the slope before the first changepoint: where each market started
         pm.Deterministic("trend_start", slope + delta.sum(axis=-1), dims="market")
 
-        mu = (
-            level[market_idx]
-            + slope[market_idx] * t
-            + (delta[market_idx] * hinge_x).sum(axis=-1)
-            + (season[market_idx] * x).sum(axis=-1)
+        # the structural mean on the market x week grid: every term is a product of a
+        # (market, k) parameter matrix with a (k, week) design, whose gradient is another
+        # product; the observations are then read off the grid in one gather (indexing the
+        # parameters per observation instead made the gradient a scatter per term, which took
+        # half of each gradient evaluation)
+        grid = week_grid(data)
+        grid_mu = (
+            level[:, None]
+            + slope[:, None] * grid.t[None, :]
+            + pt.dot(delta, grid.hinge.T)
+            + pt.dot(season, grid.fourier.T)
         )
         if data.has_holiday:
-            hol_x = pm.Data("holiday_x", data.holiday, dims=("obs", "holiday"))
-            mu = mu + (holiday[market_idx] * hol_x).sum(axis=-1)
+            pm.Data("holiday_x", data.holiday, dims=("obs", "holiday"))
+            grid_mu = grid_mu + pt.dot(holiday, grid.holiday.T)
         if data.has_shock:
-            mu = mu + shock[market_idx] * pm.Data("shock_x", data.shock, dims="obs")
+            pm.Data("shock_x", data.shock, dims="obs")
+            grid_mu = grid_mu + shock[:, None] * grid.shock[None, :]
+        flat_mu = grid_mu.reshape((-1,))
+        mu = flat_mu[grid.cell]
         sigma = pm.HalfNormal("sigma_market", p.noise_sigma, dims="market")
         y_obs = pm.Data("y_log", data.y, dims="obs")
         if ar1:
@@ -481,7 +520,7 @@ def build_model(
             z_phi = pm.Normal("z_phi", 0.0, 1.0, dims="market")
             phi_raw = phi_mu + phi_sigma * z_phi
             phi = pm.Deterministic("phi", 0.99 * pt.tanh(phi_raw), dims="market")
-            mu = mu + phi[market_idx] * has_prev * (y_obs[prev_idx] - mu[prev_idx])
+            mu = mu + phi[market_idx] * has_prev * (y_obs[prev_idx] - flat_mu[grid.prev_cell])
         if likelihood == "student_t":
             nu = pm.Gamma("nu", p.nu_alpha, p.nu_beta)
             pm.StudentT("y", nu=nu, mu=mu, sigma=sigma[market_idx], observed=y_obs, dims="obs")
