@@ -1,7 +1,8 @@
 """Each model of the pipeline (the consumption model, the local-share model, the genre-mix
 model) fitted with each NUTS implementation, and the consumption model with each
 parameterization, on the embedded default data: wall time incl. compilation, min ESS, ESS/s,
-peak memory. Writes benchmarks/results/samplers.json and parameterization.json.
+leapfrog steps per draw, ESS per 1,000 gradient evaluations, peak memory, and the cost of one
+gradient evaluation of the production model as each sampler runs it. Writes benchmarks/results/samplers.json and parameterization.json.
 
 Each fit runs in its own process (peak memory per fit; no compile cache shared between them).
 Usage: python benchmarks/bench_samplers.py [--quick] [--consumption-only]
@@ -51,9 +52,56 @@ else:
 idata, timing = sampling.fit(model, sampling.SamplerConfig.from_dict(cfg["sampler"]), cfg["seed"])
 m = diagnostics.convergence(idata, var_names=names)
 m.update(timing)
+steps = idata["sample_stats"]["n_steps"].to_numpy()  # leapfrog steps (gradients) per kept draw
+m["steps_per_draw"] = float(steps.mean())
+m["ess_per_1000_gradients"] = 1000 * m["ess_bulk_min"] / float(steps.sum())
 m["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT" + json.dumps(m))
 """
+
+
+GRADIENT = r"""
+import json, sys, time
+import numpy as np, pandas as pd
+from pymc.blocking import DictToArrayBijection
+from musicmarkets.models import consumption
+cfg = json.loads(sys.argv[1])
+panel = pd.read_parquet(cfg["panel"])
+markets = consumption.markets_to_model(panel, cfg["markets"], "global")
+structure = consumption.Structure.from_dict(cfg["structure"])
+cov = pd.read_parquet(cfg["covariates"])
+regions = cov.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
+data = consumption.prepare(panel, markets, structure, regions)
+model = consumption.build_model(data, consumption.Priors.from_dict(cfg["priors"]),
+                                cfg["parameterization"], structure.ar1,
+                                likelihood=structure.likelihood)
+out = {}
+for label, mode in (("c", "FAST_RUN"), ("numba", "NUMBA")):
+    f = model.logp_dlogp_function(ravel_inputs=True, mode=mode)
+    f.set_extra_values({})
+    x = DictToArrayBijection.map(model.initial_point()).data
+    f(x)
+    best = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(1000):
+            f(x)
+        best.append((time.perf_counter() - start) / 1000 * 1e6)
+    out[label] = min(best)
+print("RESULT" + json.dumps(out))
+"""
+
+
+def gradient_cost(cfg: dict) -> dict:
+    """Microseconds per log-density-and-gradient evaluation of the production model, as PyMC's
+    sampler runs it (C) and as nutpie runs it (numba): best of 5 x 1,000 calls, one core."""
+    proc = subprocess.run(
+        [sys.executable, "-c", GRADIENT, json.dumps(cfg)], capture_output=True, text=True, cwd=REPO
+    )
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
+    if proc.returncode != 0 or not line:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+    return json.loads(line[0][6:])
 
 
 def fit(cfg: dict) -> dict:
@@ -64,7 +112,8 @@ def fit(cfg: dict) -> dict:
     if proc.returncode != 0 or not line:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
     m = json.loads(line[0][6:])
-    m["ess_per_second"] = m["ess_bulk_min"] / m["wall_seconds"]
+    m["ess_per_second"] = m["ess_bulk_min"] / m["wall_seconds"]  # compilation included
+    m["ess_per_sampling_second"] = m["ess_bulk_min"] / m["sampling_seconds"]
     return m
 
 
@@ -107,14 +156,20 @@ def main() -> None:
             ratios[model] = {
                 name: {
                     "ess_per_second_vs_pymc": round(r["ess_per_second"] / ref["ess_per_second"], 2),
+                    "ess_per_sampling_second_vs_pymc": round(
+                        r["ess_per_sampling_second"] / ref["ess_per_sampling_second"], 2
+                    ),
                     "wall_time_vs_pymc": round(r["wall_seconds"] / ref["wall_seconds"], 2),
                 }
                 for name, r in results[model].items()
                 if "error" not in r
             }
+    gradient = gradient_cost(base)
+    print("gradient microseconds", gradient, flush=True)
     out = {
         "machine": describe(),
         "models": "the pipeline's models on the embedded default data",
+        "gradient_microseconds": gradient,
         "settings": {"consumption": base["sampler"], "shares": params["shares"]["sampler"]},
         "results": results,
         "ratios": ratios,

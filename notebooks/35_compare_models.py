@@ -44,13 +44,19 @@ table
 # %%
 best = table.iloc[0]
 production = table.set_index("model").loc["hierarchical"]
-separated = production["elpd_diff"] > 2 * production["diff_se"]
+# under 4 the two predict about equally well; beyond it, 2 standard errors make it clear
+reading = validation.loo_difference(production["elpd_diff"], production["diff_se"])
+separated = reading == "clear"
 verdict = (
     "the production model has the best ELPD-LOO"
     if best["model"] == "hierarchical"
     else f"{best['model']} scores higher than the production model by "
     f"{production['elpd_diff']:.1f} (se {production['diff_se']:.1f})"
-    + (" — a clear difference: review the model choice" if separated else ", within noise")
+    + {
+        "clear": " — a clear difference: review the model choice",
+        "within noise": ", within noise",
+        "similar": ", under 4: the two predict about equally well",
+    }[reading]
 )
 print(verdict)
 io.write_json(

@@ -119,6 +119,20 @@ def compare_loo(pointwise: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
+ELPD_SMALL = 4.0  # below this ELPD difference two models predict about equally well
+ELPD_SE_RATIO = 2.0  # above it, a difference this many standard errors from zero is clear
+
+
+def loo_difference(elpd_diff: float, diff_se: float) -> str:
+    """How to read an ELPD-LOO difference from the best model: ``"similar"`` when it is under
+    4 (Sivula, Magnusson & Vehtari 2020: the normal approximation behind its standard error is
+    poorly calibrated there, and the two models make nearly the same predictions), else
+    ``"clear"`` beyond 2 standard errors, else ``"within noise"``."""
+    if abs(elpd_diff) < ELPD_SMALL:
+        return "similar"
+    return "clear" if abs(elpd_diff) > ELPD_SE_RATIO * diff_se else "within noise"
+
+
 def crps_samples(samples: np.ndarray, y: np.ndarray) -> np.ndarray:
     """CRPS of each forecast column from its samples: ``samples`` (sample, n), ``y`` (n,)."""
     x = np.sort(np.asarray(samples, dtype=float), axis=0)

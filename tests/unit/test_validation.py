@@ -47,6 +47,20 @@ def test_compare_loo_ranks_and_uses_pointwise_differences():
         validation.compare_loo({"good": good, "short": bad.iloc[:50]})
 
 
+@pytest.mark.parametrize(
+    ("diff", "se", "reading"),
+    [
+        (0.7, 0.3, "similar"),  # 2.3 standard errors, but under 4: nearly the same predictions
+        (3.9, 0.1, "similar"),
+        (7.7, 7.6, "within noise"),
+        (124.0, 20.0, "clear"),
+        (-9.0, 4.0, "clear"),
+    ],
+)
+def test_loo_difference_reads_small_differences_as_similar(diff, se, reading):
+    assert validation.loo_difference(diff, se) == reading
+
+
 def test_seasonal_naive_is_exact_on_a_yearly_periodic_series():
     weeks = pd.date_range("2017-01-06", periods=160, freq="7D")
     y = np.sin(2 * np.pi * np.arange(160) / 52)
