@@ -24,22 +24,34 @@ from _machine import describe  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
-ONE_FIT = r"""
-import json, resource, sys, time
+# the production consumption model, as the fit stage builds it (shared by the scripts below)
+PRODUCTION_MODEL = r"""
+import json, sys
 import pandas as pd
-from musicmarkets import diagnostics, sampling
-from musicmarkets.models import consumption, shares
+from musicmarkets.models import consumption
 cfg = json.loads(sys.argv[1])
 panel = pd.read_parquet(cfg["panel"])
 markets = consumption.markets_to_model(panel, cfg["markets"], "global")
-if cfg["model"] == "consumption":
+
+
+def production_model():
     structure = consumption.Structure.from_dict(cfg["structure"])
     cov = pd.read_parquet(cfg["covariates"])
     regions = cov.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
     data = consumption.prepare(panel, markets, structure, regions)
-    model = consumption.build_model(data, consumption.Priors.from_dict(cfg["priors"]),
-                                    cfg["parameterization"], structure.ar1,
-                                    likelihood=structure.likelihood)
+    return consumption.build_model(data, consumption.Priors.from_dict(cfg["priors"]),
+                                   cfg["parameterization"], structure.ar1,
+                                   likelihood=structure.likelihood)
+"""
+
+ONE_FIT = (
+    PRODUCTION_MODEL
+    + r"""
+import resource
+from musicmarkets import diagnostics, sampling
+from musicmarkets.models import shares
+if cfg["model"] == "consumption":
+    model = production_model()
     names = None
 elif cfg["model"] == "local_share":
     model = shares.build_share_model(shares.prepare_share(panel, "local_share", markets, 0.002))
@@ -58,23 +70,15 @@ m["ess_per_1000_gradients"] = 1000 * m["ess_bulk_min"] / float(steps.sum())
 m["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("RESULT" + json.dumps(m))
 """
+)
 
 
-GRADIENT = r"""
-import json, sys, time
-import numpy as np, pandas as pd
+GRADIENT = (
+    PRODUCTION_MODEL
+    + r"""
+import time
 from pymc.blocking import DictToArrayBijection
-from musicmarkets.models import consumption
-cfg = json.loads(sys.argv[1])
-panel = pd.read_parquet(cfg["panel"])
-markets = consumption.markets_to_model(panel, cfg["markets"], "global")
-structure = consumption.Structure.from_dict(cfg["structure"])
-cov = pd.read_parquet(cfg["covariates"])
-regions = cov.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
-data = consumption.prepare(panel, markets, structure, regions)
-model = consumption.build_model(data, consumption.Priors.from_dict(cfg["priors"]),
-                                cfg["parameterization"], structure.ar1,
-                                likelihood=structure.likelihood)
+model = production_model()
 out = {}
 for label, mode in (("c", "FAST_RUN"), ("numba", "NUMBA")):
     f = model.logp_dlogp_function(ravel_inputs=True, mode=mode)
@@ -90,13 +94,13 @@ for label, mode in (("c", "FAST_RUN"), ("numba", "NUMBA")):
     out[label] = min(best)
 print("RESULT" + json.dumps(out))
 """
+)
 
 
-def gradient_cost(cfg: dict) -> dict:
-    """Microseconds per log-density-and-gradient evaluation of the production model, as PyMC's
-    sampler runs it (C) and as nutpie runs it (numba): best of 5 x 1,000 calls, one core."""
+def run(script: str, cfg: dict) -> dict:
+    """Run one of the scripts above in its own process; its RESULT line, or the error."""
     proc = subprocess.run(
-        [sys.executable, "-c", GRADIENT, json.dumps(cfg)], capture_output=True, text=True, cwd=REPO
+        [sys.executable, "-c", script, json.dumps(cfg)], capture_output=True, text=True, cwd=REPO
     )
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
     if proc.returncode != 0 or not line:
@@ -104,16 +108,17 @@ def gradient_cost(cfg: dict) -> dict:
     return json.loads(line[0][6:])
 
 
+def gradient_cost(cfg: dict) -> dict:
+    """Microseconds per log-density-and-gradient evaluation of the production model, as PyMC's
+    sampler runs it (C) and as nutpie runs it (numba): best of 5 x 1,000 calls, one core."""
+    return run(GRADIENT, cfg)
+
+
 def fit(cfg: dict) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", ONE_FIT, json.dumps(cfg)], capture_output=True, text=True, cwd=REPO
-    )
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
-    if proc.returncode != 0 or not line:
-        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
-    m = json.loads(line[0][6:])
-    m["ess_per_second"] = m["ess_bulk_min"] / m["wall_seconds"]  # compilation included
-    m["ess_per_sampling_second"] = m["ess_bulk_min"] / m["sampling_seconds"]
+    m = run(ONE_FIT, cfg)
+    if "error" not in m:
+        m["ess_per_second"] = m["ess_bulk_min"] / m["wall_seconds"]  # compilation included
+        m["ess_per_sampling_second"] = m["ess_bulk_min"] / m["sampling_seconds"]
     return m
 
 
