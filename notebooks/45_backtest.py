@@ -36,7 +36,7 @@ sampler = {
     "draws": 3000,
     "tune": 1000,
     "chains": 4,
-    "target_accept": 0.85,
+    "target_accept": 0.95,
     "nuts_sampler": "nutpie",
 }
 model = {
