@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help env repro plots test test-fast lint format lab bench lock clean
+.PHONY: help env repro plots test test-fast test-all lint format lab bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -30,16 +30,23 @@ env: $(STAMP) ## create or update the virtual environment (.venv)
 
 repro: $(STAMP) ## run the whole pipeline on the embedded data (dvc repro)
 	$(BIN)/dvc repro
+	@$(BIN)/musicmarkets status || true
 
 plots: $(STAMP) ## draw the key series with `dvc plots show` into dvc_plots/index.html (offline)
 	$(BIN)/python -m musicmarkets.dvcplots
 	$(BIN)/dvc plots show -o dvc_plots
 
-test: $(STAMP) ## run the whole test suite (unit, notebooks, pipeline, statistical)
-	$(BIN)/python -m pytest
+# One worker per core; a test file stays on one worker (the pipeline tests share one small run).
+XDIST := -n auto --dist loadfile
 
-test-fast: $(STAMP) ## unit tests only (seconds)
-	$(BIN)/python -m pytest -m "not slow"
+test: $(STAMP) ## the CI suite: unit, notebook contracts, services, one small pipeline run and its checks
+	$(BIN)/python -m pytest -m "not statistical and not heavy" $(XDIST)
+
+test-fast: $(STAMP) ## unit tests and notebook contracts only (no services, no sampling runs)
+	$(BIN)/python -m pytest tests/unit tests/notebooks -m "not slow and not statistical" $(XDIST)
+
+test-all: $(STAMP) ## everything: adds the statistical tier and the pipeline checks that re-run it in full
+	$(BIN)/python -m pytest $(XDIST)
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check src tests benchmarks notebooks

@@ -19,7 +19,7 @@
 #
 # Two sources that reach beyond the 8-market weekly panel: the weekly #1 track of 62 regions
 # through 2020 (market scale and hit intensity during the lockdowns) and the daily Top 50
-# playlists of 10 markets in 2023-2024 (repertoire turnover; adds Japan, South Korea, Mexico,
+# playlists of 9 countries and the Global playlist in 2023-2024 (repertoire turnover; adds Japan, South Korea, Mexico,
 # Argentina). Neither measures total streaming; the report says what each can and cannot show.
 
 # %% tags=["parameters"]

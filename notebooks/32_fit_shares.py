@@ -19,9 +19,13 @@
 #
 # Three hierarchical logistic-normal models (see `musicmarkets.models.shares`): the share of
 # streams on tracks absent from the Global chart (local repertoire), the share of the top 10
-# tracks (hit concentration), and the genre mix (the top genres and Other). Each reports the
-# shift in share points from a market's first week to its latest, with intervals; each must pass
-# the same convergence gates as the consumption model.
+# tracks (hit concentration), and the genre mix (the top genres and Other). Each has a trend
+# that may bend every half year up to the last weeks (shrunk towards a straight line), a
+# December (holiday music) shift and AR(1) residuals. *Now* is the posterior predictive mean of
+# a market's last `recent_weeks` observed weeks; a *shift* runs from the same mean over its first
+# weeks outside December (not a holiday baseline) to now, in share points. Each model must pass
+# the same convergence gates as the consumption model; the `check_recent_fit` stage checks every
+# "now" against the observed weeks.
 
 # %% tags=["parameters"]
 seed = 20170106
@@ -29,15 +33,34 @@ markets = "all"
 reference_chart = "global"
 genres_top = 5
 floor = 0.002
+changepoint_weeks = 26
+priors = {
+    "a_mu_sd": 2.0,
+    "a_sigma": 1.5,
+    "b_mu_sd": 0.5,
+    "b_sigma": 0.5,
+    "changepoint_sd": 0.3,
+    "holiday_mu_sd": 0.3,
+    "holiday_sigma": 0.2,
+    "noise_sigma": 0.5,
+}
 sampler = {
     "draws": 1000,
     "tune": 1000,
     "chains": 4,
-    "target_accept": 0.95,
+    "target_accept": 0.98,
     "nuts_sampler": "nutpie",
 }
-gates = {"r_hat_max": 1.01, "ess_min": 400, "divergences_max": 0, "bfmi_min": 0.3}
+gates = {
+    "r_hat_max": 1.01,
+    "ess_min": 400,
+    "divergences_max": 0,
+    "bfmi_min": 0.3,
+    "coverage_90_min": 0.8,
+    "coverage_90_max": 0.97,
+}
 interval = 0.9
+recent_weeks = 8
 
 # %%
 import pandas as pd
@@ -52,24 +75,27 @@ genre_shares = pd.read_parquet(paths.processed / "genre_shares.parquet")
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
 settings = sampling.SamplerConfig.from_dict(sampler)
 limits = diagnostics.Gates.from_dict(gates)
+share_priors = shares.SharePriors.from_dict(priors)
+checked = ["a", "b", "h", "delta", "sigma", "phi"]
 
 # %%
 fits, tables, metrics = {}, [], {}
 for measure, column in (("local_share", "local_share"), ("top10_share", "top10_share")):
-    data = shares.prepare_share(market_week, column, modelled, floor)
-    tree, timing = sampling.fit(shares.build_share_model(data), settings, seed)
-    conv = diagnostics.convergence(tree, var_names=["a", "b", "sigma", "phi"])
+    data = shares.prepare_share(market_week, column, modelled, floor, changepoint_weeks)
+    tree, timing = sampling.fit(shares.build_share_model(data, share_priors), settings, seed)
+    conv = diagnostics.convergence(tree, var_names=checked)
     failed = diagnostics.check_gates(conv, limits)
     metrics[measure] = conv | timing | {"gates_passed": not failed, "gates_failed": failed}
-    tables.append(shares.share_shift(tree["posterior"], data, interval).assign(measure=measure))
+    shift = shares.share_shift(tree["posterior"], data, interval, recent_weeks, seed)
+    tables.append(shift.assign(measure=measure))
     fits[measure] = tree
     print(measure, "GATES FAILED: " + "; ".join(failed) if failed else "all gates passed")
 
 # %%
 genre_markets = sorted(set(genre_shares["market"]) & set(modelled))
-gdata = shares.prepare_genres(genre_shares, genre_markets, genres_top, floor)
-tree, timing = sampling.fit(shares.build_genre_model(gdata), settings, seed)
-conv = diagnostics.convergence(tree, var_names=["a", "b", "sigma", "phi"])
+gdata = shares.prepare_genres(genre_shares, genre_markets, genres_top, floor, changepoint_weeks)
+tree, timing = sampling.fit(shares.build_genre_model(gdata, share_priors), settings, seed)
+conv = diagnostics.convergence(tree, var_names=checked)
 failed = diagnostics.check_gates(conv, limits)
 metrics["genre_mix"] = (
     conv
@@ -81,12 +107,14 @@ metrics["genre_mix"] = (
         "markets": gdata.markets,
     }
 )
-tables.append(shares.genre_shift(tree["posterior"], gdata, interval).assign(measure="genre_mix"))
+gshift = shares.genre_shift(tree["posterior"], gdata, interval, recent_weeks, seed)
+tables.append(gshift.assign(measure="genre_mix"))
 fits["genre_mix"] = tree
 print("genre_mix", "GATES FAILED: " + "; ".join(failed) if failed else "all gates passed")
 
 # %%
 shifts = pd.concat(tables, ignore_index=True)
+now = shares.now_rows(shifts)
 shifts.round(3)
 
 # %%
@@ -95,6 +123,7 @@ posteriors = xr.DataTree.from_dict(
 )
 io.write_netcdf(posteriors, paths.models / "shares.nc")
 io.write_parquet(shifts, paths.processed / "share_shifts.parquet")
+io.write_parquet(now, paths.processed / "now_shares.parquet")
 metrics["gates_passed"] = all(m["gates_passed"] for m in metrics.values())
 io.write_json(metrics, paths.metrics / "shares.json")
 

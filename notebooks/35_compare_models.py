@@ -47,17 +47,7 @@ production = table.set_index("model").loc["hierarchical"]
 # under 4 the two predict about equally well; beyond it, 2 standard errors make it clear
 reading = validation.loo_difference(production["elpd_diff"], production["diff_se"])
 separated = reading == "clear"
-verdict = (
-    "the production model has the best ELPD-LOO"
-    if best["model"] == "hierarchical"
-    else f"{best['model']} scores higher than the production model by "
-    f"{production['elpd_diff']:.1f} (se {production['diff_se']:.1f})"
-    + {
-        "clear": " — a clear difference: review the model choice",
-        "within noise": ", within noise",
-        "similar": ", under 4: the two predict about equally well",
-    }[reading]
-)
+verdict = validation.loo_verdict(table)
 print(verdict)
 io.write_json(
     {

@@ -15,23 +15,32 @@
 # ---
 
 # %% [markdown]
-# # 45 · Rolling-origin backtest against simple baselines
+# # 45 · Rolling-origin backtest against the simplest forecasters
 #
-# Origins are `spacing` weeks apart, the last one `horizon` weeks before the latest week, so
-# the held-out weeks span calm and shocked periods alike. At each origin the production model is refitted on the weeks up to that origin only, and
-# forecasts the next `horizon` weeks; so do two baselines: the seasonal naive forecast (each
-# market's value 52 weeks earlier, with intervals from its past errors) and scikit-learn's
-# gradient boosting on the same features (market, time, yearly Fourier terms, year-end weeks,
-# last year's value), one model per quantile. Scores on the log streams-per-person scale: CRPS
-# (lower is better), MAPE on streams, and how often the 50% and 90% intervals held the truth.
+# At `origins` forecast origins, `spacing` weeks apart (the last one `horizon` weeks before the
+# latest week, so every forecast's whole year is observed), the production model is refitted on
+# the weeks up to the origin only and forecasts the next `horizon` weeks. So do six baselines
+# (`musicmarkets.baselines`): the random walk (last value), drift, the seasonal naive forecast
+# (same week last year, no growth carried forward), exponential smoothing (ETS) and ARIMA
+# (statsmodels, chosen per market by AICc) and gradient boosting with the last value and the
+# value a year earlier among its features. Every method is scored by one rule on the same
+# quantiles (`musicmarkets.backtest`): CRPS on the log streams-per-person scale (lower is
+# better) and how often the 50% and 90% intervals held the truth, at 1, 4, 13, 26 and 52 weeks
+# ahead; the model's difference to the best baseline is paired by origin.
+#
+# Choices tuned on these origins make the model's scores optimistic: the year-end weeks, the
+# AR(1) term, the priors and `target_accept` were chosen while looking at earlier backtests, and
+# the refits' non-centred geometry (a sampling choice, not a change of model) on these origins.
 
 # %% tags=["parameters"]
 seed = 20170106
 markets = "all"
 reference_chart = "global"
-origins = 4
-spacing = 26
-horizon = 13
+origins = 8
+spacing = 8
+horizon = 52
+horizons = [1, 4, 13, 26, 52]
+gate_weeks = 13
 sampler = {
     "draws": 3000,
     "tune": 1000,
@@ -51,13 +60,19 @@ model = {
     "region_level": "sub_region",
     "likelihood": "student_t",
 }
-parameterization = {"level": "centred", "trend": "centred", "season": "centred"}
-gates = {"r_hat_max": 1.01, "ess_min": 400, "divergences_max": 0, "bfmi_min": 0.3}
+parameterization = {"level": "centred", "trend": "non_centred", "season": "non_centred"}
+gates = {
+    "r_hat_max": 1.01,
+    "ess_min": 400,
+    "divergences_max": 0,
+    "bfmi_min": 0.3,
+    "coverage_90_min": 0.8,
+    "coverage_90_max": 0.97,
+}
 priors = {
     "level_mu_mean": 0.0,
     "level_mu_sd": 2.0,
     "level_sigma": 1.0,
-    "region_sigma": 0.5,
     "beta_sd": 0.5,
     "trend_mu_sd": 0.5,
     "trend_sigma": 0.3,
@@ -72,13 +87,18 @@ priors = {
     "noise_sigma": 0.2,
     "nu_alpha": 2.0,
     "nu_beta": 0.1,
+    "phi_mu_mean": 1.0,
+    "phi_mu_sd": 0.5,
+    "phi_sigma": 0.1,
 }
 
 # %%
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
-from musicmarkets import baselines, config, diagnostics, io, sampling, validation
+from musicmarkets import backtest as bt
+from musicmarkets import baselines, config, diagnostics, io, sampling
 from musicmarkets.models import consumption, forecast
 
 paths = config.paths()
@@ -89,21 +109,29 @@ regions = covariates.drop_duplicates("market").set_index("market")[structure.reg
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
 panel = market_week[market_week["market"].isin(modelled) & market_week["streams_per_capita"].gt(0)]
 panel = panel.assign(y=np.log(panel["streams_per_capita"]))
-last = panel["week_start"].max()
-cut = [last - pd.Timedelta(weeks=horizon + spacing * k) for k in range(origins - 1, -1, -1)]
+cut = bt.origins(panel["week_start"].max(), origins, spacing, horizon)
 cut
 
+# %% [markdown]
+# A market enters an origin's refit only with at least 26 weeks of data by then (India, whose
+# charts start in February 2019, enters the later origins).
+
 # %%
-levels = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 rows, fits = [], []
 for i, origin in enumerate(cut):
     train = panel[panel["week_start"] <= origin]
+    weeks_by_market = train.groupby("market")["week_start"].size()
+    present = [m for m in modelled if weeks_by_market.get(m, 0) >= 26]
+    train = train[train["market"].isin(present)]
     test = panel[
         (panel["week_start"] > origin)
         & (panel["week_start"] <= origin + pd.Timedelta(weeks=horizon))
-    ]
-    test = test[test["market"].isin(set(train["market"]))].reset_index(drop=True)
-    present = [m for m in modelled if m in set(train["market"])]  # India starts in 2019
+        & panel["market"].isin(present)
+    ].reset_index(drop=True)
+    test = test.assign(
+        origin=origin,
+        weeks_ahead=((test["week_start"] - origin) / pd.Timedelta(weeks=1)).astype(int),
+    )
     data = consumption.prepare(train, present, structure, regions)
     pm_model = consumption.build_model(
         data,
@@ -112,6 +140,7 @@ for i, origin in enumerate(cut):
         structure.ar1,
         likelihood=structure.likelihood,
     )
+    print(f"refit {i + 1} of {len(cut)} at {origin.date()}: {len(present)} markets", flush=True)
     tree, timing = sampling.fit(pm_model, sampling.SamplerConfig.from_dict(sampler), seed + i)
     tree = consumption.annotate(tree, data)
     conv = diagnostics.convergence(tree)
@@ -129,66 +158,52 @@ for i, origin in enumerate(cut):
         ],
         axis=1,
     )
-    naive = baselines.seasonal_naive(train, test, levels)
-    gbm = baselines.gbm_quantiles(train, test, data.markets, seed)
-    frame = test[["market", "week_start", "y"]].assign(
-        origin=origin,
-        model_median=np.median(samples, axis=0),
-        model_crps=validation.crps_samples(samples, test["y"].to_numpy()),
-        model_in50=validation.interval_hits(*np.quantile(samples, [0.25, 0.75], axis=0), test["y"]),
-        model_in90=validation.interval_hits(*np.quantile(samples, [0.05, 0.95], axis=0), test["y"]),
-    )
-    for name, q in (("naive", naive), ("gbm", gbm)):
-        frame[f"{name}_median"] = q[2]
-        frame[f"{name}_crps"] = validation.crps_quantiles(q, levels, test["y"].to_numpy())
-        frame[f"{name}_in50"] = validation.interval_hits(q[1], q[3], test["y"])
-        frame[f"{name}_in90"] = validation.interval_hits(q[0], q[4], test["y"])
-    rows.append(frame)
+    rows.append(bt.score(test, "model", bt.sample_quantiles(samples)))
+    for name, method in baselines.BASELINES.items():
+        rows.append(bt.score(test, name, method(train, test)))
+    rows.append(bt.score(test, "gbm", baselines.gbm(train, test, present, seed)))
 scored = pd.concat(rows, ignore_index=True)
-pd.DataFrame(fits)
+pd.DataFrame(fits)[["origin", "r_hat_max", "ess_bulk_min", "divergences", "wall_seconds"]]
 
-
-# %%
-def summary(frame: pd.DataFrame) -> pd.DataFrame:
-    y = frame["y"].to_numpy()
-    out = []
-    for name in ("model", "naive", "gbm"):
-        out.append(
-            {
-                "method": name,
-                "n": len(frame),
-                "crps": float(frame[f"{name}_crps"].mean()),
-                "mape": float(
-                    np.mean(np.abs(np.exp(frame[f"{name}_median"]) - np.exp(y)) / np.exp(y))
-                ),
-                "coverage_50": float(frame[f"{name}_in50"].mean()),
-                "coverage_90": float(frame[f"{name}_in90"].mean()),
-            }
-        )
-    return pd.DataFrame(out)
-
-
-overall = summary(scored)
-by_origin = {
-    str(o.date()): summary(f).to_dict(orient="records") for o, f in scored.groupby("origin")
-}
-overall
+# %% [markdown]
+# ## Scores by weeks ahead
+# Mean CRPS (lower is better) and interval coverage per method at each horizon, and the model's
+# paired difference to the best baseline at that horizon (below zero: the model is better),
+# with a 90% interval over origins.
 
 # %%
-cov90 = overall.set_index("method").loc["model", "coverage_90"]
+table = bt.by_horizon(scored, horizons)
+paired = bt.against_best_baseline(scored, horizons)
+display(table.round(3))
+paired.round(3)
+
+# %%
+near = scored[(scored["method"] == "model") & (scored["weeks_ahead"] <= gate_weeks)]
+cov90 = float(near["in90"].mean())
+print(bt.verdict(paired))
 io.write_parquet(scored, paths.processed / "backtest.parquet")
 io.write_json(
     {
         "origins": [str(o.date()) for o in cut],
         "horizon_weeks": horizon,
-        "scores": overall.to_dict(orient="records"),
-        "by_origin": by_origin,
-        "model_coverage_90": float(cov90),
+        "horizons": horizons,
+        "methods": ["model", *baselines.BASELINES, "gbm"],
+        "scoring": "CRPS from quantiles 0.05-0.95 (twice the mean pinball loss), log scale",
+        "by_horizon": table.to_dict(orient="records"),
+        "by_market": bt.by_market(scored, horizons).to_dict(orient="records"),
+        "against_best_baseline": paired.to_dict(orient="records"),
+        "verdict": bt.verdict(paired),
+        "gate_weeks": gate_weeks,
+        "model_coverage_90": cov90,
+        "model_coverage_90_n": int(len(near)),
         "coverage_90_in_target": bool(0.85 <= cov90 <= 0.95),
-        "model_best_crps": bool(overall.loc[overall["crps"].idxmin(), "method"] == "model"),
         "fits": fits,
         # the scores are published, so each refit must pass the production fit's gates too
         "gates_failed": [f"refit at {f['origin']}: {g}" for f in fits for g in f["gates_failed"]],
     },
     paths.metrics / "backtest.json",
 )
+
+# %%
+# %load_ext watermark
+# %watermark -v -p musicmarkets,pymc,nutpie,statsmodels,sklearn

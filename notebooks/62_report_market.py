@@ -21,18 +21,24 @@
 # models and the metrics files.
 
 # %% tags=["parameters"]
+seed = 20170106
+level_mu_mean = 0.0  # fit.priors: what the opportunity check needs of them
+level_mu_sd = 2.0
+beta_sd = 0.5
 interval = 0.9
 market = "de"
+partner_markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
 
 # %% tags=["remove-cell"]
 import pandas as pd
 import xarray as xr
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import config, insights, io, plots, report
+from musicmarkets import config, insights, io, opportunity, plots, report
 
 plots.set_style()
 paths = config.paths()
+level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
 fit = io.read_json(paths.metrics / "fit.json")
 share_metrics = io.read_json(paths.metrics / "shares.json")
 backtest = io.read_json(paths.metrics / "backtest.json")
@@ -51,18 +57,23 @@ names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
 name = names.get(market, market.upper())
 if market not in set(table["market"]):
     raise ValueError(f"market {market!r} is not in the fitted model; add its chart files first")
-failed = report.gates_failed(fit, share_metrics, backtest)
+recent = io.read_json(paths.metrics / "recent_fit.json")
+failed = report.gates_failed(fit, share_metrics, backtest, recent=recent)
 row = table.set_index("market").loc[market]
 bands = insights.trend_bands(tree, interval)
 const = tree["constant_data"].to_dataset()
-region_of = dict(
-    zip(sorted(table["market"]), const["market_region"].to_numpy().astype(str), strict=True)
-)
+region_of = insights.regions_of(tree)
 history = insights.history_totals(market_week, region_of)
+opportunity_check = opportunity.verdict(
+    opportunity.leave_one_market_out(
+        tree["posterior"].to_dataset(), const, level_priors, interval, seed
+    ),
+    names,
+)
 
 # %%
 display(Markdown(f"# {name}: chart consumption, growth and outlook"))
-display(Markdown("[Back to the executive report (all markets)](../index.html)"))
+display(Markdown(report.partner_links(partner_markets, names, market)))
 display(
     HTML(
         report.trust_panel(
@@ -70,7 +81,7 @@ display(
             failed,
             coverage[coverage["market"] == market],
             report.provenance(paths.root, paths.models / "consumption.nc"),
-            report.trust_rows(share_metrics, backtest, loo),
+            report.trust_rows(share_metrics, backtest, loo, fit, recent),
         )
     )
 )
@@ -80,7 +91,19 @@ display(
 
 # %%
 display(
-    Markdown(report.market_brief(row, ranks.loc[market], totals, shifts, market, name, interval))
+    Markdown(
+        report.market_brief(
+            row,
+            ranks.loc[market],
+            totals,
+            shifts,
+            market,
+            name,
+            interval,
+            insights.yoy_growth(tree, 13, interval).set_index("market").loc[market],
+            opportunity_ok=opportunity_check["holds"],
+        )
+    )
 )
 display(Markdown(report.plain_words(interval)))
 
@@ -88,7 +111,7 @@ display(Markdown(report.plain_words(interval)))
 # ## Growth rank among the markets
 
 # %%
-ax = plots.rank_heatmap(ranks, names)
+ax = plots.rank_heatmap(ranks, names, highlight=market)
 alt = f"Chance of each growth rank; {name}: " + ", ".join(
     f"rank {k} {p:.0%}" for k, p in ranks.loc[market].items() if p >= 0.01
 )
@@ -120,12 +143,16 @@ display(HTML(report.figure_html(ax.figure, alt)))
 
 # %% [markdown]
 # ## Where consumption is shifting
-# Change in share of streams from the first chart week to the latest, in share points.
+# Change in share of streams from the mean of the first 8 chart weeks outside December to the
+# mean of the latest 8 weeks, in share points. *Local repertoire*: streams on tracks outside
+# that week's Global chart.
 
 # %%
 mine = shifts[shifts["market"] == market]
 parts = []
-for measure, label in (("local_share", "Local repertoire"), ("top10_share", "Top 10 tracks")):
+local_ok = bool(report.local_share_readable(shifts).get(market, False))
+measures = [("local_share", "Local repertoire")] if local_ok else []
+for measure, label in [*measures, ("top10_share", "Top 10 tracks")]:
     t = report.share_table(mine, measure, names, interval)
     if len(t):
         parts.append(t.assign(Measure=label))
@@ -133,7 +160,7 @@ if parts:
     display(
         HTML(
             pd.concat(parts)[
-                ["Measure", "Share now", "Shift since first week", "Chance it rose"]
+                ["Measure", "Share now", "Shift since first weeks", "Chance it rose"]
             ].to_html(index=False, border=0)
         )
     )

@@ -4,10 +4,13 @@ the rendered DOM, a screenshot, console errors and every URL the page asked for.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from html import escape as html_escape
+from html import unescape as html_unescape
 from pathlib import Path
 
 CHROMIUM_FLAGS = [
@@ -88,3 +91,92 @@ def _urls(netlog: Path) -> list[str]:
             and e["params"].get("initiator", "not an origin") != "not an origin"
         }
     )
+
+
+# The page is laid out in an iframe of the width under test (headless Chromium will not make a
+# window narrower than 500 px); a script in the outer page measures the frame's document.
+WIDTH_FRAME = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="frame" style="border:0;display:block" width="{width}" height="{height}"
+ srcdoc="{page}"></iframe><pre id="width-probe"></pre>
+<script>
+document.getElementById('frame').addEventListener('load', function () {{
+  var doc = this.contentDocument, root = doc.documentElement, view = root.clientWidth;
+  var wide = Array.prototype.slice.call(doc.body.querySelectorAll('*')).filter(function (e) {{
+    var r = e.getBoundingClientRect();
+    if (r.right <= view + 1 || getComputedStyle(e).position === 'fixed') return false;
+    for (var a = e.parentElement; a; a = a.parentElement) {{  // inside its own scroller: fine
+      var o = getComputedStyle(a).overflowX;
+      if (o === 'auto' || o === 'scroll') return false;
+    }}
+    return true;
+  }}).slice(0, 5).map(function (e) {{ return e.tagName.toLowerCase() + '.' + e.className; }});
+  document.getElementById('width-probe').textContent =
+    JSON.stringify({{page: root.scrollWidth, viewport: view, wide: wide}});
+}});
+</script></body></html>"""
+
+
+@dataclass
+class Width:
+    page: int
+    viewport: int
+    wide: list[str]  # the first elements that stick out past the viewport
+
+
+def page_width(page: Path, width: int, screenshot: Path | None = None) -> Width:
+    """Lay ``page`` out in a ``width``-pixel viewport and measure the document's width against
+    the viewport's: a page wider than its viewport scrolls sideways. With ``screenshot``, also
+    save what that viewport shows (2,400 px tall)."""
+    exe = chromium()
+    if exe is None:
+        raise FileNotFoundError("no chromium on PATH")
+    text = page.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        outer = Path(tmp) / "frame.html"
+        outer.write_text(
+            WIDTH_FRAME.format(width=width, height=2400, page=html_escape(text, quote=True)),
+            encoding="utf-8",
+        )
+        common = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile"]
+        window = f"--window-size={max(width, 500)},2400"
+        dom = subprocess.run(
+            [*common, window, "--dump-dom", outer.as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+        if screenshot is not None:
+            subprocess.run(
+                [*common, window, f"--screenshot={screenshot}", outer.as_uri()],
+                capture_output=True,
+                timeout=120,
+                check=True,
+            )
+    found = re.search(r'<pre id="width-probe">(.*?)</pre>', dom, re.S)
+    if not found or not found.group(1):
+        raise RuntimeError(f"{page.name}: the width probe did not run")
+    measured = json.loads(html_unescape(found.group(1)))
+    return Width(measured["page"], measured["viewport"], measured["wide"])
+
+
+def print_pdf(page: Path, pdf: Path) -> int:
+    """Chromium's print to PDF (what a partner forwards); returns the number of pages."""
+    exe = chromium()
+    if exe is None:
+        raise FileNotFoundError("no chromium on PATH")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [
+                exe,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp}/profile",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={pdf}",
+                page.resolve().as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+# One BLAS/OpenMP thread, as in the pipeline's kernels (musicmarkets.notebook): the same bytes
+# every run, and no thread pools spinning against each other on a small machine.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 
@@ -23,6 +28,7 @@ COPY_IGNORE = shutil.ignore_patterns(
     "__pycache__",
     ".pytest_cache",
     ".ruff_cache",
+    ".hypothesis",  # written by property tests that may run beside a copy (pytest -n)
     "artifacts",
     "*.parquet",
     "*.nc",
@@ -98,3 +104,11 @@ def artifacts_dir() -> Path:
     path = REPO / "tests" / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/statistical is the statistical tier (``make test-all``)."""
+    statistical = REPO / "tests" / "statistical"
+    for item in items:
+        if statistical in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.statistical)

@@ -8,6 +8,8 @@ pipeline notebook.
 revisions into data, params, code and their interaction (one factor swapped at a time).
 ``musicmarkets validate PATH...``: check chart files against the contracts (exit 1 if any is
 rejected).
+``musicmarkets status``: where the reports are and whether every quality gate passed (exit 2
+when a gate failed: the pages are DRAFT).
 """
 
 from __future__ import annotations
@@ -45,11 +47,19 @@ def _validate(args: argparse.Namespace) -> int:
     from musicmarkets.sources import covariates
     from musicmarkets.validate import validate
 
-    try:  # inside the project, market codes are checked against its country list
-        codes = covariates.read_country_codes(config.paths().covariates_raw)
+    known = None  # market codes are checked against the project's country list, as ingest does
+    for start in (None, Path(__file__).parent):  # the working directory's project, else this one
+        try:
+            codes = covariates.read_country_codes(config.paths(start).covariates_raw)
+        except (FileNotFoundError, OSError):
+            continue
         known = set(codes["market"]) | {"global"}
-    except FileNotFoundError:
-        known = None
+        break
+    if known is None:
+        print(
+            "musicmarkets validate: no country list found: market codes NOT checked",
+            file=sys.stderr,
+        )
     verdicts = validate([Path(p) for p in args.paths], known)
     if not verdicts:
         print("no chart files found", file=sys.stderr)
@@ -100,6 +110,36 @@ def _why(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from musicmarkets import config, io, report
+
+    paths = config.paths()
+    metrics = {
+        name: io.read_json(paths.metrics / f"{name}.json")
+        if (paths.metrics / f"{name}.json").is_file()
+        else None
+        for name in ("fit", "shares", "backtest", "recent_fit")
+    }
+    if metrics["fit"] is None:
+        print("musicmarkets status: no fit yet (run `make repro`)")
+        return 1
+    failed = report.gates_failed(
+        metrics["fit"], metrics["shares"], metrics["backtest"], recent=metrics["recent_fit"]
+    )
+    pages = [paths.reports / "index.html", paths.reports / "technical.html"]
+    pages += sorted((paths.reports / "markets").glob("*.html"))
+    for page in pages:
+        if page.is_file():
+            print(f"report: {page.relative_to(paths.root)}")
+    if failed:
+        print("gates: FAILED, the pages are stamped DRAFT:")
+        for gate in failed:
+            print(f"  - {gate}")
+        return 2
+    print("gates: every quality gate passed")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="musicmarkets", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         help="where to write the table (the technical report shows it)",
     )
     why.set_defaults(func=_why)
+    status = sub.add_parser("status", help="where the reports are and whether every gate passed")
+    status.set_defaults(func=_status)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -19,6 +19,8 @@ class Gates(ParamsBlock):
     ess_min: float = 400.0
     divergences_max: int = 0
     bfmi_min: float = 0.3
+    coverage_90_min: float = 0.8  # each market's weeks inside its 90% predictive interval
+    coverage_90_max: float = 0.97
     block = "gate"
 
 

@@ -118,21 +118,12 @@ def growth_intervals(table: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("growth_pct", ascending=False).reset_index(drop=True)
 
 
-def backtest_by_horizon(backtest: pd.DataFrame, methods=("model", "naive", "gbm")) -> pd.DataFrame:
-    """Mean CRPS by weeks ahead for each method (long format: weeks_ahead, method, crps)."""
-    bt = backtest.copy()
-    bt["weeks_ahead"] = (
-        ((pd.to_datetime(bt["week_start"]) - pd.to_datetime(bt["origin"])).dt.days / 7)
-        .round()
-        .astype(int)
-    )
-    if (bt["weeks_ahead"] < 1).any():
+def backtest_by_horizon(backtest: pd.DataFrame) -> pd.DataFrame:
+    """Mean CRPS by weeks ahead for each method (long format: weeks_ahead, method, crps), from
+    the backtest's scored rows (one per origin, market, week and method)."""
+    if (backtest["weeks_ahead"] < 1).any():
         raise ValueError("backtest rows at or before their origin")
-    parts = [
-        bt.groupby("weeks_ahead")[f"{m}_crps"].mean().rename("crps").reset_index().assign(method=m)
-        for m in methods
-    ]
-    out = pd.concat(parts, ignore_index=True)
+    out = backtest.groupby(["weeks_ahead", "method"], sort=True)["crps"].mean().reset_index()
     if not np.isfinite(out["crps"]).all():
         raise ValueError("non-finite CRPS in the backtest")
     return out[["weeks_ahead", "method", "crps"]]

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from musicmarkets.models.consumption import structural_mean
+from musicmarkets.models.consumption import fitted_mean, structural_mean
 
 INTERVAL = 0.9  # width of the credible intervals throughout the reports
 
@@ -57,6 +57,53 @@ def growth_table(
     return table.sort_values("growth_median", ascending=False, ignore_index=True)
 
 
+def yoy_growth(tree: Any, weeks: int = 13, interval: float = INTERVAL) -> pd.DataFrame:
+    """Per market: growth of the model's smoothed streams per person (level, trend, season,
+    year-end weeks, lockdown and the carry-over of the previous week; each week's own noise
+    excluded, see `consumption.fitted_mean`) over its latest ``weeks`` observed
+    weeks against the same calendar weeks a year earlier, with its interval; beside it the same
+    ratio of the observed weeks, which an analyst can check against the charts. A market
+    without those weeks a year earlier gets no figure and a ``reason``."""
+    post = tree["posterior"].to_dataset()
+    const = tree["constant_data"].to_dataset()
+    mu = np.exp(fitted_mean(post, const))  # (sample, obs)
+    observed = np.exp(const["y_log"].to_numpy())
+    idx = const["market_idx"].to_numpy()
+    week = pd.to_datetime(const["week_start"].to_numpy())
+    lo, hi = _bounds(interval)
+    rows = []
+    for i, market in enumerate(_markets(post)):
+        mine = np.flatnonzero(idx == i)
+        mine = mine[np.argsort(week[mine], kind="stable")]
+        recent = mine[-weeks:]
+        by_week = dict(zip(week[mine], mine, strict=True))
+        earlier = [by_week.get(w - pd.Timedelta(weeks=52)) for w in week[recent]]
+        row = {"market": market, "weeks": weeks, "recent_to": week[recent[-1]]}
+        if len(recent) < weeks or any(e is None for e in earlier):
+            first = week[mine[0]].date()
+            rows.append(
+                row | {"reason": f"data start {first}: no same weeks a year earlier to compare"}
+            )
+            continue
+        earlier = np.asarray(earlier)
+        ratio = mu[:, recent].mean(axis=1) / mu[:, earlier].mean(axis=1) - 1
+        rows.append(
+            row
+            | {
+                "yoy_median": float(np.median(ratio)),
+                "yoy_low": float(np.quantile(ratio, lo)),
+                "yoy_high": float(np.quantile(ratio, hi)),
+                "p_yoy_up": float((ratio > 0).mean()),
+                "observed_yoy": float(observed[recent].mean() / observed[earlier].mean() - 1),
+                "reason": "",
+            }
+        )
+    columns = ["market", "weeks", "recent_to", "yoy_median", "yoy_low", "yoy_high", "p_yoy_up"]
+    columns += ["observed_yoy", "reason"]
+    # every column even when no market has a year of history, so readers can test for NaN
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
 def trend_bands(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
     """Per observed market-week: observed streams per capita and the posterior median and
     interval of the model's structural part (level + trend + season, without the AR noise)."""
@@ -75,6 +122,14 @@ def trend_bands(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
             "fit_high": np.quantile(mu, hi, axis=0),
         }
     )
+
+
+def regions_of(tree: Any) -> dict[str, str]:
+    """Each modelled market's region, paired in the model's own market order (the order of
+    the posterior's ``market`` coordinate, which need not be sorted)."""
+    markets = tree["posterior"]["market"].to_numpy().astype(str)
+    regions = tree["constant_data"]["market_region"].to_numpy().astype(str)
+    return dict(zip(markets, regions, strict=True))
 
 
 def _markets(posterior: Any) -> list[str]:

@@ -8,8 +8,10 @@ run leaves ``<output>.failed.ipynb`` for inspection and no output that DVC would
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,21 @@ from musicmarkets.config import (
 from musicmarkets.io import atomic_path, remove_stale_temporaries, write_text
 
 log = logging.getLogger(__name__)
+
+# One BLAS thread per kernel. The samplers run their chains in parallel threads, and each
+# chain's log density calls BLAS; a multi-threaded OpenBLAS then splits a product differently
+# depending on which of its threads are free, so the same seed could give different rounding
+# (and a different posterior) from one run to the next on the same machine.
+SINGLE_THREADED_BLAS = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+def kernel_environment() -> None:
+    """Set what every stage's kernel inherits: single-threaded BLAS (same bytes every run)."""
+    os.environ.update(SINGLE_THREADED_BLAS)
 
 
 def parameters_cell(notebook: Path) -> dict[str, Any]:
@@ -64,6 +81,9 @@ def run_notebook(
     for stale in remove_stale_temporaries(root):
         log.warning("removed %s, left by an interrupted run", stale.relative_to(root))
     nb = jupytext.read(notebook)
+    kernel_environment()
+    started = time.perf_counter()
+    log.info("stage %s: running %s", stage, notebook.name)
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / notebook.with_suffix(".ipynb").name
         nbformat.write(nb, source)
@@ -87,4 +107,5 @@ def run_notebook(
 
         page = notebook_to_html(output, title or notebook.stem)
         write_text(page, root / html)
+    log.info("stage %s: done in %.0f s", stage, time.perf_counter() - started)
     return output

@@ -177,8 +177,14 @@ def forecast_grid(
     return fig
 
 
-def rank_heatmap(ranks: pd.DataFrame, names: dict[str, str], ax: Axes | None = None) -> Axes:
-    """P(rank) per market: each row sums to 100%; darker = more probable."""
+def rank_heatmap(
+    ranks: pd.DataFrame,
+    names: dict[str, str],
+    ax: Axes | None = None,
+    highlight: str | None = None,
+) -> Axes:
+    """P(rank) per market: each row sums to 100%; darker = more probable. ``highlight``: the
+    market whose row is outlined and labelled in bold (a partner page's own market)."""
     order = (ranks.to_numpy() * np.arange(1, ranks.shape[1] + 1)).sum(axis=1).argsort()
     r = ranks.iloc[order]
     ax = _ax(ax, (7, 0.45 * len(r) + 1.5))
@@ -193,6 +199,12 @@ def rank_heatmap(ranks: pd.DataFrame, names: dict[str, str], ax: Axes | None = N
         vmin=0,
         vmax=100,
     )
+    if highlight is not None and highlight in r.index:
+        row = list(r.index).index(highlight)
+        ax.add_patch(
+            plt.Rectangle((0, row), r.shape[1], 1, fill=False, edgecolor=PALETTE[3], linewidth=3)
+        )
+        ax.get_yticklabels()[row].set_fontweight("bold")
     ax.set_xlabel("growth rank (1 = fastest); numbers are chances in %")
     ax.set_ylabel("")
     ax.set_title("How sure is each market's rank?")
@@ -234,17 +246,35 @@ def opportunity_intervals(
     return ax
 
 
-def rank_plots(posterior, names: list[str], bins: int = 20) -> Figure:
-    """Rank histograms per chain (Vehtari et al. 2021) for scalar parameters."""
-    present = [n for n in names if n in posterior]
-    fig, axes = plt.subplots(1, len(present), figsize=(3.2 * len(present), 2.6), squeeze=False)
-    for ax, name in zip(axes.flat, present, strict=True):
-        draws = posterior[name].to_numpy()  # (chain, draw)
+def rank_plots(posterior, names: list[str], bins: int = 20, columns: int = 4) -> Figure:
+    """Rank histograms per chain (Vehtari et al. 2021), one panel per scalar: a vector
+    parameter gets one panel per element (``phi[br]``), its draws ranked on their own."""
+    panels = []
+    for name in (n for n in names if n in posterior):
+        da = posterior[name].transpose("chain", "draw", ...)
+        extra = [d for d in da.dims if d not in ("chain", "draw")]
+        if not extra:
+            panels.append((name, da.to_numpy()))
+            continue
+        flat = da.stack(element=extra)
+        for k in range(flat.sizes["element"]):
+            label = ",".join(str(v) for v in np.atleast_1d(flat["element"].to_numpy()[k]))
+            panels.append((f"{name}[{label}]", flat.isel(element=k).to_numpy()))
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(
+        rows,
+        min(columns, len(panels)),
+        figsize=(3.0 * min(columns, len(panels)), 2.3 * rows),
+        squeeze=False,
+    )
+    for ax, (label, draws) in zip(axes.flat, panels, strict=False):
         ranks = draws.ravel().argsort().argsort().reshape(draws.shape)
         for c in range(draws.shape[0]):
             ax.hist(ranks[c], bins=bins, histtype="step", color=PALETTE[c % len(PALETTE)])
-        ax.set_title(name)
+        ax.set_title(label)
         ax.set_yticks([])
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
     fig.tight_layout()
     return fig
 
@@ -261,15 +291,42 @@ def pit_histogram(pit: np.ndarray, bins: int = 20) -> Figure:
 
 
 def backtest_errors(scored: pd.DataFrame) -> Figure:
-    """Mean absolute error of each method's median by weeks ahead."""
-    d = scored.copy()
-    d["weeks_ahead"] = ((d["week_start"] - d["origin"]).dt.days // 7).astype(int)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    for i, m in enumerate(("model", "naive", "gbm")):
-        err = (d[f"{m}_median"] - d["y"]).abs().groupby(d["weeks_ahead"]).mean()
-        ax.plot(err.index, err.to_numpy(), marker="o", color=PALETTE[i], label=m)
+    """Mean CRPS by weeks ahead, one line per method (the model drawn heaviest)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    crps = scored.groupby(["method", "weeks_ahead"])["crps"].mean().unstack("method")
+    for i, m in enumerate(crps.columns):
+        heavy = m == "model"
+        ax.plot(
+            crps.index,
+            crps[m].to_numpy(),
+            color="0.1" if heavy else PALETTE[i % len(PALETTE)],
+            linewidth=2.5 if heavy else 1.2,
+            label=m.replace("_", " "),
+        )
     ax.set_xlabel("weeks ahead")
-    ax.set_ylabel("mean absolute error (log scale)")
-    ax.legend()
+    ax.set_ylabel("mean CRPS (log scale, lower is better)")
+    ax.set_title("Forecast error by weeks ahead: the model against simple methods")
+    ax.legend(ncol=2, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def recent_fit(now: pd.DataFrame, ax: Axes | None = None, interval: float = 0.9) -> Axes:
+    """Each published "now" against the data: the observed mean of the recent weeks (cross) on
+    its posterior predictive interval (bar), scaled to the interval so that every measure fits
+    one axis: -1 and +1 are the interval's ends, a cross outside them is a miss."""
+    t = now.reset_index(drop=True)
+    ax = _ax(ax, (7, 0.22 * len(t) + 1.2))
+    half = (t["now_high"] - t["now_low"]) / 2
+    mid = (t["now_high"] + t["now_low"]) / 2
+    pos = (t["observed_recent"] - mid) / half.where(half > 0, np.nan)
+    y = np.arange(len(t))
+    ax.hlines(y, -1, 1, color=PALETTE[0], linewidth=3, alpha=0.5)
+    miss = pos.abs() > 1
+    ax.plot(pos[~miss], y[~miss], "x", color="0.2", markersize=6)
+    ax.plot(pos[miss], y[miss], "x", color=PALETTE[3], markersize=8, markeredgewidth=2)
+    ax.set_yticks(y, t["market"].str.upper() + " · " + t["measure"])
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_xlabel(f"observed recent mean within its {interval:.0%} predictive interval (-1 to +1)")
+    ax.set_title("Every published 'now' against the observed weeks")
+    return ax

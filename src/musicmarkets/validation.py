@@ -18,14 +18,78 @@ import pymc as pm
 LOO_K_BAD = 0.7  # Pareto k above this: the LOO estimate of that week is unreliable
 
 
+NOW_COLUMNS = ["market", "measure", "observed_recent", "now_mean", "now_low", "now_high"]
+
+
 @dataclass(frozen=True)
 class PredictiveChecks:
     metrics: dict[str, Any]
     pointwise: pd.DataFrame
+    now: pd.DataFrame  # NOW_COLUMNS: the recent-weeks check of streams per person
+
+
+def recent_window(
+    replicated: np.ndarray,
+    observed: np.ndarray,
+    labels: pd.DataFrame,
+    measure: str,
+    weeks: int = 8,
+    interval: float = 0.9,
+) -> pd.DataFrame:
+    """Per market: the observed mean of its last ``weeks`` observed weeks against the posterior
+    predictive distribution of that same mean (``replicated``: (sample, obs) on the scale of
+    ``observed``, noise included). Rows in ``NOW_COLUMNS``."""
+    lo, hi = (1 - interval) / 2, (1 + interval) / 2
+    week = pd.to_datetime(labels["week_start"]).to_numpy()
+    market = labels["market"].to_numpy()
+    rows = []
+    for m in dict.fromkeys(market):
+        idx = np.flatnonzero(market == m)
+        idx = idx[np.argsort(week[idx], kind="stable")][-weeks:]
+        draws = replicated[:, idx].mean(axis=1)
+        rows.append(
+            {
+                "market": str(m),
+                "measure": measure,
+                "observed_recent": float(observed[idx].mean()),
+                "now_mean": float(draws.mean()),
+                "now_low": float(np.quantile(draws, lo)),
+                "now_high": float(np.quantile(draws, hi)),
+            }
+        )
+    return pd.DataFrame(rows, columns=NOW_COLUMNS)
+
+
+def recent_fit_failures(now: pd.DataFrame) -> list[str]:
+    """The ``recent_fit`` gate: every observed recent mean must lie inside its interval.
+    One line per miss, naming market and measure."""
+    out = []
+    for r in now.itertuples():
+        if not r.now_low <= r.observed_recent <= r.now_high:
+            out.append(
+                f"{r.market} {r.measure}: observed {r.observed_recent:.4g} outside "
+                f"{r.now_low:.4g} to {r.now_high:.4g}"
+            )
+    return out
+
+
+def coverage_failures(by_market: dict[str, float], low: float, high: float) -> list[str]:
+    """Per-market calibration gate: each market's share of weeks inside the 90% predictive
+    interval must lie in [low, high]."""
+    return [
+        f"{m}: 90% predictive intervals held {c:.0%} of its weeks (needs {low:.0%} to {high:.0%})"
+        for m, c in by_market.items()
+        if not low <= c <= high
+    ]
 
 
 def predictive_checks(
-    idata: Any, model: pm.Model, seed: int, labels: pd.DataFrame | None = None
+    idata: Any,
+    model: pm.Model,
+    seed: int,
+    labels: pd.DataFrame | None = None,
+    recent_weeks: int = 8,
+    interval: float = 0.9,
 ) -> PredictiveChecks:
     """Posterior predictive interval coverage, LOO (ELPD, Pareto k) and LOO-PIT per
     observation (``labels``: market and week_start of each, in observation order). Adds
@@ -58,6 +122,8 @@ def predictive_checks(
         }
     )
     ks = _ks_uniform(pit)
+    by_market = point.groupby("market", sort=False)["in90"].mean()
+    now = recent_window(np.exp(pp), np.exp(y), point, "streams_per_capita", recent_weeks, interval)
     metrics = {
         "elpd_loo": float(loo.elpd),
         "elpd_loo_se": float(loo.se),
@@ -66,12 +132,13 @@ def predictive_checks(
         "pareto_k_bad": int((k > LOO_K_BAD).sum()),
         "ppc_coverage_50": float(point["in50"].mean()),
         "ppc_coverage_90": float(point["in90"].mean()),
+        "ppc_coverage_90_by_market": {str(m): float(c) for m, c in by_market.items()},
         "loo_pit_ks": ks,
     }
     for group in ("log_likelihood", "posterior_predictive"):
         if group in idata.children:
             del idata[group]
-    return PredictiveChecks(metrics, point)
+    return PredictiveChecks(metrics, point, now)
 
 
 def _ks_uniform(u: np.ndarray) -> float:
@@ -131,6 +198,33 @@ def loo_difference(elpd_diff: float, diff_se: float) -> str:
     if abs(elpd_diff) < ELPD_SMALL:
         return "similar"
     return "clear" if abs(elpd_diff) > ELPD_SE_RATIO * diff_se else "within noise"
+
+
+def loo_verdict(table: pd.DataFrame, production: str = "hierarchical") -> str:
+    """The LOO comparison in words, by `loo_difference`'s rule: ``table`` as `compare_loo`
+    gives it (best first, ``elpd_diff`` and ``diff_se`` against the best)."""
+    best = table.iloc[0]
+    reading = {
+        "clear": "a clear difference",
+        "within noise": "within noise: the two predict about equally well",
+        "similar": "under 4: the two predict about equally well",
+    }
+    if best["model"] == production:
+        if len(table) < 2:
+            return "the production model is the only one compared"
+        second = table.iloc[1]
+        how = loo_difference(second["elpd_diff"], second["diff_se"])
+        return (
+            f"the production model scores highest; the next, {second['model']}, is behind by "
+            f"{abs(second['elpd_diff']):.1f} (se {second['diff_se']:.1f}), {reading[how]}"
+        )
+    mine = table.set_index("model").loc[production]
+    how = loo_difference(mine["elpd_diff"], mine["diff_se"])
+    return (
+        f"{best['model']} scores higher than the production model by {abs(mine['elpd_diff']):.1f} "
+        f"(se {mine['diff_se']:.1f}), {reading[how]}"
+        + (": review the model choice" if how == "clear" else "")
+    )
 
 
 def crps_samples(samples: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ every executed notebook through nbval.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -38,7 +39,13 @@ SMALL = {
     "fit": {"sampler": FEW},
     "variants": {"names": ["pooled"], "sampler": FEW},  # one variant: the foreach mechanism
     "shares": {"sampler": FEW},
-    "backtest": {"origins": 1, "horizon": 8, "sampler": FEW},
+    "backtest": {
+        "origins": 1,
+        "horizon": 8,
+        "horizons": [1, 4, 8],
+        "gate_weeks": 8,
+        "sampler": FEW,
+    },
     "report": {"partner_markets": ["de", "gb", "it"]},
     "events": {"simulate": {"rows": 200_000, "weeks": 8}},
 }
@@ -51,6 +58,7 @@ STAGES = (
     "variants@pooled",
     "compare",
     "shares",
+    "check_recent_fit",
     "forecast",
     "backtest",
     "report",
@@ -62,6 +70,9 @@ STAGES = (
     "events_manifest",
     "events",
 )
+# every stage that writes under data/, with what it reads (not the model variants, shares
+# figures, the backtest or the pages)
+DATA_STAGES = ("breadth", "events", "check_recent_fit", "forecast")
 PAGES = (
     "reports/index.html",
     "reports/technical.html",
@@ -75,6 +86,20 @@ def _merge(base: dict, extra: dict) -> dict:
     for key, value in extra.items():
         base[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
     return base
+
+
+@contextlib.contextmanager
+def _restored(root):
+    """Run a test's changes on top of the shared run, then put the project back as it was: the
+    tracked files from git, the outputs from the DVC cache (nothing re-runs)."""
+    commit_all(root, "before a test's changes")
+    try:
+        yield
+    finally:
+        run(["git", "checkout", "-f", "HEAD", "--", "."], root)
+        run(["git", "clean", "-fdq", "--", "params.yaml", "dvc.yaml", "reports/metrics"], root)
+        run(["dvc", "checkout", "--force"], root)
+        assert "up to date" in run(["dvc", "status"], root).stdout
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +177,7 @@ def test_report_sections_and_honest_gates(small):
         "Where consumption is shifting",
         "Opportunity markets",
         "how well the models are checked",
-        "Seasonal naive",
+        "seasonal naive",
         "trend against the data",
         "Data coverage and quality",
         "Beyond the eight markets",
@@ -162,10 +187,18 @@ def test_report_sections_and_honest_gates(small):
         "Convergence (R-hat",
     ):
         assert section in page, section
-    fit = json.loads((root / "reports/metrics/fit.json").read_text())
-    # a failed gate must be visible on the page, a passed one must not be stamped DRAFT
-    assert ('class="draft-stamp"' in page) == (not fit["gates_passed"])
-    for failure in fit["gates_failed"]:
+    from musicmarkets import report
+
+    def metrics(name: str) -> dict:
+        return json.loads((root / f"reports/metrics/{name}.json").read_text())
+
+    failed = report.gates_failed(
+        metrics("fit"), metrics("shares"), metrics("backtest"), recent=metrics("recent_fit")
+    )
+    # a failed gate (any model, the backtest, the recent-weeks check) must be visible on the
+    # page; a page whose gates all passed must not be stamped DRAFT
+    assert ('class="draft-stamp"' in page) == bool(failed)
+    for failure in failed:
         assert html.escape(failure) in page
     # no code, no injected parameters, nothing loaded from a network host
     assert "import " not in page and "injected-parameters" not in page
@@ -182,16 +215,17 @@ def test_second_run_is_a_no_op(small):
 
 
 def test_same_inputs_and_params_give_the_same_outputs(small, tmp_path):
-    """A second clean run elsewhere: byte-identical data, identical posterior summaries."""
+    """A second clean run elsewhere of every stage that writes data/ (and what they read):
+    byte-identical data, identical posterior summaries."""
     import arviz as az
 
     root, _ = small
     again = copy_project(tmp_path / "again", source=root)
-    run(["dvc", "repro"], again)
-    data = sorted(p.relative_to(root) for p in (root / "data").rglob("*.parquet"))
+    run(["dvc", "repro", *DATA_STAGES], again)
+    data = sorted(p.relative_to(again) for p in (again / "data").rglob("*.parquet"))
     assert len(data) >= 10
-    for rel in data:
-        assert (root / rel).read_bytes() == (again / rel).read_bytes(), rel
+    differ = [str(rel) for rel in data if (root / rel).read_bytes() != (again / rel).read_bytes()]
+    assert not differ, f"{len(differ)} of {len(data)} data files differ: {differ[:20]}"
     first = az.summary(az.from_netcdf(root / "models/consumption.nc"))
     second = az.summary(az.from_netcdf(again / "models/consumption.nc"))
     pd.testing.assert_frame_equal(first, second)
@@ -206,35 +240,34 @@ def test_interrupted_fit_leaves_nothing_dvc_accepts_and_a_rerun_completes(small,
     from tests.conftest import tool_env
 
     root, _ = small
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["fit"]["priors"]["trend_sigma"] = 0.2
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    log = (tmp_path / "repro.log").open("w")
-    proc = subprocess.Popen(
-        ["dvc", "repro"],
-        cwd=root,
-        env=tool_env(),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 120
-    while (
-        "Running stage 'fit'" not in (tmp_path / "repro.log").read_text()
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.5)
-    time.sleep(6)  # inside the fit: compiling or sampling
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    status = run(["dvc", "status"], root).stdout
-    assert "fit:" in status and "up to date" not in status  # DVC does not take the fit as done
-    rerun = run(["dvc", "repro"], root)
-    assert "Running stage 'fit'" in rerun.stdout
-    assert "up to date" in run(["dvc", "status"], root).stdout
-    assert not [p for p in root.rglob(".*.tmp") if ".dvc" not in p.parts]
-    run(["git", "checkout", "--", "params.yaml"], root)
-    run(["dvc", "repro"], root)  # back to the committed configuration for the tests after this
+    with _restored(root):
+        params = yaml.safe_load((root / "params.yaml").read_text())
+        params["fit"]["priors"]["trend_sigma"] = 0.2
+        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        log = (tmp_path / "repro.log").open("w")
+        proc = subprocess.Popen(
+            ["dvc", "repro", "fit"],
+            cwd=root,
+            env=tool_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while (
+            "Running stage 'fit'" not in (tmp_path / "repro.log").read_text()
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.5)
+        time.sleep(6)  # inside the fit: compiling or sampling
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        status = run(["dvc", "status", "fit"], root).stdout
+        assert "fit:" in status and "up to date" not in status  # DVC does not take the fit as done
+        rerun = run(["dvc", "repro", "fit"], root)
+        assert "Running stage 'fit'" in rerun.stdout
+        assert "up to date" in run(["dvc", "status", "fit"], root).stdout
+        assert not [p for p in root.rglob(".*.tmp") if ".dvc" not in p.parts]
 
 
 def test_dvc_remote_on_s3_push_wipe_pull(small):
@@ -270,12 +303,22 @@ def test_dvc_remote_on_s3_push_wipe_pull(small):
 
 
 def test_experiment_on_a_model_parameter_reruns_only_its_stages(small):
+    """A model parameter re-runs the fit and what reads it, never ingest or the panel (the plan,
+    `dvc exp run --dry`); an experiment on a report parameter runs for real and re-runs the
+    pages alone."""
     root, _ = small
-    exp = run(["dvc", "exp", "run", "-S", "fit.priors.trend_sigma=0.25"], root)
-    assert "Running stage 'fit'" in exp.stdout and "Running stage 'report'" in exp.stdout
-    assert "Running stage 'ingest'" not in exp.stdout and "Running stage 'panel'" not in exp.stdout
-    shown = run(["dvc", "exp", "show", "--csv"], root).stdout
-    assert "fit.priors.trend_sigma" in shown and "0.25" in shown
+    with _restored(root):
+        plan = run(["dvc", "exp", "run", "--dry", "-S", "fit.priors.trend_sigma=0.25"], root)
+        assert "Running stage 'fit'" in plan.stdout and "Running stage 'report'" in plan.stdout
+        assert "Running stage 'ingest'" not in plan.stdout
+        assert "Running stage 'panel'" not in plan.stdout
+        run(["git", "checkout", "--", "params.yaml"], root)
+        exp = run(["dvc", "exp", "run", "-S", "report.partner_markets=[de,gb,it,es]"], root)
+        assert "Running stage 'report'" in exp.stdout and "Running stage 'partner@es'" in exp.stdout
+        assert "Running stage 'fit'" not in exp.stdout
+        assert "Running stage 'shares'" not in exp.stdout
+        shown = run(["dvc", "exp", "show", "--csv"], root).stdout
+        assert "report.partner_markets" in shown
 
 
 def test_compare_says_whether_two_revisions_posteriors_agree(small):
@@ -300,6 +343,7 @@ def test_compare_says_whether_two_revisions_posteriors_agree(small):
     assert "up to date" in run(["dvc", "status"], root).stdout
 
 
+@pytest.mark.heavy
 def test_why_splits_a_forecast_change_between_data_params_and_code(small):
     """Only a parameter changes between two commits: the data and code effects are exactly
     zero and the parameter carries the whole change."""
@@ -322,6 +366,7 @@ def test_why_splits_a_forecast_change_between_data_params_and_code(small):
     assert "up to date" in run(["dvc", "status"], root).stdout
 
 
+@pytest.mark.heavy
 def test_executed_notebooks_pass_nbval(small, tmp_path):
     # in a copy, so that re-executing the notebooks cannot disturb the other checks
     root = tmp_path / "nbval"
@@ -329,7 +374,14 @@ def test_executed_notebooks_pass_nbval(small, tmp_path):
     notebooks = sorted(
         str(p.relative_to(root)) for p in (root / "reports").glob("[0-9][0-9]_*.ipynb")
     )
-    assert len(notebooks) == 14
+    stages = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]
+    declared = {
+        out
+        for stage in stages.values()
+        for out in stage.get("outs", [])
+        if isinstance(out, str) and re.fullmatch(r"reports/\d\d_\w+\.ipynb", out)
+    }
+    assert notebooks == sorted(declared) and len(notebooks) >= 14
     res = run(
         [
             "python",
@@ -414,6 +466,32 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
         assert ('class="draft-stamp"' in seen.dom) == ('class="banner draft"' in seen.dom)
 
 
+def test_pages_fit_phone_laptop_and_desktop_widths_and_print(small, artifacts_dir):
+    """No sideways scrolling at 375, 1024 and 1440 px (the page's width against the viewport's,
+    measured in Chromium), screenshots of each in tests/artifacts, and a PDF a partner can forward."""
+    from tests.browser import chromium, page_width, print_pdf
+
+    if chromium() is None:
+        pytest.skip(
+            "BROWSER TESTS DID NOT RUN: no chromium on PATH (.ci/run installs Debian's chromium)"
+        )
+    root, _ = small
+    for page in ("reports/index.html", "reports/markets/de.html", "reports/technical.html"):
+        stem = page.replace("reports/", "").replace("/", "_").replace(".html", "")
+        for width in (375, 1024, 1440):
+            shot = artifacts_dir / f"{stem}_{width}.png"
+            seen = page_width(root / page, width, shot)
+            assert seen.viewport == width, (page, width, seen)
+            assert seen.page <= seen.viewport, f"{page} scrolls sideways at {width} px: {seen}"
+            assert shot.is_file() and shot.stat().st_size > 10_000, (page, width)
+    for page in ("reports/index.html", "reports/markets/de.html"):
+        pdf = artifacts_dir / page.replace("reports/", "").replace("/", "_").replace(
+            ".html", ".pdf"
+        )
+        pages = print_pdf(root / page, pdf)
+        assert pages >= 1 and pdf.stat().st_size > 20_000, (page, pages)
+
+
 def test_dvc_plots_draw_the_key_series_offline_in_a_real_browser(small, artifacts_dir, tmp_path):
     from tests.browser import chromium, visit
 
@@ -446,19 +524,18 @@ def test_events_engine_switch_gives_the_same_panel_on_spark(small):
     before = {o: (root / o).read_bytes() for o in outs}
     metrics = json.loads((root / "reports/metrics/events.json").read_text())
     assert metrics["engine"] == "duckdb" and metrics["matches_simulated_totals"] is True
-    exp = run(["dvc", "exp", "run", "-S", "events.engine=spark"], root)
-    assert "Running stage 'events'" in exp.stdout
-    assert (
-        "Running stage 'fit'" not in exp.stdout
-        and "Running stage 'events_simulate'" not in exp.stdout
-    )
-    assert json.loads((root / "reports/metrics/events.json").read_text())["engine"] == "spark"
-    assert {o: (root / o).read_bytes() for o in outs} == before
-    run(["git", "checkout", "--", "params.yaml"], root)
-    run(["dvc", "repro"], root)  # back to the committed configuration for the tests after this
-    assert "up to date" in run(["dvc", "status"], root).stdout
+    with _restored(root):
+        exp = run(["dvc", "exp", "run", "-S", "events.engine=spark"], root)
+        assert "Running stage 'events'" in exp.stdout
+        assert (
+            "Running stage 'fit'" not in exp.stdout
+            and "Running stage 'events_simulate'" not in exp.stdout
+        )
+        assert json.loads((root / "reports/metrics/events.json").read_text())["engine"] == "spark"
+        assert {o: (root / o).read_bytes() for o in outs} == before
 
 
+@pytest.mark.heavy
 def test_forecast_ledger_scores_earlier_forecasts_once_their_weeks_arrive(small):
     """A run on data up to 27 Oct 2017, then the full year: the second run scores the first
     run's forecasts for the nine weeks that arrived, and the report says so."""
@@ -481,6 +558,7 @@ def test_forecast_ledger_scores_earlier_forecasts_once_their_weeks_arrive(small)
     assert "Forecast made with data up to 27 Oct 2017" in page
 
 
+@pytest.mark.heavy
 def test_adding_a_market_is_dropping_its_files(small, repo):
     """A newcomer's path: copy a market's weekly files into the raw folder, run dvc repro."""
     root, _ = small

@@ -87,6 +87,15 @@ def test_structural_mean_matches_the_equation():
             + get("shock_market")[m] * data.shock[i]
         )
         assert mu[3, i] == pytest.approx(expected)
+    # the fitted (smoothed) value adds the AR(1) carry-over of the same market's previous week
+    fitted = cm.fitted_mean(post, const)
+    y = data.y
+    for i in (7, 100, 300, 470):
+        prev = data.prev_idx[i]
+        carry = get("phi")[data.market_idx[i]] * (y[prev] - mu[3, prev]) if prev >= 0 else 0.0
+        assert fitted[3, i] == pytest.approx(mu[3, i] + carry)
+    first = np.flatnonzero(data.prev_idx < 0)
+    np.testing.assert_allclose(fitted[:, first], mu[:, first])
 
 
 @pytest.mark.parametrize("likelihood", cm.LIKELIHOODS)
@@ -203,3 +212,32 @@ def test_parameterization_is_validated():
         cm.parameterization_of({"level": "centred"})
     with pytest.raises(ValueError, match="must be one of"):
         cm.parameterization_of("sideways")
+
+
+def test_year_on_year_growth_reads_the_same_weeks_a_year_earlier():
+    """Observed YoY is the ratio of the latest weeks to the same weeks 52 weeks before, from
+    the data themselves; a market with under a year of weeks gets a reason, not a number."""
+    import xarray as xr
+
+    from musicmarkets import insights
+
+    panel = simulated_panel(2, 80, seed=5)
+    late = (panel["market"] == "m1") & (panel["week_start"] < "2019-01-01")
+    panel = panel[~late]
+    data = cm.prepare(panel, ["m0", "m1"], cm.Structure(fourier_order=1, changepoint_weeks=26))
+    prior = pm.sample_prior_predictive(draws=6, model=cm.build_model(data, cm.Priors()))
+    annotated = cm.annotate(prior, data)
+    tree = xr.DataTree.from_dict(
+        {"posterior": prior["prior"].to_dataset(), "constant_data": annotated["constant_data"]}
+    )
+    yoy = insights.yoy_growth(tree, weeks=13).set_index("market")
+    m0 = panel[panel["market"] == "m0"].set_index("week_start")["streams_per_capita"]
+    assert yoy.loc["m0", "observed_yoy"] == pytest.approx(
+        m0.iloc[-13:].mean() / m0.iloc[-65:-52].mean() - 1
+    )
+    assert yoy.loc["m0", "yoy_low"] <= yoy.loc["m0", "yoy_median"] <= yoy.loc["m0", "yoy_high"]
+    assert np.isnan(yoy.loc["m1", "yoy_median"]) and "a year earlier" in yoy.loc["m1", "reason"]
+    # no market with a year of history: the same columns, all without a figure
+    short = insights.yoy_growth(tree, weeks=40)
+    assert {"yoy_median", "observed_yoy", "reason"} <= set(short.columns)
+    assert short["yoy_median"].isna().all()

@@ -32,21 +32,23 @@ def test_write_template_rewrites_only_on_change(tmp_path):
 
 
 def _backtest(rng, origins=("2019-01-04", "2019-07-05"), horizon=4):
-    """Scored weeks: CRPS of each method drawn as |Normal| with a scale per method."""
+    """Scored weeks in the backtest's long layout: CRPS of each method drawn as |Normal| with a
+    scale per method."""
     rows = []
     for origin in pd.to_datetime(list(origins)):
         for k in range(1, horizon + 1):
             for market in ("de", "gb"):
-                rows.append(
-                    {
-                        "market": market,
-                        "origin": origin,
-                        "week_start": origin + pd.Timedelta(weeks=k),
-                        "model_crps": abs(rng.normal(0, 0.05)),
-                        "naive_crps": abs(rng.normal(0, 0.10)),
-                        "gbm_crps": abs(rng.normal(0, 0.10)),
-                    }
-                )
+                for method, scale in (("model", 0.05), ("random_walk", 0.10), ("gbm", 0.10)):
+                    rows.append(
+                        {
+                            "market": market,
+                            "origin": origin,
+                            "week_start": origin + pd.Timedelta(weeks=k),
+                            "weeks_ahead": k,
+                            "method": method,
+                            "crps": abs(rng.normal(0, scale)),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -54,15 +56,15 @@ def test_backtest_by_horizon_averages_each_method_per_week_ahead():
     bt = _backtest(np.random.default_rng(1))
     out = dvcplots.backtest_by_horizon(bt)
     assert sorted(out["weeks_ahead"].unique()) == [1, 2, 3, 4]
-    assert set(out["method"]) == {"model", "naive", "gbm"}
-    two = bt[(bt["week_start"] - bt["origin"]).dt.days == 14]
-    got = out.query("weeks_ahead == 2 and method == 'naive'")["crps"].item()
-    assert got == pytest.approx(two["naive_crps"].mean())
+    assert set(out["method"]) == {"model", "random_walk", "gbm"}
+    two = bt[(bt["weeks_ahead"] == 2) & (bt["method"] == "random_walk")]
+    got = out.query("weeks_ahead == 2 and method == 'random_walk'")["crps"].item()
+    assert got == pytest.approx(two["crps"].mean())
 
 
 def test_backtest_rows_at_their_origin_are_refused():
     bt = _backtest(np.random.default_rng(2))
-    bt.loc[0, "week_start"] = bt.loc[0, "origin"]
+    bt.loc[0, "weeks_ahead"] = 0
     with pytest.raises(ValueError, match="at or before their origin"):
         dvcplots.backtest_by_horizon(bt)
 

@@ -1,5 +1,7 @@
 """Forecast simulation and insight quantities on posteriors with known structure."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -202,3 +204,12 @@ def test_ledger_keeps_each_run_once_and_scores_arrived_weeks():
     # a forecast is never scored by the run that made it
     same_origin = forecast.score_ledger(ledger, obs, first["origin"].iloc[0])
     assert same_origin.empty
+
+
+def test_a_region_of_one_market_is_not_repeated_as_a_region():
+    tree, _ = fake_fit(3)
+    f = forecast.simulate(tree, horizon=4, changepoint_weeks=8, changepoint_sigma=0.1, seed=2)
+    f = dataclasses.replace(f, regions=["North", "North", "South"])
+    groups = {key: members for _, key, _, members in forecast.forecast_groups(f, {})}
+    assert groups["North"] == ["m0", "m1"] and "South" not in groups
+    assert groups["all"] == ["m0", "m1", "m2"] and groups["m2"] == ["m2"]

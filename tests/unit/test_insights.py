@@ -37,3 +37,19 @@ def test_overlapping_markets_share_rank_uncertainty():
 def test_interval_width_is_validated():
     with pytest.raises(ValueError):
         insights.growth_table(posterior([0.1, 0.2, 0.3]), interval=1.5)
+
+
+def test_regions_follow_the_models_market_order_not_the_sorted_one():
+    """common.markets: [us, gb] fits markets in that order: the US must keep its own region."""
+    import xarray as xr
+
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset(coords={"market": ["us", "gb"]}),
+            "constant_data": xr.Dataset(
+                {"market_region": ("market", ["Northern America", "Northern Europe"])},
+                coords={"market": ["us", "gb"]},
+            ),
+        }
+    )
+    assert insights.regions_of(tree) == {"us": "Northern America", "gb": "Northern Europe"}

@@ -1,4 +1,5 @@
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,7 +19,17 @@ FRESH = pd.DataFrame(
 
 @pytest.mark.parametrize(
     "value, text",
-    [(1_234_567, "1.2 M"), (3.4e9, "3.4 bn"), (12_300, "12.3 k"), (42, "42"), (1.5, "1.5")],
+    [
+        (1_234_567, "1.23 M"),
+        (3.4e9, "3.40 bn"),
+        (12_300, "12.3 k"),
+        (42, "42"),
+        (1.5, "1.5"),
+        (7.917e8, "792 M"),
+        (999.6e6, "1.00 bn"),
+        (182_765, "183 k"),
+        (37_600, "37.6 k"),
+    ],
 )
 def test_human_numbers(value, text):
     assert report.human_number(value) == text
@@ -48,10 +59,23 @@ def test_headlines_flag_draft_numbers():
             "p_fastest": [0.97, 0.03],
         }
     )
-    text = report.growth_headlines(table, [])
-    assert (
-        "Fastest growth: Italy" in text and "+50%" in text and "97%" in text and "DRAFT" not in text
+    yoy = pd.DataFrame(
+        {
+            "market": ["it", "gb", "in"],
+            "weeks": 13,
+            "yoy_median": [0.08, -0.05, np.nan],
+            "yoy_low": [0.03, -0.09, np.nan],
+            "yoy_high": [0.12, 0.0, np.nan],
+            "observed_yoy": [0.07, -0.04, np.nan],
+            "reason": ["", "", "data start 2019-10-04: no same weeks a year earlier to compare"],
+        }
     )
+    names = {"it": "Italy", "gb": "UK", "in": "India"}
+    text = report.growth_headlines(table, [], yoy=yoy, names=names)
+    assert "Fastest growth: Italy**, +8%" in text and "the charts themselves: +7%" in text
+    assert "Slowest: UK" in text and "No year-on-year figure for India (data start" in text
+    assert text.count("\n- ") + 1 <= 6  # at most six findings
+    assert "**Momentum**" in text and "+50%" in text and "97%" in text and "DRAFT" not in text
     assert "DRAFT" in report.growth_headlines(table, ["R-hat 1.2 > 1.01"])
 
 
@@ -170,6 +194,7 @@ def test_gates_failed_collects_every_model_and_the_backtest():
     }
     backtest = {
         "model_coverage_90": 0.7,
+        "gate_weeks": 13,
         "gates_failed": ["refit at 2019-10-25: bulk ESS 287 < 400"],
     }
     failed = report.gates_failed(fit, shares, backtest)
@@ -201,3 +226,125 @@ def test_people_tables_format_streams_points_and_links():
     assert report.signed_points(-3.44) == "\u22123.4 pts"
     links = report.page_links(["de", "zz"], {"de": "Germany"})
     assert "[Germany](markets/de.html)" in links and "[ZZ](markets/zz.html)" in links
+
+
+def test_no_local_share_headline_where_global_chart_tracks_dominate():
+    """A market with most of its streams on Global-chart tracks (the US) gets no local-share
+    figure: the measure cannot separate domestic from international repertoire there."""
+    shifts = pd.DataFrame(
+        {
+            "market": ["br", "us"],
+            "measure": "local_share",
+            "observed_recent": [0.80, 0.35],
+            "share_end": [0.80, 0.35],
+            "shift_pts": [2.0, -9.0],
+            "shift_low": [1.0, -11.0],
+            "shift_high": [3.0, -7.0],
+        }
+    )
+    assert report.local_share_readable(shifts).to_dict() == {"br": True, "us": False}
+    row = pd.Series(
+        {
+            "growth_median": 0.01,
+            "growth_low": -0.02,
+            "growth_high": 0.04,
+            "p_growing": 0.7,
+            "p_faster_than_all": 0.4,
+            "flag": "",
+            "rank_median": 2.0,
+            "rank_low": 1.0,
+            "rank_high": 2.0,
+        }
+    )
+    ranks = pd.Series([0.2, 0.8], index=[1, 2])
+    totals = pd.DataFrame(columns=["key", "horizon_weeks"])
+    us = report.market_brief(row, ranks, totals, shifts, "us", "United States")
+    br = report.market_brief(row, ranks, totals, shifts, "br", "Brazil")
+    assert "cannot separate domestic from international" in us and "80% of streams now" not in us
+    assert "80% of streams now" in br
+    # the rank in the league table's words: median rank and its interval
+    assert "2 of 2 (90% interval 1\u20132)" in br
+
+
+def test_recent_fit_and_market_coverage_gates_reach_the_report():
+    fit = {
+        "gates_failed": ["br: 90% predictive intervals held 70% of its weeks (needs 80% to 97%)"]
+    }
+    recent = {"gates_failed": ["it local_share: observed 0.78 outside 0.81 to 0.88"]}
+    failed = report.gates_failed(fit, {}, None, recent=recent)
+    assert failed == [fit["gates_failed"][0], "recent fit: " + recent["gates_failed"][0]]
+
+
+def test_provenance_says_changes_only_when_tracked_source_differs(tmp_path):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "dvc.lock").write_text("stages: {}\n")
+    (tmp_path / "params.yaml").write_text("seed: 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    clean = report.git_commit(tmp_path)
+    assert len(clean) == 12 and "+" not in clean
+    (tmp_path / "dvc.lock").write_text("stages: {fit: {}}\n")  # a run rewrites the lock file
+    assert report.git_commit(tmp_path) == clean
+    model = tmp_path / "model.nc"
+    model.write_bytes(b"draws")
+    first = report.provenance(tmp_path, model)
+    assert report.provenance(tmp_path, model)["run"] == first["run"]  # every page of one run
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert report.git_commit(tmp_path) == clean + "+changes"
+    assert report.provenance(tmp_path, model)["run"] != first["run"]
+
+
+def test_a_pages_own_heading_names_its_browser_tab(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Germany: chart consumption")]
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, path)
+    page = report.notebook_to_html(path, "Music markets: partner report")
+    assert "<title>Germany: chart consumption · Music markets: partner report</title>" in page
+
+
+def test_rank_plots_rank_each_element_of_a_vector_on_its_own():
+    import xarray as xr
+
+    from musicmarkets import plots
+
+    rng = np.random.default_rng(0)
+    # markets far apart: ranked together, chains would look alike only by accident of scale
+    phi = rng.normal(size=(4, 100, 3)) + np.array([0.0, 10.0, 20.0])
+    post = xr.Dataset(
+        {"phi": (("chain", "draw", "market"), phi)}, coords={"market": ["br", "de", "es"]}
+    )
+    fig = plots.rank_plots(post, ["phi", "absent"])
+    axes = [a for a in fig.axes if a.get_visible()]
+    assert [a.get_title() for a in axes] == ["phi[br]", "phi[de]", "phi[es]"]
+    # each panel ranks its own 400 draws: ranks run 0..399
+    assert max(p.get_path().vertices[:, 0].max() for p in axes[1].patches) <= 400
+
+
+def test_technical_tables_read_without_raw_column_names():
+    import arviz as az
+
+    draws = np.random.default_rng(0).normal(size=(2, 100))
+    summary = report.readable_summary(az.summary(az.from_dict({"posterior": {"a": draws}})))
+    assert list(summary.columns[:4]) == ["Mean", "SD", "90% interval low", "90% interval high"]
+    assert not [c for c in summary.columns if "_" in c]
+    table = report.readable_table(
+        pd.DataFrame({"model": ["x"], "gates_passed": [True], "ppc_coverage_90": [0.912]})
+    )
+    assert table.iloc[0].tolist() == ["x", "yes", "91%"]
+    assert list(table.columns) == ["Model", "Checks passed", "Inside 90% interval"]
+
+
+@pytest.mark.parametrize(
+    "value, text", [(0.213, "+21%"), (-0.004, "\u22120.4%"), (0.00001, "0%"), (-0.08, "\u22128%")]
+)
+def test_signed_percent_never_says_plus_zero(value, text):
+    assert report.signed_percent(value) == text

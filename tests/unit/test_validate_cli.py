@@ -45,3 +45,56 @@ def test_installed_console_script(repo):
     exe = Path(sys.executable).parent / "musicmarkets"
     res = subprocess.run([str(exe), "validate", REAL], cwd=repo, capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.startswith("ACCEPTED")
+
+
+def test_impossible_dates_and_unknown_markets_are_named_from_any_folder(
+    repo, tmp_path, capsys, monkeypatch
+):
+    """Run outside the project: still one verdict per file, naming the file and the field, and
+    the unknown market code quarantined as ingest does."""
+    folder = tmp_path / "incoming"
+    (folder / "de").mkdir(parents=True)
+    (folder / "zz").mkdir()
+    impossible = folder / "de" / "de_2018-13-45--2018-14-01.csv.gz"
+    shutil.copyfile(repo / REAL, impossible)
+    current = folder / "regional-de-weekly-2023-02-30.csv"
+    current.write_text("rank,uri\n")
+    shutil.copyfile(repo / REAL, folder / "zz" / "zz_2017-05-12--2017-05-19.csv.gz")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MUSICMARKETS_ROOT", raising=False)
+
+    code = main(["validate", str(folder)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 1
+    by_name = {Path(line.split()[1].rstrip(":")).name: line for line in out[:-1]}
+    assert by_name[impossible.name].startswith("REJECTED")
+    assert "field 'file name': impossible date" in by_name[impossible.name]
+    assert (
+        by_name[current.name].startswith("REJECTED") and "impossible date" in by_name[current.name]
+    )
+    zz = by_name["zz_2017-05-12--2017-05-19.csv.gz"]
+    assert zz.startswith("QUARANTINED") and "unknown market code" in zz
+    assert out[-1] == "0 accepted, 1 quarantined, 2 rejected"
+
+
+def test_status_lists_the_reports_and_names_every_failed_gate(tmp_path, monkeypatch, capsys):
+    import json
+
+    from musicmarkets.cli import main
+
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    metrics = tmp_path / "reports" / "metrics"
+    metrics.mkdir(parents=True)
+    (tmp_path / "reports" / "index.html").write_text("<html></html>")
+    (metrics / "fit.json").write_text(json.dumps({"gates_failed": []}))
+    (metrics / "recent_fit.json").write_text(json.dumps({"gates_failed": []}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MUSICMARKETS_ROOT", raising=False)
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "report: reports/index.html" in out and "every quality gate passed" in out
+    (metrics / "recent_fit.json").write_text(
+        json.dumps({"gates_failed": ["es genre:Other: observed 0.34 outside 0.32 to 0.33"]})
+    )
+    assert main(["status"]) == 2
+    assert "DRAFT" in capsys.readouterr().out

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from musicmarkets import baselines, validation
+from musicmarkets import validation
 
 
 def crps_normal(mu, sigma, y):
@@ -61,36 +61,6 @@ def test_loo_difference_reads_small_differences_as_similar(diff, se, reading):
     assert validation.loo_difference(diff, se) == reading
 
 
-def test_seasonal_naive_is_exact_on_a_yearly_periodic_series():
-    weeks = pd.date_range("2017-01-06", periods=160, freq="7D")
-    y = np.sin(2 * np.pi * np.arange(160) / 52)
-    frame = pd.DataFrame({"market": "a", "week_start": weeks, "y": y})
-    hist, target = frame.iloc[:140], frame.iloc[140:]
-    q = baselines.seasonal_naive(hist, target.reset_index(drop=True), np.array([0.05, 0.5, 0.95]))
-    np.testing.assert_allclose(q[1], target["y"], atol=1e-9)
-
-
-def test_gbm_quantiles_are_ordered_and_track_the_series():
-    rng = np.random.default_rng(2)
-    weeks = pd.date_range("2017-01-06", periods=150, freq="7D")
-    frames = [
-        pd.DataFrame(
-            {
-                "market": m,
-                "week_start": weeks,
-                "y": lvl + 0.1 * np.sin(2 * np.pi * np.arange(150) / 52) + rng.normal(0, 0.02, 150),
-            }
-        )
-        for m, lvl in (("a", 0.0), ("b", 1.0))
-    ]
-    frame = pd.concat(frames, ignore_index=True)
-    hist = frame[frame["week_start"] < weeks[130]]
-    target = frame[frame["week_start"] >= weeks[130]].reset_index(drop=True)
-    q = baselines.gbm_quantiles(hist, target, ["a", "b"], seed=0)
-    assert np.all(np.diff(q, axis=0) >= 0)
-    assert np.abs(q[2] - target["y"]).mean() < 0.1
-
-
 def test_ks_distance_and_sbc_uniformity_test():
     rng = np.random.default_rng(3)
     assert validation._ks_uniform(rng.uniform(size=5000)) < 0.03
@@ -99,8 +69,16 @@ def test_ks_distance_and_sbc_uniformity_test():
     assert validation.chi2_uniform_pvalue(np.full(200, 50), 99, 10) < 1e-6
 
 
-def test_gbm_runs_on_a_history_shorter_than_a_year():
-    weeks = pd.date_range("2017-01-06", periods=30, freq="7D")
-    frame = pd.DataFrame({"market": "a", "week_start": weeks, "y": np.linspace(0, 1, 30)})
-    q = baselines.gbm_quantiles(frame.iloc[:25], frame.iloc[25:].reset_index(drop=True), ["a"], 0)
-    assert q.shape == (5, 5) and np.isfinite(q).all()
+def test_loo_verdict_applies_the_same_rule_when_the_production_model_leads():
+    table = pd.DataFrame(
+        {
+            "model": ["hierarchical", "no_covariates", "pooled"],
+            "elpd_diff": [0.0, -0.9, -40.0],
+            "diff_se": [0.0, 0.4, 9.0],
+        }
+    )
+    text = validation.loo_verdict(table)
+    assert "scores highest" in text and "no_covariates" in text
+    assert "about equally well" in text  # 0.9 apart: under 4
+    behind = table.assign(model=["pooled", "no_covariates", "hierarchical"])
+    assert "clear difference: review the model choice" in validation.loo_verdict(behind)

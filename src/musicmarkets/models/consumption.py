@@ -55,7 +55,6 @@ class Priors(ParamsBlock):
     level_mu_mean: float = 0.0
     level_mu_sd: float = 2.0
     level_sigma: float = 1.0
-    region_sigma: float = 0.5
     beta_sd: float = 0.5
     trend_mu_sd: float = 0.5
     trend_sigma: float = 0.3
@@ -70,11 +69,14 @@ class Priors(ParamsBlock):
     noise_sigma: float = 0.2
     nu_alpha: float = 2.0
     nu_beta: float = 0.1
+    phi_mu_mean: float = 1.0  # AR(1) persistence, pooled on the atanh scale
+    phi_mu_sd: float = 0.5
+    phi_sigma: float = 0.1
     block = "prior"
 
     def validate(self) -> None:
         for f in fields(self):
-            if f.name != "level_mu_mean" and not getattr(self, f.name) > 0:
+            if f.name not in ("level_mu_mean", "phi_mu_mean") and not getattr(self, f.name) > 0:
                 raise ValueError(f"prior {f.name} must be > 0, got {getattr(self, f.name)}")
 
 
@@ -513,8 +515,8 @@ def build_model(
             # series (80 weeks) drifted towards a random walk (phi 0.97-0.98) that absorbed its
             # trend, whose chains then disagreed (R-hat 1.012-1.016); a spread of 0.1 on the
             # atanh scale still lets the coefficients range from 0.57 to 0.96
-            phi_mu = pm.Normal("phi_mu", 1.0, 0.5)
-            phi_sigma = pm.HalfNormal("phi_sigma", 0.1)
+            phi_mu = pm.Normal("phi_mu", p.phi_mu_mean, p.phi_mu_sd)
+            phi_sigma = pm.HalfNormal("phi_sigma", p.phi_sigma)
             # non-centred: a market with few weeks (India at an early backtest origin) is
             # barely informed, and its centred coefficient made a funnel (divergences)
             z_phi = pm.Normal("z_phi", 0.0, 1.0, dims="market")
@@ -605,6 +607,22 @@ def structural_mean(posterior: Any, constant: Any) -> np.ndarray:
         get("holiday_x"),
         get("shock_x"),
     )
+
+
+def fitted_mean(posterior: Any, constant: Any) -> np.ndarray:
+    """Posterior draws of the model's one-step fitted value per observation, (chain*draw, obs):
+    the structural mean plus the AR(1) carry-over of the previous week's residual. This is the
+    model's smoothed level: the week's own innovation (the noise) is excluded, the persistence the
+    model estimated is kept. Without an AR(1) term it is the structural mean."""
+    mu = structural_mean(posterior, constant)
+    if "phi" not in posterior or "prev_idx" not in constant:
+        return mu
+    phi = _stack(posterior, "phi")
+    phi = phi[:, None] if phi.ndim == 1 else phi[:, constant["market_idx"].to_numpy()]
+    prev = constant["prev_idx"].to_numpy().astype(int)
+    has = constant["has_prev"].to_numpy()
+    y = constant["y_log"].to_numpy()
+    return mu + phi * has * (y[prev][None, :] - mu[:, prev])
 
 
 def simulate_observations(

@@ -143,13 +143,23 @@ def _quantiles(draws: np.ndarray, interval: float) -> dict[str, np.ndarray]:
     }
 
 
-def series(f: ForecastDraws, names: dict[str, str], interval: float = 0.9) -> pd.DataFrame:
-    """Weekly forecast bands for each market, each region and all markets together."""
+def forecast_groups(
+    f: ForecastDraws, names: dict[str, str]
+) -> list[tuple[str, str, str, list[str]]]:
+    """(level, key, name, members) for each market, each region of two or more markets (a
+    region of one market would repeat it) and all markets together."""
     groups = [("market", m, names.get(m, m.upper()), [m]) for m in f.markets]
     for region in sorted(set(f.regions)):
         members = [m for m, r in zip(f.markets, f.regions, strict=True) if r == region]
-        groups.append(("region", region, region, members))
+        if len(members) > 1:
+            groups.append(("region", region, region, members))
     groups.append(("all", "all", "All markets", f.markets))
+    return groups
+
+
+def series(f: ForecastDraws, names: dict[str, str], interval: float = 0.9) -> pd.DataFrame:
+    """Weekly forecast bands for each market, each region and all markets together."""
+    groups = forecast_groups(f, names)
     frames = []
     for level, key, name, members in groups:
         q = _quantiles(f.total(members), interval)
@@ -170,17 +180,7 @@ def horizon_totals(
     same weeks a year earlier where they were observed (the panel's streams)."""
     obs = panel.pivot_table(index="week_start", columns="market", values="streams")
     rows = []
-    groups = [("market", m, names.get(m, m.upper()), [m]) for m in f.markets]
-    for region in sorted(set(f.regions)):
-        groups.append(
-            (
-                "region",
-                region,
-                region,
-                [m for m, r in zip(f.markets, f.regions, strict=True) if r == region],
-            )
-        )
-    groups.append(("all", "all", "All markets", f.markets))
+    groups = forecast_groups(f, names)
     lo, hi = (1 - interval) / 2, (1 + interval) / 2
     for h in horizons:
         if h > len(f.weeks):

@@ -1,5 +1,5 @@
 """The two breadth sources: weekly #1 tracks of 62 regions (2020) and daily Top 50 playlists of
-10 markets (2023-2024). What they can measure, and what they cannot, is in ``CAN_MEASURE``."""
+9 countries and the Global playlist (2023-2024). What they can measure, and what they cannot, is in ``CAN_MEASURE``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ CAN_MEASURE = {
         "hit intensity across many markets, through the 2020 lockdowns",
         "anything below rank 1; total or per-genre consumption",
     ),
-    "daily Top 50 playlists (10 markets, 2023-2024)": (
+    "daily Top 50 playlists (9 countries and Global, 2023-2024)": (
         "which tracks are in each market's Top 50 each day, their rank and popularity index: "
         "repertoire turnover and hit longevity, including Japan, South Korea, Mexico, Argentina",
         "stream volumes (the playlists carry no stream counts)",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from musicmarkets.contracts import ChartFileError
-from musicmarkets.sources.charts import AUDIO_FEATURES, ChartFile, rows_frame
+from musicmarkets.sources.chart_types import AUDIO_FEATURES, ChartFile, rows_frame
 from musicmarkets.sources.textfile import read_table
 
 FILE_NAME = re.compile(
@@ -44,7 +44,10 @@ def parse_file_name(path: Path) -> tuple[str, date, date]:
         raise ChartFileError(
             path, None, "file name", "expected regional-<market>-weekly-<YYYY-MM-DD>.csv[.gz]"
         )
-    end = date.fromisoformat(m["end"])
+    try:
+        end = date.fromisoformat(m["end"])
+    except ValueError as exc:
+        raise ChartFileError(path, None, "file name", f"impossible date ({exc})") from None
     if end.weekday() != 3:
         raise ChartFileError(
             path, None, "file name", f"week ends {end:%A} {end}, not on a Thursday"

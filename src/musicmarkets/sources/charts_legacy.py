@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from musicmarkets.contracts import ChartFileError
-from musicmarkets.sources.charts import AUDIO_FEATURES, ChartFile, rows_frame
+from musicmarkets.sources.chart_types import AUDIO_FEATURES, ChartFile, rows_frame
 from musicmarkets.sources.textfile import decode, read_table
 
 FILE_NAME = re.compile(
@@ -37,8 +37,11 @@ def parse_file_name(path: Path) -> tuple[str, date, date]:
         raise ChartFileError(
             path, None, "file name", "expected <market>_<YYYY-MM-DD>--<YYYY-MM-DD>.csv[.gz]"
         )
-    start = date.fromisoformat(m["start"])
-    end = date.fromisoformat(m["end"])
+    try:
+        start = date.fromisoformat(m["start"])
+        end = date.fromisoformat(m["end"])
+    except ValueError as exc:
+        raise ChartFileError(path, None, "file name", f"impossible date ({exc})") from None
     if (end - start).days != 7:
         raise ChartFileError(path, None, "file name", f"week {start}--{end} is not 7 days long")
     if start.weekday() != 4:

@@ -1,0 +1,145 @@
+"""Rolling-origin backtest: origins, one scoring rule for every method, summaries.
+
+Every method (the model and each baseline) is turned into quantiles at the same levels
+(``baselines.LEVELS``; the model's from its posterior predictive samples) and scored by the same
+rule: CRPS approximated as twice the mean pinball loss over those levels, and whether the 50% and
+90% central intervals held the observed value. Scores are on the log streams-per-person scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from musicmarkets.baselines import LEVELS
+from musicmarkets.validation import crps_quantiles
+
+HORIZONS = (1, 4, 13, 26, 52)
+SCORED_COLUMNS = [
+    "origin",
+    "market",
+    "week_start",
+    "weeks_ahead",
+    "y",
+    "method",
+    "median",
+    "crps",
+    "in50",
+    "in90",
+]
+
+
+def origins(last: pd.Timestamp, count: int, spacing: int, horizon: int) -> list[pd.Timestamp]:
+    """``count`` origins ``spacing`` weeks apart, the last ``horizon`` weeks before ``last``
+    (so every origin's whole horizon is observed)."""
+    end = last - pd.Timedelta(weeks=horizon)
+    return [end - pd.Timedelta(weeks=spacing * k) for k in range(count - 1, -1, -1)]
+
+
+def sample_quantiles(samples: np.ndarray, levels: np.ndarray = LEVELS) -> np.ndarray:
+    """(level, n) quantiles of (sample, n) draws."""
+    return np.quantile(samples, levels, axis=0)
+
+
+def score(
+    targets: pd.DataFrame, method: str, quantiles: np.ndarray, levels: np.ndarray = LEVELS
+) -> pd.DataFrame:
+    """One row per target week (``targets``: origin, market, week_start, weeks_ahead, y) for
+    ``method``, whose forecasts are ``quantiles`` (level, target)."""
+    q = np.asarray(quantiles, dtype=float)
+    if q.shape != (len(levels), len(targets)):
+        raise ValueError(
+            f"{method}: quantiles of shape {q.shape}, expected {(len(levels), len(targets))}"
+        )
+    if not np.isfinite(q).all():
+        raise ValueError(f"{method}: forecasts hold missing values")
+    at = {round(float(level), 2): i for i, level in enumerate(levels)}
+    y = targets["y"].to_numpy(float)
+    out = targets[["origin", "market", "week_start", "weeks_ahead", "y"]].copy()
+    out["method"] = method
+    out["median"] = q[at[0.5]]
+    out["crps"] = crps_quantiles(q, levels, y)
+    out["in50"] = (y >= q[at[0.25]]) & (y <= q[at[0.75]])
+    out["in90"] = (y >= q[at[0.05]]) & (y <= q[at[0.95]])
+    return out[SCORED_COLUMNS]
+
+
+def by_horizon(scored: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
+    """Per method and horizon (weeks ahead, exactly): mean CRPS, interval coverage, count."""
+    s = scored[scored["weeks_ahead"].isin(horizons)]
+    out = (
+        s.groupby(["method", "weeks_ahead"], sort=False)
+        .agg(
+            crps=("crps", "mean"),
+            coverage_50=("in50", "mean"),
+            coverage_90=("in90", "mean"),
+            n=("crps", "size"),
+        )
+        .reset_index()
+        .rename(columns={"weeks_ahead": "horizon"})
+    )
+    return out.sort_values(["horizon", "crps"], ignore_index=True)
+
+
+def by_market(scored: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
+    """Per method, market and horizon: mean CRPS and count."""
+    s = scored[scored["weeks_ahead"].isin(horizons)]
+    return (
+        s.groupby(["method", "market", "weeks_ahead"], sort=False)
+        .agg(crps=("crps", "mean"), n=("crps", "size"))
+        .reset_index()
+        .rename(columns={"weeks_ahead": "horizon"})
+    )
+
+
+def against_best_baseline(
+    scored: pd.DataFrame, horizons=HORIZONS, interval: float = 0.9
+) -> pd.DataFrame:
+    """Per horizon: the baseline with the lowest mean CRPS, and the model's paired difference to
+    it (model minus baseline; below zero = the model is better), averaged over markets within an
+    origin, with a t interval over origins."""
+    rows = []
+    for h in horizons:
+        s = scored[scored["weeks_ahead"] == h]
+        if s.empty:
+            continue
+        means = s.groupby("method")["crps"].mean()
+        base = means.drop("model").idxmin()
+        per_origin = s.pivot_table(index="origin", columns="method", values="crps", aggfunc="mean")
+        diff = (per_origin["model"] - per_origin[base]).to_numpy()
+        n = len(diff)
+        # one origin gives no interval: the difference itself stands for both ends
+        half = (
+            stats.t.ppf((1 + interval) / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
+        )
+        rows.append(
+            {
+                "horizon": h,
+                "best_baseline": base,
+                "model_crps": float(means["model"]),
+                "baseline_crps": float(means[base]),
+                "diff_mean": float(diff.mean()),
+                "diff_low": float(diff.mean() - half),
+                "diff_high": float(diff.mean() + half),
+                "origins": n,
+                "model_no_worse": bool(means["model"] <= means[base]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def verdict(paired: pd.DataFrame) -> str:
+    """One sentence per horizon for people: does the model beat the best simple forecaster?"""
+    parts = []
+    for r in paired.itertuples():
+        if r.diff_high < 0:
+            word = "better than"
+        elif r.diff_low > 0:
+            word = "worse than"
+        elif r.model_no_worse:
+            word = "no worse than (within noise)"
+        else:
+            word = "slightly worse than (within noise)"
+        parts.append(f"{r.horizon} weeks ahead: {word} {r.best_baseline.replace('_', ' ')}")
+    return "; ".join(parts)

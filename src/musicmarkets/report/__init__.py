@@ -1,0 +1,66 @@
+"""Numbers for people, the trust panel, and the export of an executed notebook to a
+self-contained HTML page (no code, no injected parameters, no stderr, no network asset).
+
+A package: `format` (numbers), `narrative` (findings in words), `tables`, `trust` (gates and
+provenance) and `export` (the HTML page); everything is importable from `musicmarkets.report`."""
+
+from musicmarkets.report.export import (  # noqa: F401
+    CSS,
+    EXTERNAL_REF,
+    REMOVE_TAGS,
+    _strip_for_stakeholders,
+    check_offline,
+    figure_html,
+    notebook_to_html,
+)
+from musicmarkets.report.format import (  # noqa: F401
+    READABLE,
+    human_number,
+    percent_interval,
+    probability_words,
+    readable_summary,
+    readable_table,
+    signed_percent,
+    signed_points,
+    streams_interval,
+)
+from musicmarkets.report.narrative import (  # noqa: F401
+    LOCAL_MEASURE,
+    SERVICE_NAMES,
+    backtest_text,
+    calibration_text,
+    enrichment_text,
+    growth_alt_text,
+    growth_headlines,
+    insight_headlines,
+    ledger_text,
+    local_share_readable,
+    market_brief,
+    methods_text,
+    opportunity_text,
+    plain_words,
+    quality_text,
+)
+from musicmarkets.report.tables import (  # noqa: F401
+    METHOD_NAMES,
+    backtest_table,
+    breadth_tables,
+    convergence_table,
+    coverage_table,
+    forecast_table,
+    league_table,
+    loo_table,
+    page_links,
+    partner_links,
+    share_table,
+    sources_table,
+)
+from musicmarkets.report.trust import (  # noqa: F401
+    OUTPUTS,
+    file_digest,
+    gates_failed,
+    git_commit,
+    provenance,
+    trust_panel,
+    trust_rows,
+)

@@ -1,0 +1,108 @@
+"""Export of an executed notebook to one self-contained HTML page (no code, no injected parameters, no stderr, no network asset), and figures as embedded images."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbconvert import HTMLExporter
+
+REMOVE_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+
+
+EXTERNAL_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def figure_html(fig: Any, alt: str, dpi: int = 96) -> str:
+    """Embed a matplotlib figure as a PNG data URI with alternative text; closes the figure."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}"></figure>'
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;max-width:1000px;
+margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.5}
+h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem;display:block;max-width:100%;
+overflow-x:auto}th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;
+white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:5rem}
+img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
+@media print{body{max-width:none;margin:0}.draft-stamp{position:absolute}table{display:table}
+td{white-space:normal}h2{break-after:avoid}img,.card{break-inside:avoid}}
+.banner{padding:.7rem 1rem;border-radius:6px;font-weight:600;margin:.5rem 0}
+.banner.ok{background:#e6f2ff;border:1px solid #0072b2;color:#003a5c}
+.banner.draft{background:#fff0e0;border:2px solid #d55e00;color:#7a2e00;font-size:1.1rem}
+.trust{border:1px solid #ccc;border-radius:8px;padding:.5rem 1rem;margin-bottom:1.5rem;background:#fafafa}
+.prov{font-size:.8rem;color:#555}code{font-size:.85em}
+.draft-stamp{position:fixed;top:.5rem;right:.5rem;background:#d55e00;color:#fff;padding:.3rem .8rem;
+font-weight:700;border-radius:4px;letter-spacing:.1em}
+.jp-OutputArea-output pre,.output_text pre{white-space:pre-wrap}
+.period{color:#444;margin-top:0}.stale{background:#fff8d6;border:1px solid #c9a400;padding:.4rem .8rem;
+border-radius:6px}.summary{font-size:1.08rem}.scope{font-size:.85rem;color:#555}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:.8rem;margin:1rem 0}
+.card{border:1px solid #d6d6d6;border-radius:8px;padding:.6rem .8rem;background:#fbfbfb}
+.card .label{font-size:.85rem;color:#444}.card .value{font-size:1.6rem;font-weight:700;margin:.2rem 0}
+.card .detail{font-size:.82rem;color:#444}
+"""
+
+
+def _strip_for_stakeholders(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & REMOVE_TAGS:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                and o.get("output_type") != "error"
+            ]
+            if not cell.outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def notebook_to_html(notebook: Path, title: str) -> str:
+    """Render an executed notebook as one self-contained page for people who do not read code."""
+    nb = nbformat.read(notebook, as_version=4)
+    nb = _strip_for_stakeholders(nb)
+    exporter = HTMLExporter(template_name="basic")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.anchor_link_text = ""
+    body, _ = exporter.from_notebook_node(nb)
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
+    if heading:  # the page's own heading names it in the browser tab (a partner page: its country)
+        text = html.unescape(re.sub(r"<[^>]+>", "", heading.group(1))).strip()
+        title = f"{text} · {title}" if text and text not in title else title
+    draft = 'class="banner draft"' in body
+    stamp = '<div class="draft-stamp" role="status">DRAFT</div>' if draft else ""
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>{stamp}{body}</body></html>\n"
+    )
+    check_offline(page)
+    return page
+
+
+def check_offline(page: str) -> None:
+    """Raise if the page would load anything from a network host."""
+    found = EXTERNAL_REF.findall(page)
+    if found:
+        raise ValueError(f"report references {len(found)} network asset(s), e.g. {found[0]!r}")

@@ -1,0 +1,134 @@
+"""Numbers and technical tables for people: three significant figures, signed percents and points, intervals, probability words, readable column names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def human_number(value: float, unit: str = "") -> str:
+    """1234567 -> '1.23 M', 3.4e9 -> '3.40 bn', 7.917e8 -> '792 M': three significant figures
+    (with an optional unit after it)."""
+    v = float(f"{float(value):.3g}")  # round first: 999.6 M is 1.00 bn
+    for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= limit:
+            scaled = v / limit
+            # three significant figures: 3.04 bn, 26.5 bn, 792 M
+            text = f"{scaled:.{max(0, 2 - int(np.floor(np.log10(abs(scaled)))))}f} {suffix}"
+            break
+    else:
+        text = f"{v:,.0f}" if abs(v) >= 10 else f"{v:.2g}"
+    return f"{text} {unit}".strip()
+
+
+def signed_percent(value: float, decimals: int = 0) -> str:
+    """0.213 -> '+21%'; uses a real minus sign for negatives."""
+    pct = value * 100
+    if decimals == 0 and 0 < abs(pct) < 1:
+        decimals = 1  # '+0.4%', never a '+0%' that hides the sign of a small change
+    text = f"{pct:+.{decimals}f}%"
+    if float(text[:-1]) == 0:
+        return "0%"
+    return text.replace("-", "\u2212")
+
+
+def percent_interval(low: float, high: float, decimals: int = 0) -> str:
+    return f"{signed_percent(low, decimals)} to {signed_percent(high, decimals)}"
+
+
+def signed_points(value: float, decimals: int = 1) -> str:
+    """3.44 -> '+3.4 pts' (share points); a real minus sign for negatives."""
+    return f"{value:+.{decimals}f} pts".replace("-", "\u2212")
+
+
+def streams_interval(median: float, low: float, high: float) -> str:
+    """'1.2 bn (1.0 bn to 1.4 bn)'."""
+    return f"{human_number(median)} ({human_number(low)} to {human_number(high)})"
+
+
+def probability_words(p: float) -> str:
+    """A plain-words reading of a probability (IPCC-style calibrated language)."""
+    if p >= 0.99:
+        return "virtually certain"
+    if p >= 0.9:
+        return "very likely"
+    if p >= 0.66:
+        return "likely"
+    if p > 0.33:
+        return "about as likely as not"
+    if p > 0.1:
+        return "unlikely"
+    return "very unlikely"
+
+
+# column names of the technical tables, for people
+READABLE = {
+    "model": "Model",
+    "elpd_loo": "ELPD-LOO",
+    "elpd_loo_se": "SE",
+    "elpd_diff": "Difference to the best",
+    "diff_se": "SE of the difference",
+    "pareto_k_bad": "Pareto k > 0.7",
+    "gates_passed": "Checks passed",
+    "ppc_coverage_50": "Inside 50% interval",
+    "ppc_coverage_90": "Inside 90% interval",
+    "method": "Method",
+    "horizon": "Weeks ahead",
+    "crps": "CRPS",
+    "best_baseline": "Best baseline",
+    "baseline_crps": "Baseline CRPS",
+    "model_crps": "Model CRPS",
+    "diff_mean": "Model minus baseline",
+    "diff_low": "Interval low",
+    "diff_high": "Interval high",
+    "model_no_worse": "Model no worse",
+    "origins": "Origins",
+}
+
+
+def readable_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A technical table for reading: named columns, yes/no for booleans, shares as percent,
+    the same number of significant digits in every number column, integers as integers."""
+    out = table.copy()
+    for col in out.columns:
+        values = out[col]
+        if values.dtype == bool or set(values.dropna().unique()) <= {True, False}:
+            out[col] = values.map({True: "yes", False: "no"}).fillna("")
+        elif col.startswith(("ppc_coverage", "coverage", "inside")) or col in (
+            "inside 50%",
+            "inside 90%",
+        ):
+            out[col] = values.map(lambda v: f"{v:.0%}" if pd.notna(v) else "")
+        elif pd.api.types.is_integer_dtype(values):
+            out[col] = values.map(lambda v: f"{v:,}")
+        elif pd.api.types.is_float_dtype(values):
+            out[col] = values.map(lambda v: f"{v:.{digits}g}" if pd.notna(v) else "")
+    return out.rename(columns=lambda c: READABLE.get(c, c[:1].upper() + c[1:]))
+
+
+def readable_summary(summary: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+    """ArviZ's posterior summary with named columns and consistent precision."""
+    width = f"{interval:.0%}"
+    names = {"mean": "Mean", "sd": "SD", "ess_bulk": "ESS bulk", "ess_tail": "ESS tail"}
+    names |= {
+        "r_hat": "R-hat",
+        "mcse_mean": "MC error (mean)",
+        "mcse_sd": "MC error (SD)",
+    }
+    out = pd.DataFrame(index=summary.index)
+    for col in summary.columns:
+        v = summary[col]
+        if col.endswith("_lb"):
+            label = f"{width} interval low"
+        elif col.endswith("_ub"):
+            label = f"{width} interval high"
+        else:
+            label = names.get(col, col)
+        if col.startswith("ess"):
+            out[label] = v.map(lambda x: f"{x:,.0f}")
+        elif col == "r_hat":
+            out[label] = v.map(lambda x: f"{x:.3f}")
+        else:
+            out[label] = v.map(lambda x: f"{x:.3g}")
+    out.index.name = "Parameter"
+    return out

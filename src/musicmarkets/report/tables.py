@@ -1,0 +1,233 @@
+"""Tables for people: the league table, forecasts, shares, backtest, LOO, convergence, coverage, sources, breadth, and the links between pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from musicmarkets.report.format import (
+    human_number,
+    percent_interval,
+    probability_words,
+    signed_percent,
+    signed_points,
+    streams_interval,
+)
+
+METHOD_NAMES = {
+    "model": "Bayesian model (this report)",
+    "random_walk": "Last value (random walk)",
+    "drift": "Last value plus average trend (drift)",
+    "seasonal_naive": "Same week last year (seasonal naive)",
+    "ets": "Exponential smoothing (ETS)",
+    "arima": "ARIMA",
+    "gbm": "Gradient boosting (machine learning)",
+}
+
+
+def backtest_table(backtest: dict[str, Any], horizons: tuple[int, ...] = (13, 52)) -> pd.DataFrame:
+    """Backtest scores per method at the horizons people read (one column pair each), best
+    first at the first horizon, for people."""
+    rows = pd.DataFrame(backtest["by_horizon"])
+    scored = sorted(rows["horizon"].unique())
+    horizons = tuple(h for h in horizons if h in scored) or tuple(scored[-2:])
+    rows = rows[rows["horizon"].isin(horizons)]
+    out = None
+    for h in horizons:
+        r = rows[rows["horizon"] == h].set_index("method")
+        part = pd.DataFrame(
+            {
+                f"{h} weeks ahead: CRPS (lower is better)": r["crps"].map(lambda v: f"{v:.3f}"),
+                f"{h} weeks ahead: inside 90% interval": r["coverage_90"].map(lambda v: f"{v:.0%}"),
+            }
+        )
+        out = part if out is None else out.join(part)
+    order = rows[rows["horizon"] == horizons[0]].sort_values("crps")["method"]
+    out = out.loc[order]
+    out.insert(0, "Method", [METHOD_NAMES.get(m, m) for m in out.index])
+    return out.reset_index(drop=True)
+
+
+def loo_table(loo: dict[str, Any]) -> pd.DataFrame:
+    """The model comparison, for people."""
+    labels = {
+        "hierarchical": "Production model",
+        "pooled": "All markets share one growth path",
+        "unpooled": "Each market on its own",
+        "no_covariates": "Without GDP, internet and population",
+        "normal": "Without allowance for unusual weeks (normal errors)",
+    }
+    return pd.DataFrame(
+        {
+            "Model": labels.get(r["model"], r["model"]),
+            "ELPD-LOO": f"{r['elpd_loo']:.1f}",
+            "Behind the best by": f"{r['elpd_diff']:.1f} \u00b1 {r['diff_se']:.1f}",
+            "Passed its quality gates": "yes" if r.get("gates_passed") else "no",
+        }
+        for r in loo["models"]
+    )
+
+
+def convergence_table(rows: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
+    """One line per fitted model: worst-case diagnostics and the gate verdict."""
+    return pd.DataFrame(
+        {
+            "Model": name,
+            "R-hat max": f"{m['r_hat_max']:.3f}",
+            "ESS bulk / tail min": f"{m['ess_bulk_min']:.0f} / {m['ess_tail_min']:.0f}",
+            "Divergences": m["divergences"],
+            "E-BFMI min": f"{m['bfmi_min']:.2f}",
+            "Wall time": f"{m.get('wall_seconds', float('nan')):.0f} s",
+            "Gates": "passed"
+            if m.get("gates_passed")
+            else "FAILED: " + "; ".join(m.get("gates_failed", [])),
+        }
+        for name, m in rows
+    )
+
+
+def sources_table() -> pd.DataFrame:
+    """What each data source can and cannot measure, for the methods appendix."""
+    from musicmarkets.sources.breadth import CAN_MEASURE
+
+    return pd.DataFrame(
+        [
+            {"Source": k, "Can measure": can, "Cannot measure": cannot}
+            for k, (can, cannot) in CAN_MEASURE.items()
+        ]
+    )
+
+
+def breadth_tables(no1_scale: pd.DataFrame, top50: pd.DataFrame, names: dict[str, str]) -> str:
+    """Top and bottom regions by #1-track streams per million people, and Top 50 turnover."""
+    pairs = [*zip(no1_scale["market"], no1_scale["country"], strict=True)]
+    if "country" in top50:
+        pairs += zip(top50["market"], top50["country"], strict=True)
+    names = {**{m: c for m, c in pairs if isinstance(c, str) and c}, **names}
+    scale = no1_scale.dropna(subset=["no1_streams_per_million"])
+    shown = pd.concat([scale.head(5), scale.tail(5)]).drop_duplicates("market")
+    t1 = pd.DataFrame(
+        {
+            "Region": shown["country"].fillna(shown["market"].str.upper()),
+            "Weeks": shown["weeks"],
+            "Median weekly streams of the #1 track": shown["median_no1_streams"].map(human_number),
+            "Per million people": shown["no1_streams_per_million"].map(lambda v: f"{v:,.0f}"),
+        }
+    )
+    t2 = pd.DataFrame(
+        {
+            "Market": [
+                names.get(m, "Global" if m == "global" else m.upper()) for m in top50["market"]
+            ],
+            "Days": top50["days"],
+            "Distinct tracks in the Top 50": top50["distinct_tracks"],
+            "Median days a track stays": top50["median_days_in_top50"].map(lambda v: f"{v:.0f}"),
+        }
+    ).sort_values("Median days a track stays", key=lambda s: s.astype(float), ascending=False)
+    return (
+        f"<p><b>Hit intensity, 2020</b> ({len(scale)} regions; the five highest and lowest):</p>"
+        + t1.to_html(index=False, border=0)
+        + "<p><b>Hit turnover, May 2023 to Nov 2024</b> (daily Top 50 playlists):</p>"
+        + t2.to_html(index=False, border=0)
+    )
+
+
+def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+    """The market league table for people: growth, its interval, rank range, chance of growth."""
+    width = f"{interval:.0%}"
+    return pd.DataFrame(
+        {
+            "Market": growth["name"] if "name" in growth else growth["market"].str.upper(),
+            "Growth per year": growth["growth_median"].map(signed_percent),
+            f"{width} interval": [
+                percent_interval(lo, hi)
+                for lo, hi in zip(growth["growth_low"], growth["growth_high"], strict=True)
+            ],
+            f"Rank ({width} interval)": [
+                f"{int(m)} ({int(lo)}\u2013{int(hi)})"
+                for m, lo, hi in zip(
+                    growth["rank_median"],
+                    growth["rank_low"],
+                    growth["rank_high"],
+                    strict=True,
+                )
+            ],
+            "Chance it is growing": [
+                f"{p:.0%} ({probability_words(p)})" for p in growth["p_growing"]
+            ],
+        }
+    )
+
+
+def coverage_table(coverage: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Weeks and rows of chart data per market, dates written for people."""
+    return pd.DataFrame(
+        {
+            "Market": [names.get(m, m.upper()) for m in coverage["market"]],
+            "First week": coverage["first_week"].dt.strftime("%d %b %Y"),
+            "Last week": coverage["last_week"].dt.strftime("%d %b %Y"),
+            "Weeks": coverage["weeks"],
+            "Missing weeks": coverage["missing_weeks"],
+            "Chart rows": coverage["rows"],
+        }
+    )
+
+
+def forecast_table(totals: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+    """Streams in the next quarter, half-year and year per market and in total, for people."""
+    rows = []
+    for (_level, _key, name), g in totals.groupby(["level", "key", "name"], sort=False):
+        row = {"Market or region": name}
+        for r in g.itertuples():
+            label = f"Next {r.horizon_weeks} weeks"
+            row[label] = streams_interval(r.streams_median, r.streams_low, r.streams_high)
+            if r.horizon_weeks == g["horizon_weeks"].min():
+                row["vs same weeks a year earlier"] = (
+                    f"{signed_percent(r.yoy_median)} ({percent_interval(r.yoy_low, r.yoy_high)})"
+                    if pd.notna(r.yoy_median)
+                    else "n/a (weeks missing a year earlier)"
+                )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def share_table(
+    shifts: pd.DataFrame, measure: str, names: dict[str, str], interval: float = 0.9
+) -> pd.DataFrame:
+    """Share now (the last weeks) and its shift since the baseline weeks (the market's first
+    weeks outside December), in share points."""
+    d = shifts[shifts["measure"] == measure].sort_values("shift_pts", ascending=False)
+    out = pd.DataFrame(
+        {
+            "Market": [names.get(m, m.upper()) for m in d["market"]],
+            "Share now": [
+                f"{e:.0%} ({lo:.0%} to {hi:.0%})"
+                for e, lo, hi in zip(d["share_end"], d["end_low"], d["end_high"], strict=True)
+            ],
+            "Shift since first weeks": [
+                f"{signed_points(m)} ({signed_points(lo)} to {signed_points(hi)})"
+                for m, lo, hi in zip(d["shift_pts"], d["shift_low"], d["shift_high"], strict=True)
+            ],
+            "Chance it rose": [f"{p:.0%}" for p in d["p_up"]],
+        }
+    )
+    if "genre" in d and d["genre"].notna().all():
+        out.insert(1, "Genre", d["genre"].to_numpy())
+    return out
+
+
+def partner_links(markets: list[str], names: dict[str, str], current: str) -> str:
+    """Links from one partner page to every other market's page, the executive report and
+    the technical report."""
+    others = " · ".join(f"[{names.get(m, m.upper())}]({m}.html)" for m in markets if m != current)
+    return (
+        f"**Other markets:** {others}. **All markets:** [executive report](../index.html). "
+        "**For researchers:** [technical report](../technical.html)."
+    )
+
+
+def page_links(markets: list[str], names: dict[str, str]) -> str:
+    """Links from the executive report to the partner pages and the technical report."""
+    links = " · ".join(f"[{names.get(m, m.upper())}](markets/{m}.html)" for m in markets)
+    return f"**One page per market:** {links}. **For researchers:** [technical report](technical.html)."

@@ -1,0 +1,317 @@
+"""The executive report's first screen: title with the data period and the report date, three
+sentences written from the data and the posterior, four stat cards with intervals, and the
+trust status in one line that links to the full trust panel further down.
+
+Every figure is computed here from the panel, the forecast totals, the year-on-year table and
+the share shifts; nothing is typed by hand. The report date is the date of the commit that made
+the report (so the same commit renders the same page), and a report whose latest chart week is
+more than a quarter older than that date says that it describes a past period.
+"""
+
+from __future__ import annotations
+
+import html
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from musicmarkets.report import (
+    forecast_table,
+    human_number,
+    percent_interval,
+    signed_percent,
+    signed_points,
+)
+
+STALE_WEEKS = 13  # older data than this at the report date: the page says it describes the past
+YEAR = 52
+
+
+def report_date(root: Path, fallback: pd.Timestamp) -> pd.Timestamp:
+    """The committer date of the checked-out commit (reproducible for one commit), else
+    ``fallback`` (the latest chart week) where there is no git history."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%cs"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        return pd.Timestamp(out) if out else fallback
+    except (OSError, ValueError):
+        return fallback
+
+
+def day(ts: pd.Timestamp) -> str:
+    """'24 Jul 2020'."""
+    return f"{ts.day} {ts:%b %Y}"
+
+
+def calendar_range(first_week: pd.Timestamp, weeks: int) -> str:
+    """The months a run of chart weeks covers (each week runs Friday to Thursday):
+    'Jul-Oct 2020', 'Jul 2020-Jul 2021'."""
+    last_day = first_week + pd.Timedelta(weeks=weeks) - pd.Timedelta(days=1)
+    if first_week.year == last_day.year:
+        if first_week.month == last_day.month:
+            return f"{first_week:%b %Y}"
+        return f"{first_week:%b}\u2013{last_day:%b %Y}"
+    return f"{first_week:%b %Y}\u2013{last_day:%b %Y}"
+
+
+@dataclass(frozen=True)
+class Card:
+    label: str
+    value: str
+    detail: str
+
+
+def year_totals(market_week: pd.DataFrame, markets: list[str]) -> dict[str, object]:
+    """Observed Top 200 streams of ``markets`` in the latest 52 chart weeks and the change
+    against the 52 weeks before, over the markets observed in every week of both years."""
+    end = market_week["week_start"].max()
+    p = market_week[market_week["market"].isin(markets)]
+    last = p[p["week_start"] > end - pd.Timedelta(weeks=YEAR)]
+    before = p[
+        (p["week_start"] > end - pd.Timedelta(weeks=2 * YEAR))
+        & (p["week_start"] <= end - pd.Timedelta(weeks=YEAR))
+    ]
+    full = [
+        m
+        for m in markets
+        if (last["market"] == m).sum() == YEAR and (before["market"] == m).sum() == YEAR
+    ]
+    now = last[last["market"].isin(full)]["streams"].sum()
+    then = before[before["market"].isin(full)]["streams"].sum()
+    return {
+        "end": end,
+        "streams": float(last["streams"].sum()),
+        "change": float(now / then - 1) if then > 0 else float("nan"),
+        "compared": full,
+        "markets": sorted(set(last["market"])),
+    }
+
+
+def next_year(totals: pd.DataFrame, history: pd.DataFrame) -> dict[str, float]:
+    """All markets' forecast for the next 52 weeks (median and interval) against the same
+    markets' observed last 52 weeks."""
+    f = totals[(totals["key"] == "all") & (totals["horizon_weeks"] == YEAR)].iloc[0]
+    h = history[history["key"] == "all"].sort_values("week_start").tail(YEAR)
+    actual = float(h["streams"].sum()) if len(h) == YEAR else float("nan")
+    return {
+        "median": float(f["streams_median"]),
+        "low": float(f["streams_low"]),
+        "high": float(f["streams_high"]),
+        "actual": actual,
+        "change": float(f["streams_median"]) / actual - 1,
+        "change_low": float(f["streams_low"]) / actual - 1,
+        "change_high": float(f["streams_high"]) / actual - 1,
+    }
+
+
+def largest_shift(
+    shifts: pd.DataFrame, names: dict[str, str], readable: pd.Series
+) -> pd.Series | None:
+    """The largest share shift whose interval excludes zero (local repertoire only where the
+    measure can be read), with a ``label`` for people; None when no shift is that clear."""
+    local_ok = shifts["market"].map(readable).fillna(False).astype(bool)
+    keep = (shifts["measure"] != "local_share") | local_ok
+    clear = shifts[keep & ((shifts["shift_low"] > 0) | (shifts["shift_high"] < 0))]
+    if clear.empty:
+        return None
+    row = clear.loc[clear["shift_pts"].abs().idxmax()].copy()
+    what = {
+        "local_share": "local-repertoire share",
+        "top10_share": "share of the top 10 tracks",
+    }.get(row["measure"], f"{row.get('genre')} share")
+    row["label"] = f"{names.get(row['market'], row['market'].upper())}: {what}"
+    return row
+
+
+def cards(
+    year: dict[str, object],
+    yoy: pd.DataFrame,
+    ahead: dict[str, float],
+    shift: pd.Series | None,
+    names: dict[str, str],
+    interval: float,
+    first_forecast_week: pd.Timestamp,
+) -> list[Card]:
+    """The four stat cards of the first screen."""
+    n_both, n_all = len(year["compared"]), len(year["markets"])
+    change = (
+        f"{signed_percent(year['change'])} against the 52 weeks before"
+        + (f" ({n_both} of {n_all} markets with both years)" if n_both < n_all else "")
+        if n_both
+        else "no market has both years"
+    )
+    out = [
+        Card(
+            "Top 200 chart streams, last 52 weeks",
+            human_number(year["streams"]),
+            f"to {day(year['end'] + pd.Timedelta(days=6))}; {change}",
+        )
+    ]
+    has = yoy.dropna(subset=["yoy_median"]).sort_values("yoy_median", ascending=False)
+    if len(has):
+        top = has.iloc[0]
+        out.append(
+            Card(
+                "Fastest growth, year on year",
+                f"{names.get(top['market'], top['market'].upper())} "
+                f"{signed_percent(top['yoy_median'])}",
+                f"{percent_interval(top['yoy_low'], top['yoy_high'])} ({interval:.0%} interval); "
+                "latest 13 weeks against the same weeks a year earlier",
+            )
+        )
+    else:
+        out.append(Card("Fastest growth, year on year", "n/a", "no market has a year of data"))
+    out.append(
+        Card(
+            f"Next 52 weeks ({calendar_range(first_forecast_week, YEAR)})",
+            signed_percent(ahead["change"]),
+            f"{human_number(ahead['median'])} streams ({human_number(ahead['low'])} to "
+            f"{human_number(ahead['high'])}) against {human_number(ahead['actual'])} "
+            "in the last 52 weeks",
+        )
+    )
+    if shift is not None:
+        out.append(
+            Card(
+                "Largest share shift",
+                signed_points(shift["shift_pts"]),
+                f"{shift['label']} ({signed_points(shift['shift_low'])} to "
+                f"{signed_points(shift['shift_high'])}), since the market's first weeks",
+            )
+        )
+    else:
+        out.append(Card("Largest share shift", "none clear", "no shift's interval excludes zero"))
+    return out
+
+
+def sentences(
+    year: dict[str, object],
+    yoy: pd.DataFrame,
+    ahead: dict[str, float],
+    names: dict[str, str],
+    interval: float,
+    first_forecast_week: pd.Timestamp,
+) -> str:
+    """Three sentences: the year's streams, who grows fastest and slowest, the year ahead."""
+    n = len(year["markets"])
+    first = (
+        f"The {n} markets streamed {human_number(year['streams'])} Top 200 chart streams in the "
+        f"52 weeks to {day(year['end'] + pd.Timedelta(days=6))}"
+        + (
+            f", {signed_percent(year['change'])} on the year before"
+            + (
+                f" for the {len(year['compared'])} markets with both years"
+                if len(year["compared"]) < n
+                else ""
+            )
+            if year["compared"]
+            else ""
+        )
+        + "."
+    )
+    has = yoy.dropna(subset=["yoy_median"]).sort_values("yoy_median", ascending=False)
+    if len(has) >= 2:
+        top, low = has.iloc[0], has.iloc[-1]
+        name = lambda r: names.get(r["market"], r["market"].upper())  # noqa: E731
+        second = (
+            f"Year on year, {name(top)} grew fastest ({signed_percent(top['yoy_median'])}, "
+            f"{percent_interval(top['yoy_low'], top['yoy_high'])}) and {name(low)} least "
+            f"({signed_percent(low['yoy_median'])}, "
+            f"{percent_interval(low['yoy_low'], low['yoy_high'])})."
+        )
+    else:
+        second = "No two markets have a year of data to compare growth year on year."
+    third = (
+        f"For the next 52 weeks ({calendar_range(first_forecast_week, YEAR)}) the model expects "
+        f"{human_number(ahead['median'])} streams ({human_number(ahead['low'])} to "
+        f"{human_number(ahead['high'])}), {signed_percent(ahead['change'])} against the last "
+        f"52 weeks; ranges are {interval:.0%} intervals."
+    )
+    return " ".join([first, second, third])
+
+
+def trust_line(failed: list[str]) -> str:
+    """One line: checks passed, or DRAFT naming the failed gates; links to the trust panel."""
+    if failed:
+        return (
+            '<p class="banner draft">DRAFT: the models failed '
+            + html.escape("; ".join(failed))
+            + '. Numbers are for review only. <a href="#trust">What was checked</a></p>'
+        )
+    return (
+        '<p class="banner ok">Every quality check passed. <a href="#trust">What was checked</a></p>'
+    )
+
+
+def first_screen(
+    title: str,
+    market_week: pd.DataFrame,
+    history: pd.DataFrame,
+    totals: pd.DataFrame,
+    yoy: pd.DataFrame,
+    shifts: pd.DataFrame,
+    readable: pd.Series,
+    names: dict[str, str],
+    failed: list[str],
+    interval: float,
+    first_forecast_week: pd.Timestamp,
+    date: pd.Timestamp,
+) -> str:
+    """HTML of the first screen."""
+    markets = sorted(yoy["market"])
+    year = year_totals(market_week, markets)
+    ahead = next_year(totals, history)
+    start = market_week[market_week["market"].isin(markets)]["week_start"].min()
+    end_day = year["end"] + pd.Timedelta(days=6)
+    period = f"Chart weeks {day(start)} to {day(end_day)} · report of {day(date)}"
+    stale = ""
+    if date - end_day > pd.Timedelta(weeks=STALE_WEEKS):
+        stale = (
+            f'<p class="stale">The latest chart week ended {day(end_day)}, more than '
+            f"{STALE_WEEKS} weeks before this report: it describes that period, not today.</p>"
+        )
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="period">{period}</p>',
+        stale,
+        trust_line(failed),
+        f'<p class="summary">{html.escape(sentences(year, yoy, ahead, names, interval, first_forecast_week))}</p>',
+        '<div class="cards">',
+    ]
+    for c in cards(
+        year,
+        yoy,
+        ahead,
+        largest_shift(shifts, names, readable),
+        names,
+        interval,
+        first_forecast_week,
+    ):
+        body.append(
+            f'<div class="card"><div class="label">{html.escape(c.label)}</div>'
+            f'<div class="value">{html.escape(c.value)}</div>'
+            f'<div class="detail">{html.escape(c.detail)}</div></div>'
+        )
+    body.append("</div>")
+    body.append(
+        '<p class="scope">Top 200 chart streams, not total streaming: the 200 most-streamed '
+        "tracks of each week and market.</p>"
+    )
+    return "\n".join(b for b in body if b)
+
+
+def dated_forecast_table(
+    totals: pd.DataFrame, first_forecast_week: pd.Timestamp, interval: float
+) -> pd.DataFrame:
+    """`report.forecast_table` with each horizon's calendar months in its column name."""
+    table = forecast_table(totals, interval)
+    horizons = sorted(totals["horizon_weeks"].unique())
+    return table.rename(
+        columns={
+            f"Next {h} weeks": f"Next {h} weeks ({calendar_range(first_forecast_week, int(h))})"
+            for h in horizons
+        }
+    )

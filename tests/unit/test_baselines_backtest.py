@@ -1,0 +1,135 @@
+"""The backtest's simple forecasters and its one scoring rule, on series simulated from stated
+models (random walk, linear trend, yearly cycle)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from musicmarkets import backtest as bt
+from musicmarkets import baselines, validation
+
+WEEKS = pd.date_range("2017-01-06", periods=160, freq="7D")
+LEVELS = baselines.LEVELS
+MED, LO, HI = (list(np.round(LEVELS, 2)).index(x) for x in (0.5, 0.05, 0.95))
+
+
+def frame(y: np.ndarray, market: str = "a", weeks=WEEKS) -> pd.DataFrame:
+    return pd.DataFrame({"market": market, "week_start": weeks[: len(y)], "y": y})
+
+
+def split(f: pd.DataFrame, at: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    weeks = sorted(f["week_start"].unique())
+    hist = f[f["week_start"] < weeks[at]]
+    return hist, f[f["week_start"] >= weeks[at]].reset_index(drop=True)
+
+
+def test_random_walk_centres_on_the_last_value_and_widens_with_the_weeks_ahead():
+    rng = np.random.default_rng(1)
+    y = np.cumsum(rng.normal(0.01, 0.05, 160))  # a random walk with a small drift
+    hist, target = split(frame(y), 120)
+    q = baselines.random_walk(hist, target)
+    width = q[HI] - q[LO]
+    assert np.all(np.abs(q[MED] - hist["y"].iloc[-1]) < 0.1 * width)  # no drift carried
+    np.testing.assert_allclose(width / width[0], np.sqrt(np.arange(1, 41)), rtol=1e-6)
+
+
+def test_drift_extends_the_average_change():
+    rng = np.random.default_rng(2)
+    y = 0.02 * np.arange(160) + rng.normal(0, 0.01, 160)
+    hist, target = split(frame(y), 120)
+    q = baselines.drift(hist, target)
+    np.testing.assert_allclose(q[MED], target["y"], atol=0.05)
+    assert abs(baselines.random_walk(hist, target)[MED][-1] - target["y"].iloc[-1]) > 0.5
+
+
+def test_seasonal_naive_repeats_last_years_week_without_carrying_growth():
+    cycle = np.sin(2 * np.pi * np.arange(160) / 52)
+    y = cycle + 0.3 * np.arange(160) / 52  # +0.3 a year
+    hist, target = split(frame(y), 120)
+    q = baselines.seasonal_naive(hist, target)
+    year_before = (
+        frame(y).set_index("week_start")["y"].reindex(target["week_start"] - pd.Timedelta(weeks=52))
+    )
+    # the median is last year's value: the growth of the year between is not carried forward
+    np.testing.assert_allclose(q[MED], year_before.to_numpy(), atol=1e-9)
+
+
+@pytest.mark.parametrize("method", [baselines.ets, baselines.arima])
+def test_state_space_baselines_forecast_a_random_walk_with_calibrated_spread(method):
+    rng = np.random.default_rng(3)
+    hits, total = 0, 0
+    for m in range(6):
+        y = np.cumsum(rng.normal(0.0, 0.05, 140))
+        hist, target = split(frame(y, f"m{m}"), 127)
+        q = method(hist, target)
+        assert np.isfinite(q).all() and np.all(np.diff(q, axis=0) >= 0)
+        hits += ((target["y"] >= q[LO]) & (target["y"] <= q[HI])).sum()
+        total += len(target)
+    assert 0.6 <= hits / total <= 1.0
+
+
+def test_gbm_uses_the_last_value_of_each_market():
+    rng = np.random.default_rng(4)
+    f = pd.concat(
+        [
+            frame(lvl + 0.1 * np.sin(2 * np.pi * np.arange(150) / 52) + rng.normal(0, 0.02, 150), m)
+            for m, lvl in (("a", 0.0), ("b", 1.0))
+        ],
+        ignore_index=True,
+    )
+    hist, target = split(f, 130)
+    q = baselines.gbm(hist, target, ["a", "b"], seed=0)
+    assert np.all(np.diff(q, axis=0) >= 0)
+    assert np.abs(q[MED] - target["y"]).mean() < 0.1
+
+
+def test_gbm_runs_on_a_history_shorter_than_a_year():
+    f = frame(np.linspace(0, 1, 30))
+    hist, target = split(f, 25)
+    q = baselines.gbm(hist, target, ["a"], 0)
+    assert q.shape == (len(LEVELS), 5) and np.isfinite(q).all()
+
+
+def targets_of(f: pd.DataFrame, origin) -> pd.DataFrame:
+    return f.assign(origin=origin, weeks_ahead=np.arange(1, len(f) + 1))
+
+
+def test_one_rule_scores_every_method_and_matches_the_sample_crps():
+    rng = np.random.default_rng(5)
+    y = rng.normal(0, 1, 400)
+    t = targets_of(frame(y, weeks=pd.date_range("2017-01-06", periods=400, freq="7D")), WEEKS[0])
+    samples = rng.normal(0, 1, (4000, 400))
+    scored = bt.score(t, "model", bt.sample_quantiles(samples))
+    exact = validation.crps_samples(samples, y)
+    assert scored["crps"].mean() == pytest.approx(exact.mean(), rel=0.05)
+    assert 0.85 <= scored["in90"].mean() <= 0.95 and 0.43 <= scored["in50"].mean() <= 0.57
+    with pytest.raises(ValueError, match="model: forecasts hold missing values"):
+        bt.score(t, "model", np.full((len(LEVELS), 400), np.nan))
+
+
+def test_paired_difference_to_the_best_baseline_over_origins():
+    rows = []
+    for k, origin in enumerate(pd.date_range("2019-01-04", periods=8, freq="56D")):
+        for method, crps in (("model", 0.10), ("random_walk", 0.15), ("ets", 0.12)):
+            rows.append(
+                {
+                    "origin": origin,
+                    "market": "a",
+                    "weeks_ahead": 13,
+                    "method": method,
+                    "crps": crps + 0.01 * (k % 2),
+                    "in50": True,
+                    "in90": True,
+                }
+            )
+    paired = bt.against_best_baseline(pd.DataFrame(rows), horizons=(13,))
+    r = paired.iloc[0]
+    assert r["best_baseline"] == "ets" and r["diff_mean"] == pytest.approx(-0.02)
+    assert r["diff_low"] < -0.02 < r["diff_high"] or r["diff_low"] == pytest.approx(-0.02)
+    assert "better than ets" in bt.verdict(paired)
+
+
+def test_origins_leave_the_whole_horizon_observed():
+    cut = bt.origins(pd.Timestamp("2020-07-24"), 8, 8, 52)
+    assert len(cut) == 8 and cut[-1] == pd.Timestamp("2019-07-26")
+    assert (np.diff(cut) == pd.Timedelta(weeks=8)).all()

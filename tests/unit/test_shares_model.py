@@ -1,0 +1,170 @@
+"""The share models' published "now" and shifts, on data simulated from the share model's own
+generative story with known parameters (one market starts later; December weeks included)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from musicmarkets import validation
+from musicmarkets.models import shares
+
+WEEKS = pd.date_range("2017-11-03", periods=120, freq="7D")  # Fridays, two Decembers
+
+
+def simulate(seed: int, shift_recent: float = 0.0) -> tuple[pd.DataFrame, dict]:
+    """Local-repertoire shares of two markets from the model: logit mean a + b t + h december,
+    AR(1) residuals (phi 0.6), sigma 0.05. ``shift_recent`` moves the last 8 weeks of the
+    first market by that much on the logit scale (the model then misses them)."""
+    rng = np.random.default_rng(seed)
+    truth = {"a": [0.8, -0.4], "b": [0.3, -0.2], "h": [-0.4, -0.2], "phi": 0.6, "sigma": 0.05}
+    end = WEEKS[-1]
+    rows = []
+    for m, (market, start) in enumerate((("br", 0), ("fr", 30))):
+        weeks = WEEKS[start:]
+        t = ((weeks - end).days / 365.25).to_numpy()
+        mean = truth["a"][m] + truth["b"][m] * t + truth["h"][m] * (weeks.month == 12)
+        e = np.zeros(len(t))
+        for i in range(len(t)):
+            e[i] = (truth["phi"] * e[i - 1] if i else 0.0) + rng.normal(0, truth["sigma"])
+        z = mean + e
+        if m == 0 and shift_recent:
+            z[-8:] += shift_recent
+        rows.append(
+            pd.DataFrame(
+                {"market": market, "week_start": weeks, "local_share": 1 / (1 + np.exp(-z))}
+            )
+        )
+    return pd.concat(rows, ignore_index=True), truth
+
+
+def posterior_at(truth: dict, data: shares.ShareData, draws: int = 400) -> xr.Dataset:
+    """A posterior holding the true parameters in every draw (what a well-fitted model is near)."""
+    n_m, n_k = len(data.markets), len(data.changepoints)
+    rep = lambda v: np.broadcast_to(np.asarray(v, float), (1, draws, *np.shape(v)))  # noqa: E731
+    return xr.Dataset(
+        {
+            "a": (("chain", "draw", "market"), rep(truth["a"])),
+            "b": (("chain", "draw", "market"), rep(truth["b"])),
+            "h": (("chain", "draw", "market"), rep(truth["h"])),
+            "delta": (("chain", "draw", "market", "changepoint"), rep(np.zeros((n_m, n_k)))),
+            "phi": (("chain", "draw"), rep(truth["phi"])),
+            "sigma": (("chain", "draw", "market"), rep([truth["sigma"]] * n_m)),
+        }
+    )
+
+
+def test_baseline_weeks_skip_december_and_recent_weeks_are_the_last():
+    panel, _ = simulate(1)
+    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002)
+    base = shares.baseline_rows(d, 0, 8)
+    assert len(base) == 8
+    assert not (pd.DatetimeIndex(d.week_start[base]).month == 12).any()
+    assert pd.Timestamp(d.week_start[base[0]]) == pd.Timestamp("2017-11-03")
+    recent = shares.recent_rows(d, 1, 8)
+    assert pd.Timestamp(d.week_start[recent[-1]]) == WEEKS[-1]
+    assert (d.market_idx[recent] == 1).all() and len(recent) == 8
+
+
+def test_changepoints_reach_the_last_weeks():
+    panel, _ = simulate(1)
+    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002, changepoint_weeks=26)
+    assert d.changepoints.max() > d.t.min() + 0.8 * (d.t.max() - d.t.min())
+    assert d.changepoints.max() <= d.t.max() - 8 * 7 / 365.25
+    assert np.diff(d.changepoints) == pytest.approx(26 * 7 / 365.25)
+
+
+def test_now_from_the_true_model_holds_the_data_and_a_moved_market_fails_the_gate():
+    panel, truth = simulate(2)
+    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002)
+    shifts = shares.share_shift(posterior_at(truth, d), d, 0.9, 8, seed=3).assign(
+        measure="local_share"
+    )
+    now = shares.now_rows(shifts)
+    assert list(now.columns) == validation.NOW_COLUMNS
+    assert validation.recent_fit_failures(now) == []
+    # the shift is measured against the non-December start, in points
+    br = shifts.set_index("market").loc["br"]
+    assert br["observed_recent"] == pytest.approx(
+        panel[panel.market == "br"]["local_share"].iloc[-8:].mean()
+    )
+    assert (
+        br["shift_low"]
+        <= 100 * (br["observed_recent"] - br["observed_baseline"])
+        <= br["shift_high"]
+    )
+
+    moved, _ = simulate(2, shift_recent=0.5)
+    dm = shares.prepare_share(moved, "local_share", ["br", "fr"], 0.002)
+    now_moved = shares.now_rows(
+        shares.share_shift(posterior_at(truth, dm), dm, 0.9, 8, seed=3).assign(
+            measure="local_share"
+        )
+    )
+    failed = validation.recent_fit_failures(now_moved)
+    assert len(failed) == 1 and failed[0].startswith("br local_share")
+
+
+def test_genre_now_rows_name_each_genre():
+    shifts = pd.DataFrame(
+        {
+            "market": ["de", "de"],
+            "genre": ["Pop", "Other"],
+            "measure": "genre_mix",
+            "observed_recent": [0.3, 0.7],
+            "end_mean": [0.31, 0.69],
+            "end_low": [0.28, 0.66],
+            "end_high": [0.34, 0.72],
+        }
+    )
+    assert shares.now_rows(shifts)["measure"].tolist() == ["genre:Pop", "genre:Other"]
+
+
+def test_recent_window_of_a_stated_model_and_per_market_coverage_gate():
+    rng = np.random.default_rng(7)
+    labels = pd.DataFrame(
+        {
+            "market": np.repeat(["a", "b"], 30),
+            "week_start": np.tile(pd.date_range("2019-01-04", periods=30, freq="7D"), 2),
+        }
+    )
+    mu = np.where(labels["market"] == "a", 1.0, 2.0)
+    y = mu + rng.normal(0, 0.1, len(mu))
+    rep = mu[None, :] + rng.normal(0, 0.1, (2000, len(mu)))
+    now = validation.recent_window(rep, y, labels, "streams_per_capita", weeks=8, interval=0.9)
+    assert now["observed_recent"].tolist() == pytest.approx([y[22:30].mean(), y[52:60].mean()])
+    assert validation.recent_fit_failures(now) == []
+    y_off = y.copy()
+    y_off[52:60] += 0.3  # market b's last 8 weeks jump: outside its interval
+    failed = validation.recent_fit_failures(
+        validation.recent_window(rep, y_off, labels, "streams_per_capita", 8, 0.9)
+    )
+    assert len(failed) == 1 and failed[0].startswith("b streams_per_capita")
+    assert validation.coverage_failures({"a": 0.9, "b": 0.7}, 0.8, 0.97) == [
+        "b: 90% predictive intervals held 70% of its weeks (needs 80% to 97%)"
+    ]
+
+
+def test_both_share_models_build_and_simulate():
+    """The models the shares stage fits: one share and the genre mix, each from its prepared
+    data; the prior predictive has the observations' shape."""
+    import pymc as pm
+
+    panel, _ = simulate(4)
+    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002)
+    model = shares.build_share_model(d)
+    prior = pm.sample_prior_predictive(draws=5, model=model, random_seed=1)
+    assert prior["prior_predictive"]["y"].shape == (1, 5, len(d.y))
+    rng = np.random.default_rng(0)
+    genres = pd.DataFrame(
+        [
+            {"market": m, "week_start": w, "genre": g, "share": s}
+            for m in ("br", "fr")
+            for w in WEEKS[:60]
+            for g, s in zip(("Pop", "Rock", "Jazz"), rng.dirichlet([5, 3, 2]), strict=True)
+        ]
+    )
+    dg = shares.prepare_genres(genres, ["br", "fr"], top=2, floor=0.002)
+    gm = shares.build_genre_model(dg)
+    prior = pm.sample_prior_predictive(draws=5, model=gm, random_seed=1)
+    assert prior["prior_predictive"]["y"].shape == (1, 5, len(dg.y), len(dg.categories))

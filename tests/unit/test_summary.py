@@ -1,0 +1,106 @@
+"""The executive first screen: every figure is recomputed here from the inputs it summarises."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from musicmarkets import summary
+
+END = pd.Timestamp("2020-07-17")  # a Friday: the last chart week
+
+
+def panel() -> pd.DataFrame:
+    """Two markets with 120 weeks and one that starts 60 weeks before the end."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for market, weeks in (("aa", 120), ("bb", 120), ("cc", 60)):
+        w = pd.date_range(end=END, periods=weeks, freq="7D")
+        rows.append(
+            pd.DataFrame(
+                {"market": market, "week_start": w, "streams": rng.uniform(1e6, 2e6, weeks)}
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_calendar_ranges_of_chart_weeks():
+    assert summary.calendar_range(pd.Timestamp("2020-07-31"), 13) == "Jul\u2013Oct 2020"
+    assert summary.calendar_range(pd.Timestamp("2020-07-31"), 52) == "Jul 2020\u2013Jul 2021"
+    assert summary.calendar_range(pd.Timestamp("2020-07-03"), 2) == "Jul 2020"
+
+
+def test_year_totals_compare_only_markets_with_both_years():
+    p = panel()
+    year = summary.year_totals(p, ["aa", "bb", "cc"])
+    last = p[p["week_start"] > END - pd.Timedelta(weeks=52)]
+    assert year["streams"] == pytest.approx(last["streams"].sum())
+    assert year["compared"] == ["aa", "bb"]
+    before = p[
+        (p["week_start"] <= END - pd.Timedelta(weeks=52))
+        & (p["week_start"] > END - pd.Timedelta(weeks=104))
+        & p["market"].isin(["aa", "bb"])
+    ]
+    now = last[last["market"].isin(["aa", "bb"])]["streams"].sum()
+    assert year["change"] == pytest.approx(now / before["streams"].sum() - 1)
+
+
+def test_first_screen_reports_the_period_the_gates_and_a_stale_report():
+    p = panel()
+    history = (
+        p.groupby("week_start")["streams"].agg(["sum", "size"]).query("size == 3").reset_index()
+    )
+    history = pd.DataFrame(
+        {"key": "all", "week_start": history["week_start"], "streams": history["sum"]}
+    )
+    totals = pd.DataFrame(
+        {
+            "key": ["all"],
+            "horizon_weeks": [52],
+            "streams_median": [2.0e8],
+            "streams_low": [1.5e8],
+            "streams_high": [2.5e8],
+        }
+    )
+    yoy = pd.DataFrame(
+        {
+            "market": ["aa", "bb", "cc"],
+            "yoy_median": [0.10, -0.05, np.nan],
+            "yoy_low": [0.02, -0.1, np.nan],
+            "yoy_high": [0.2, 0.01, np.nan],
+        }
+    )
+    shifts = pd.DataFrame(
+        {
+            "market": ["aa", "bb"],
+            "measure": ["top10_share", "genre_mix"],
+            "genre": [None, "Pop"],
+            "shift_pts": [-2.0, 5.0],
+            "shift_low": [-3.0, 1.0],
+            "shift_high": [-1.0, 9.0],
+        }
+    )
+    readable = pd.Series({"aa": True, "bb": True})
+    args = (
+        p,
+        history,
+        totals,
+        yoy,
+        shifts,
+        readable,
+        {"aa": "Aland"},
+        [],
+        0.9,
+        END + pd.Timedelta(weeks=1),
+    )
+    page = summary.first_screen("T", *args, pd.Timestamp("2020-08-01"))
+    assert "Chart weeks" in page and "23 Jul 2020" in page  # the last week ends on a Thursday
+    assert "Every quality check passed" in page and "stale" not in page
+    assert "Aland +10%" in page  # fastest year on year
+    ahead = 2.0e8 / history.tail(52)["streams"].sum() - 1
+    assert f"{ahead * 100:+.0f}%".replace("-", "\u2212") in page
+    assert "BB: Pop share" in page and "+5.0 pts" in page  # the largest clear shift
+    late = summary.first_screen(
+        "T", *args[:7], ["R-hat 1.02 > 1.01"], *args[8:], pd.Timestamp("2026-12-01")
+    )
+    assert 'class="banner draft"' in late and "R-hat 1.02" in late
+    assert "describes that period" in late
