@@ -51,7 +51,7 @@ panel = pd.concat([pd.DataFrame({"market": f"m{m:03d}", "week_start": weeks, "st
     "gdp_per_capita": np.exp(rng.normal(10, 0.7)), "internet_users_pct": rng.uniform(40, 95),
     "population": np.exp(rng.normal(16, 1.2))}) for m in range(M)], ignore_index=True)
 regions = {f"m{m:03d}": f"r{m % min(17, max(2, M // 2))}" for m in range(M)}
-structure = cm.Structure(shock_start="2019-03-01", shock_end="2019-05-31")
+structure = cm.Structure(shock_start="2019-03-01")
 markets = [f"m{m:03d}" for m in range(M)]
 data = cm.prepare(panel, markets, structure, regions)
 priors = cm.Priors()

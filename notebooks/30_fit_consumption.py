@@ -34,15 +34,15 @@ model = {
     "fourier_order": 3,
     "ar1": True,
     "changepoint_weeks": 52,
-    "changepoint_range": 0.8,
+    "changepoint_last_weeks": 26,
     "holidays": True,
     "shock_start": "2020-03-13",
-    "shock_end": "2020-05-29",
+    "launches": {"in": "2019-02-26"},
     "covariates": ["log_gdp_per_capita", "internet_share", "log_population"],
     "region_level": "sub_region",
     "likelihood": "student_t",
 }
-parameterization = {"level": "centred", "trend": "centred", "season": "centred"}
+parameterization = {"level": "centred", "trend": "non_centred", "season": "centred"}
 priors = {
     "level_mu_mean": 0.0,
     "level_mu_sd": 2.0,
@@ -58,6 +58,12 @@ priors = {
     "holiday_sigma": 0.1,
     "shock_sd": 0.3,
     "shock_sigma": 0.2,
+    "shock_onset_sd_weeks": 2.0,
+    "shock_recovery_weeks": 10.0,
+    "shock_recovery_sd": 0.7,
+    "launch_sd": 1.0,
+    "launch_settle_weeks": 8.0,
+    "launch_settle_sd": 0.7,
     "noise_sigma": 0.2,
     "nu_alpha": 2.0,
     "nu_beta": 0.1,

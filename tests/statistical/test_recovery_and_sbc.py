@@ -58,7 +58,7 @@ TRACKED = [
 
 @pytest.mark.parametrize("seed", [11, 12])
 def test_production_model_recovers_known_parameters(seed):
-    structure = cm.Structure(shock_start="2019-03-01", shock_end="2019-05-31")
+    structure = cm.Structure(shock_start="2019-03-01")
     data = design(6, 156, seed, structure)
     priors = cm.Priors()
     prior = pm.sample_prior_predictive(
@@ -86,7 +86,6 @@ def test_simulation_based_calibration_of_a_small_model():
         changepoint_weeks=1000,
         holidays=False,
         shock_start=None,
-        shock_end=None,
         covariates=(),
         ar1=False,
     )

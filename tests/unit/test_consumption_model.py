@@ -64,17 +64,21 @@ def test_structural_mean_matches_the_equation():
         panel,
         ["m0", "m1", "m2"],
         cm.Structure(
-            fourier_order=1, changepoint_weeks=26, shock_start="2019-06-01", shock_end="2019-08-31"
+            fourier_order=1,
+            changepoint_weeks=26,
+            shock_start="2019-06-01",
+            launches={"m2": "2018-03-02"},
         ),
     )
     assert len(data.changepoints) >= 3 and data.has_shock and data.has_holiday
+    assert data.launched == [2] and data.partial_weeks  # m2's weeks before its launch are left out
     model = cm.build_model(data, cm.Priors())
     prior = pm.sample_prior_predictive(draws=5, model=model, random_seed=2)
     post = prior["prior"].to_dataset()
     const = cm.annotate(prior, data)["constant_data"].to_dataset()
     mu = cm.structural_mean(post, const)
     get = lambda k: post[k].to_numpy()[0, 3]  # noqa: E731
-    for i in (7, 100, 300, 470):
+    for i in (7, 100, 300, 325, 470):
         m, t = data.market_idx[i], data.t[i]
         trend = get("trend_market")[m] * t + sum(
             get("delta")[m, k] * min(t - s, 0.0) for k, s in enumerate(data.changepoints)
@@ -84,9 +88,18 @@ def test_structural_mean_matches_the_equation():
             + trend
             + get("season_market")[m] @ data.fourier[i]
             + get("holiday_market")[m] @ data.holiday[i]
-            + get("shock_market")[m] * data.shock[i]
+            + get("shock_market")[m]
+            * cm.lockdown_curve(t, get("shock_onset"), get("shock_recovery"))
         )
+        if m == 2:  # the launch market's closing gap
+            expected -= get("launch_gap")[0] * np.exp(
+                -(t - data.launch_t[m]) / get("launch_settle")
+            )
         assert mu[3, i] == pytest.approx(expected)
+    # the lockdown: nothing weeks before its onset, all of it at the onset, then a return
+    onset, recovery = get("shock_onset"), get("shock_recovery")
+    curve = cm.lockdown_curve(np.array([onset - 0.1, onset, onset + recovery]), onset, recovery)
+    np.testing.assert_allclose(curve, [0.0, 0.5, np.exp(-1)], atol=1e-3)
     # the fitted (smoothed) value adds the AR(1) carry-over of the same market's previous week
     fitted = cm.fitted_mean(post, const)
     y = data.y
@@ -184,8 +197,11 @@ def test_every_variant_builds_and_simulates(variant):
     panel["gdp_per_capita"] = np.repeat([1e4, 3e4, 5e4], 60)
     panel["internet_users_pct"] = np.repeat([50.0, 70.0, 90.0], 60)
     panel["population"] = np.repeat([1e7, 5e7, 8e7], 60)
-    data = cm.prepare(panel, ["m0", "m1", "m2"], cm.Structure(), {"m0": "a", "m1": "a", "m2": "b"})
-    assert data.x.shape == (3, 3) and data.regions == ["a", "b"]
+    # several changepoints (the pooled variant's prior predictive fails to compile with exactly
+    # one, also before the changepoints were counted back from the latest week)
+    structure = cm.Structure(changepoint_weeks=13)
+    data = cm.prepare(panel, ["m0", "m1", "m2"], structure, {"m0": "a", "m1": "a", "m2": "b"})
+    assert data.x.shape == (3, 3) and data.regions == ["a", "b"] and len(data.changepoints) > 1
     model = cm.build_model(data, cm.Priors(), "non_centred", variant=variant)
     prior = pm.sample_prior_predictive(draws=10, model=model, random_seed=1)
     draws = prior["prior"]

@@ -131,16 +131,27 @@ def test_next_slope_change_falls_uniformly_within_one_spacing():
     assert abs(share - 12 / 52) < 0.05, share
 
 
-def test_shock_persists_when_the_origin_is_inside_the_window():
-    # weekly from 2018-01-05: the 122nd week (1 May 2020) lies inside the lockdown window
+def test_lockdown_recovery_carries_on_over_the_horizon():
+    """An origin inside the lockdown: the forecast carries each draw's estimated recovery
+    forward (size x curve at the future weeks), not a step that stays on or stops."""
+    # weekly from 2018-01-05: the 122nd week (1 May 2020) lies after the lockdown's onset
     tree, data = fake_fit(2, n_weeks=122, sigma_market=np.full(2, 1e-9), phi=0.0, nu=1e6)
-    assert data.shock[-1] == 1 and "shock_market" in tree["posterior"]
+    assert data.shock[-1] == 1 and "shock_recovery" in tree["posterior"]
     kw = {"changepoint_weeks": 1000, "changepoint_sigma": 0.0, "seed": 1, "random_phase": False}
-    kept = forecast.simulate(tree, 5, **kw)
-    ended = forecast.simulate(tree, 5, **kw, shock_persists=False)
-    effect = tree["posterior"]["shock_market"].stack(s=("chain", "draw")).transpose("s", ...)
-    expected = np.repeat(effect.to_numpy()[:, :, None], 5, axis=2)
-    np.testing.assert_allclose(np.log(kept.streams / ended.streams), expected, atol=1e-9)
+    with_shock = forecast.simulate(tree, 5, **kw)
+    without = tree.copy(deep=True)
+    post = without["posterior"].to_dataset()
+    post["shock_market"] = post["shock_market"] * 0.0
+    without["posterior"] = post
+    no_shock = forecast.simulate(without, 5, **kw)
+    stack = lambda k: tree["posterior"][k].stack(s=("chain", "draw")).transpose("s", ...).to_numpy()  # noqa: E731
+    t_future = np.arange(1, 6) * forecast.WEEK
+    curve = cm.lockdown_curve(
+        t_future[None, :], stack("shock_onset")[:, None], stack("shock_recovery")[:, None]
+    )
+    expected = stack("shock_market")[:, :, None] * curve[:, None, :]
+    np.testing.assert_allclose(np.log(with_shock.streams / no_shock.streams), expected, atol=1e-9)
+    assert (np.abs(expected[..., -1]) < np.abs(expected[..., 0]) + 1e-12).all()  # it fades
 
 
 def test_faster_than_all_and_ranks():

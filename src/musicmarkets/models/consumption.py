@@ -5,12 +5,21 @@ consumption and ``slope`` today's growth rate. For market m in region r(m)::
 
     y[m, t]   = log(top-200 streams per capita)
     mu[m, t]  = level[m] + trend[m](t) + season[m, :] @ fourier(t)
-                + holiday[m, :] @ holiday_weeks(t) + shock[m] * lockdown(t)
+                + holiday[m, :] @ holiday_weeks(t) + shock[m] * lockdown(t) - launch[m](t)
     trend[m](t) = slope[m] * t + sum_j delta[m, j] * min(t - s_j, 0)        (changepoints s_j < 0)
+    lockdown(t) = sigmoid((t - onset) / half_week) * exp(-max(t - onset, 0) / recovery)
+    launch[m](t) = gap[m] * exp(-(t - launched[m]) / settle)     (markets launched in the data)
     y[m, t]   ~ StudentT(nu, mu[m, t] + phi[m] * (y[m, t-1] - mu[m, t-1]), sigma[m])
 
 so the slope before changepoint ``s_j`` is ``slope[m] + delta[m, j] + ...`` (the deltas of every
-later changepoint). Pooling (the ``hierarchical`` variant): ``level[m] = level_mu + beta @ x[m] +
+later changepoint). Changepoints are counted back from the latest week (the last one
+``changepoint_last_weeks`` before it), so today's slope rests on the latest weeks, not on a
+stretch frozen years earlier; their deltas are shrunk towards zero. The 2020 lockdown is an
+intervention whose onset (prior: ``shock_start``), size per market and recovery time are
+estimated; it enters a fit only when the data reach its prior onset (a backtest refit before it
+knows nothing of it). A market that launched inside the data (``launches``) starts below its
+trend by ``gap[m]`` and closes the gap with time constant ``settle``; weeks that start before its
+launch date are partial and are left out of the fit. Pooling (the ``hierarchical`` variant): ``level[m] = level_mu + beta @ x[m] +
 e[m]`` with ``x[m]`` the market's standardised covariates (log GDP per person, internet use, log
 population); ``slope[m]`` is pooled within its region and regions within the world (the region
 layer sits on growth, where neighbours share a market's stage of adoption; on the level the
@@ -66,6 +75,12 @@ class Priors(ParamsBlock):
     holiday_sigma: float = 0.1
     shock_sd: float = 0.3
     shock_sigma: float = 0.2
+    shock_onset_sd_weeks: float = 2.0
+    shock_recovery_weeks: float = 10.0  # median of a log-normal prior
+    shock_recovery_sd: float = 0.7
+    launch_sd: float = 1.0
+    launch_settle_weeks: float = 8.0  # median of a log-normal prior
+    launch_settle_sd: float = 0.7
     noise_sigma: float = 0.2
     nu_alpha: float = 2.0
     nu_beta: float = 0.1
@@ -87,10 +102,10 @@ class Structure(ParamsBlock):
     fourier_order: int = 3
     ar1: bool = True
     changepoint_weeks: int = 52
-    changepoint_range: float = 0.8
+    changepoint_last_weeks: int = 26
     holidays: bool = True
     shock_start: str | None = "2020-03-13"
-    shock_end: str | None = "2020-05-29"
+    launches: dict[str, str] | None = None
     covariates: tuple[str, ...] = tuple(COVARIATES)
     region_level: str = "sub_region"
     likelihood: str = "student_t"
@@ -109,8 +124,13 @@ class Structure(ParamsBlock):
             )
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
-        if self.changepoint_weeks < 1 or not 0 < self.changepoint_range <= 1:
-            raise ValueError("changepoint_weeks must be >= 1 and changepoint_range in (0, 1]")
+        if self.changepoint_weeks < 1 or self.changepoint_last_weeks < 1:
+            raise ValueError("changepoint_weeks and changepoint_last_weeks must be >= 1")
+        for market, day in (self.launches or {}).items():
+            try:
+                pd.Timestamp(day)
+            except ValueError as err:
+                raise ValueError(f"launches.{market}: {day!r} is not a date") from err
         if self.fourier_order < 0:
             raise ValueError("fourier_order must be >= 0")
 
@@ -130,13 +150,16 @@ class ModelData:
     t: np.ndarray
     fourier: np.ndarray
     holiday: np.ndarray  # (obs, holiday): indicators of HOLIDAYS
-    shock: np.ndarray
+    shock: np.ndarray  # 1.0 for weeks at or after the lockdown's prior onset
     changepoints: np.ndarray  # in years, on the t scale
     changepoint_mask: np.ndarray  # (market, changepoint): 1 where the market has data on both sides
     y: np.ndarray
     prev_idx: np.ndarray
     origin: pd.Timestamp
     population: np.ndarray  # latest population of each market
+    shock_onset_t: float = np.nan  # the lockdown's prior onset on the t scale
+    launch_t: np.ndarray | None = None  # (market,) launch date on the t scale, NaN: none
+    partial_weeks: tuple[tuple[str, pd.Timestamp], ...] = ()  # left out: before the launch
 
     @property
     def n_obs(self) -> int:
@@ -149,6 +172,13 @@ class ModelData:
     @property
     def has_holiday(self) -> bool:
         return bool(self.holiday.any())
+
+    @property
+    def launched(self) -> list[int]:
+        """Indices of the markets with a launch term."""
+        if self.launch_t is None:
+            return []
+        return [int(i) for i in np.flatnonzero(np.isfinite(self.launch_t))]
 
 
 def fourier_terms(dates: pd.DatetimeIndex | pd.Series, order: int) -> np.ndarray:
@@ -187,22 +217,28 @@ def holiday_weeks(dates: pd.DatetimeIndex | pd.Series) -> np.ndarray:
     ).astype(float)
 
 
-def in_window(
-    dates: pd.DatetimeIndex | pd.Series, start: str | None, end: str | None
-) -> np.ndarray:
-    """1.0 for weeks starting inside [start, end]; all zero when the window is unset."""
-    d = pd.DatetimeIndex(dates)
-    if start is None or end is None:
-        return np.zeros(len(d))
-    return ((d >= pd.Timestamp(start)) & (d <= pd.Timestamp(end))).astype(float)
+WEEK = 7 / 365.25  # one week on the t scale (years)
 
 
-def changepoint_grid(t: np.ndarray, every_weeks: int, share: float) -> np.ndarray:
-    """Candidate changepoints every ``every_weeks`` inside the first ``share`` of the history
-    (the latest stretch is left free so that today's slope rests on enough weeks)."""
-    step = every_weeks * 7 / 365.25
-    first, last = t.min(), t.min() + share * (t.max() - t.min())
-    return np.arange(first + step, last, step)
+def changepoint_grid(t: np.ndarray, every_weeks: int, last_weeks: int) -> np.ndarray:
+    """Candidate changepoints counted back from the latest week: the last ``last_weeks`` before
+    it, then one every ``every_weeks``, none within ``every_weeks / 2`` of the first week."""
+    step, latest = every_weeks * WEEK, t.max() - last_weeks * WEEK
+    n = int(np.floor((latest - t.min() - step / 2) / step + 1e-9)) + 1
+    return np.sort(latest - step * np.arange(max(n, 0)))
+
+
+def lockdown_curve(t: Any, onset: Any, recovery: Any, xp: Any = np) -> Any:
+    """The lockdown's shape: 0 before ``onset``, 1 at it (a half-week logistic step, so that the
+    onset has a gradient), then an exponential return with time constant ``recovery``."""
+    after = xp.maximum(t - onset, 0.0)
+    step = 1.0 / (1.0 + xp.exp(-(t - onset) / (0.5 * WEEK)))
+    return step * xp.exp(-after / recovery)
+
+
+def launch_curve(t: Any, launched: Any, settle: Any, xp: Any = np) -> Any:
+    """A launch market's shortfall below its trend, 1 at launch, decaying with ``settle``."""
+    return xp.exp(-xp.maximum(t - launched, 0.0) / settle)
 
 
 def hinge(t: np.ndarray, changepoints: np.ndarray) -> np.ndarray:
@@ -219,7 +255,6 @@ class WeekGrid:
     fourier: np.ndarray  # (week, fourier)
     hinge: np.ndarray  # (week, changepoint)
     holiday: np.ndarray  # (week, holiday)
-    shock: np.ndarray  # (week,)
     cell: np.ndarray  # (obs,) market_idx * n_weeks + week index
     prev_cell: np.ndarray  # (obs,) the cell of the previous observation (own cell if none)
 
@@ -233,7 +268,6 @@ def week_grid(data: ModelData) -> WeekGrid:
         fourier=data.fourier[first],
         hinge=hinge(data.t[first], data.changepoints),
         holiday=data.holiday[first],
-        shock=data.shock[first],
         cell=cell,
         prev_cell=np.where(data.prev_idx >= 0, cell[np.maximum(data.prev_idx, 0)], cell),
     )
@@ -279,7 +313,14 @@ def prepare(
     df = panel[panel["market"].isin(markets) & panel["streams_per_capita"].gt(0)].copy()
     if df.empty:
         raise ValueError("no market-week with a positive streams per capita to model")
-    df = df.sort_values(["market", "week_start"], ignore_index=True)
+    launches = {m: pd.Timestamp(d) for m, d in (structure.launches or {}).items() if m in markets}
+    partial = pd.Series(False, index=df.index)
+    for market, day in launches.items():
+        partial |= df["market"].eq(market) & df["week_start"].lt(day)
+    partial_weeks = tuple(
+        zip(df.loc[partial, "market"], df.loc[partial, "week_start"], strict=True)
+    )
+    df = df[~partial].sort_values(["market", "week_start"], ignore_index=True)
     order = [m for m in markets if m in set(df["market"])]
     df["market_idx"] = df["market"].map({m: i for i, m in enumerate(order)})
     weeks = df["week_start"]
@@ -301,7 +342,9 @@ def prepare(
     if x.shape[1]:
         sd = x.std(axis=0)
         x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    changepoints = changepoint_grid(t, structure.changepoint_weeks, structure.changepoint_range)
+    changepoints = changepoint_grid(
+        t, structure.changepoint_weeks, structure.changepoint_last_weeks
+    )
     idx = df["market_idx"].to_numpy()
     first = np.array([t[idx == i].min() for i in range(len(order))])
     last = np.array([t[idx == i].max() for i in range(len(order))])
@@ -312,6 +355,10 @@ def prepare(
         if "population" in df
         else np.ones(len(order))
     )
+    to_t = lambda day: (pd.Timestamp(day) - origin).days / 365.25  # noqa: E731
+    launch_t = np.array([to_t(launches[m]) if m in launches else np.nan for m in order])
+    onset = pd.Timestamp(structure.shock_start) if structure.shock_start else None
+    shock = (weeks >= onset).to_numpy(dtype=float) if onset is not None else np.zeros(len(df))
     return ModelData(
         markets=order,
         regions=region_names,
@@ -324,13 +371,16 @@ def prepare(
         t=t,
         fourier=fourier_terms(weeks, structure.fourier_order),
         holiday=holiday_weeks(weeks) if structure.holidays else np.zeros((len(df), len(HOLIDAYS))),
-        shock=in_window(weeks, structure.shock_start, structure.shock_end),
+        shock=shock,
         changepoints=changepoints,
         changepoint_mask=mask.astype(float),
         y=np.log(df["streams_per_capita"].to_numpy()),
         prev_idx=prev,
         origin=pd.Timestamp(origin),
         population=population,
+        shock_onset_t=to_t(onset) if onset is not None else np.nan,
+        launch_t=launch_t,
+        partial_weeks=partial_weeks,
     )
 
 
@@ -403,6 +453,8 @@ def build_model(
         "changepoint": np.round(data.changepoints, 4),
         "obs": np.arange(data.n_obs),
     }
+    if data.launched:
+        coords["launch"] = [data.markets[i] for i in data.launched]
     p = priors
     with pm.Model(coords=coords) as model:
         # per observation, for readers of the fit (forecasts, reports)
@@ -503,7 +555,22 @@ def build_model(
             grid_mu = grid_mu + pt.dot(holiday, grid.holiday.T)
         if data.has_shock:
             pm.Data("shock_x", data.shock, dims="obs")
-            grid_mu = grid_mu + shock[:, None] * grid.shock[None, :]
+            onset = pm.Normal("shock_onset", data.shock_onset_t, p.shock_onset_sd_weeks * WEEK)
+            recovery = pm.LogNormal(
+                "shock_recovery", np.log(p.shock_recovery_weeks * WEEK), p.shock_recovery_sd
+            )
+            curve = lockdown_curve(grid.t, onset, recovery, xp=pt)
+            grid_mu = grid_mu + shock[:, None] * curve[None, :]
+        if data.launched:
+            gap = pm.HalfNormal("launch_gap", p.launch_sd, dims="launch")
+            settle = pm.LogNormal(
+                "launch_settle", np.log(p.launch_settle_weeks * WEEK), p.launch_settle_sd
+            )
+            launched = data.launch_t[data.launched]
+            curves = launch_curve(grid.t[None, :], launched[:, None], settle, xp=pt)
+            pick = np.zeros((n_m, len(data.launched)))
+            pick[data.launched, np.arange(len(data.launched))] = 1.0
+            grid_mu = grid_mu - pt.dot(pick, gap[:, None] * curves)
         flat_mu = grid_mu.reshape((-1,))
         mu = flat_mu[grid.cell]
         sigma = pm.HalfNormal("sigma_market", p.noise_sigma, dims="market")
@@ -541,6 +608,10 @@ def annotate(tree: Any, data: ModelData) -> Any:
     const["market_region"] = ("market", np.asarray(data.regions)[data.market_region].astype(str))
     const["population"] = ("market", data.population)
     const["changepoint_t"] = ("changepoint", data.changepoints)
+    const["launch_t"] = (
+        "market",
+        data.launch_t if data.launch_t is not None else np.full(len(data.markets), np.nan),
+    )
     if "holiday_x" not in const:
         const["holiday_x"] = (("obs", "holiday"), data.holiday)
     if "shock_x" not in const:
@@ -567,8 +638,13 @@ def mean_at(
     changepoints: np.ndarray,
     holiday: np.ndarray | None = None,
     shock: np.ndarray | None = None,
+    launch_t: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Posterior draws of the structural mean (no AR noise) at any market-times, (sample, n)."""
+    """Posterior draws of the structural mean (no AR noise) at any market-times, (sample, n).
+
+    The lockdown and launch curves are evaluated at ``t`` from their estimated onset, recovery
+    and settling times (``shock`` is then only read by fits made before these were estimated,
+    as a 0/1 window); ``launch_t`` gives each market's launch on the t scale (NaN: none)."""
     s = {
         k: _stack(posterior, k) for k in ("level_market", "trend_market", "delta", "season_market")
     }
@@ -583,8 +659,23 @@ def mean_at(
         if hol.ndim == 2:  # fits made before the year-end weeks were split: one column
             hol = hol[..., None]
         mu = mu + np.einsum("snk,nk->sn", hol, np.asarray(holiday).reshape(len(market_idx), -1))
-    if shock is not None and "shock_market" in posterior:
+    if "shock_onset" in posterior:
+        onset = _stack(posterior, "shock_onset")[:, None]
+        recovery = _stack(posterior, "shock_recovery")[:, None]
+        curve = lockdown_curve(np.asarray(t)[None, :], onset, recovery)
+        mu = mu + _stack(posterior, "shock_market")[:, market_idx] * curve
+    elif shock is not None and "shock_market" in posterior:
         mu = mu + _stack(posterior, "shock_market")[:, market_idx] * shock
+    if "launch_gap" in posterior and launch_t is not None:
+        markets = [str(m) for m in posterior["market"].to_numpy()]
+        gap = np.zeros((mu.shape[0], len(markets)))
+        for j, m in enumerate(str(x) for x in posterior["launch"].to_numpy()):
+            gap[:, markets.index(m)] = _stack(posterior, "launch_gap")[:, j]
+        start = np.asarray(launch_t, dtype=float)[market_idx]
+        has = np.isfinite(start)
+        settle = _stack(posterior, "launch_settle")[:, None]
+        curve = launch_curve(np.asarray(t)[None, has], start[None, has], settle)
+        mu[:, has] = mu[:, has] - gap[:, market_idx[has]] * curve
     return mu
 
 
@@ -606,6 +697,7 @@ def structural_mean(posterior: Any, constant: Any) -> np.ndarray:
         cps,
         get("holiday_x"),
         get("shock_x"),
+        get("launch_t"),
     )
 
 
@@ -632,7 +724,14 @@ def simulate_observations(
     set (``params``: a Dataset shaped like a posterior with one chain and one draw), in the
     observation order of ``data``: the AR(1) residual runs forward week by week per market."""
     mu = mean_at(
-        params, data.market_idx, data.t, data.fourier, data.changepoints, data.holiday, data.shock
+        params,
+        data.market_idx,
+        data.t,
+        data.fourier,
+        data.changepoints,
+        data.holiday,
+        data.shock,
+        data.launch_t,
     )[0]
     one = lambda k: params[k].to_numpy().reshape(-1) if k in params else None  # noqa: E731
     sigma = one("sigma_market")[data.market_idx]

@@ -1,8 +1,8 @@
 """Forecasts from a fitted consumption model, draw by draw, so that every sum is coherent.
 
 For each posterior draw and market the structural mean is carried forward (today's slope,
-seasonality, the year-end weeks; the lockdown term stays on only where the market's latest week
-lies inside the lockdown window, since when a shock ends is not known while it lasts), new slope
+seasonality, the year-end weeks, the lockdown's estimated recovery and a launch market's
+closing gap, each draw with its own onset, recovery and settling times), new slope
 changes are drawn at the model's changepoint rate (the trend may bend again, as it did in the
 past: the next change anywhere within one spacing of the origin, then one per spacing), and the
 AR(1) residual is simulated from the last observed week with the model's Student-t (or normal)
@@ -51,8 +51,9 @@ def simulate(
 ) -> ForecastDraws:
     """Simulate ``horizon`` weeks after the panel's latest week for every market.
 
-    ``shock_persists``: a market whose latest week lies inside the shock window keeps the shock
-    term over the horizon (when the shock will end is not known at the forecast's origin).
+    ``shock_persists`` (fits with a fixed 0/1 lockdown window only): a market whose latest week
+    lies inside the window keeps the shock over the horizon; fits that estimate the lockdown's
+    recovery carry their recovery curve forward instead.
     ``random_phase``: the next slope change falls anywhere within one changepoint spacing of the
     origin (uniform per draw and market), then one per spacing; otherwise exactly one spacing on.
     """
@@ -71,6 +72,7 @@ def simulate(
     cps = const["changepoint_t"].to_numpy()
     hol = const["holiday_x"].to_numpy()
     shock = const["shock_x"].to_numpy()
+    launch_t = const["launch_t"].to_numpy() if "launch_t" in const else None
     fourier_order = const["fourier_x"].shape[1] // 2
     end = weeks_obs.max()
     weeks = pd.DatetimeIndex([end + pd.Timedelta(days=7 * h) for h in range(1, horizon + 1)])
@@ -79,7 +81,14 @@ def simulate(
     # residual of each market's last observed week: the AR(1) starting point
     last = np.array([np.flatnonzero(idx == i)[np.argmax(t[idx == i])] for i in range(len(markets))])
     mu_last = mean_at(
-        post, idx[last], t[last], const["fourier_x"].to_numpy()[last], cps, hol[last], shock[last]
+        post,
+        idx[last],
+        t[last],
+        const["fourier_x"].to_numpy()[last],
+        cps,
+        hol[last],
+        shock[last],
+        launch_t,
     )[pick]
     resid = y[last][None, :] - mu_last  # (sample, market)
     gap_weeks = np.round(-t[last] / WEEK).astype(int)  # weeks between a market's last and the end
@@ -97,6 +106,7 @@ def simulate(
         cps,
         holiday_weeks(f_dates),
         shock_future,
+        launch_t,
     )[pick].reshape(n_s, n_m, horizon)
     # the trend may change again: slope changes at the model's spacing, as in the past
     step = changepoint_weeks * WEEK
