@@ -75,7 +75,7 @@ sampler = {
     "draws": 2000,
     "tune": 1000,
     "chains": 4,
-    "target_accept": 0.85,
+    "target_accept": 0.95,
     "nuts_sampler": "nutpie",
 }
 gates = {
@@ -141,6 +141,9 @@ metrics |= {
     "gates_failed": failed,
     "nuts_sampler": settings.nuts_sampler,
     "parameterization": parameterization,
+    # partial weeks (before a market's launch date) are left out of the fit, never filled
+    "partial_weeks_left_out": [[m, str(pd.Timestamp(w).date())] for m, w in data.partial_weeks],
+    "changepoints": len(data.changepoints),
 }
 # posterior means and sds of each market's growth: `dvc metrics diff` shows how they move
 trend = idata["posterior"]["trend_market"]
