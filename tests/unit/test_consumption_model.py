@@ -257,3 +257,32 @@ def test_year_on_year_growth_reads_the_same_weeks_a_year_earlier():
     short = insights.yoy_growth(tree, weeks=40)
     assert {"yoy_median", "observed_yoy", "reason"} <= set(short.columns)
     assert short["yoy_median"].isna().all()
+
+
+def test_changepoints_are_counted_back_from_the_latest_week():
+    """Today's slope rests on the latest ``changepoint_last_weeks``: the last changepoint sits
+    exactly that far before the latest week, the others one spacing apart before it, and none
+    within half a spacing of the first week."""
+    weeks = pd.date_range("2017-01-06", "2020-07-24", freq="7D")
+    t = ((weeks - weeks[-1]).days / 365.25).to_numpy()
+    cps = cm.changepoint_grid(t, 52, 26)
+    np.testing.assert_allclose(cps[-1], -26 * cm.WEEK)
+    np.testing.assert_allclose(np.diff(cps), 52 * cm.WEEK)
+    assert cps[0] - t.min() >= 26 * cm.WEEK and cps[0] - t.min() < 78 * cm.WEEK
+    assert len(cm.changepoint_grid(t[-30:], 52, 26)) == 0  # 30 weeks: no room for a change
+
+
+def test_a_launch_markets_partial_weeks_are_left_out_and_named():
+    panel = simulated_panel(2, 40)
+    data = cm.prepare(panel, ["m0", "m1"], cm.Structure(launches={"m1": "2018-01-17"}))
+    # m1's first two chart weeks (5 and 12 Jan) start before its launch: partial, not fitted
+    assert data.partial_weeks == (
+        ("m1", pd.Timestamp("2018-01-05")),
+        ("m1", pd.Timestamp("2018-01-12")),
+    )
+    assert data.n_obs == 78 and data.launched == [1] and np.isnan(data.launch_t[0])
+    assert data.launch_t[1] == pytest.approx(
+        (pd.Timestamp("2018-01-17") - data.origin).days / 365.25
+    )
+    with pytest.raises(ValueError, match="launches.m1"):
+        cm.Structure(launches={"m1": "not a date"}).validate()
