@@ -275,6 +275,17 @@ def test_recent_fit_and_market_coverage_gates_reach_the_report():
     assert failed == [fit["gates_failed"][0], "recent fit: " + recent["gates_failed"][0]]
 
 
+def test_trust_panel_says_when_a_now_sits_within_monte_carlo_error_of_its_bound():
+    backtest = {"model_coverage_90": 0.9, "model_coverage_90_n": 100}
+    loo = {"verdict": "about equally well"}
+    recent = {"checked": 60, "outside": 0, "at_the_edge": ["us streams_per_capita: ..."]}
+    rows = dict(report.trust_rows({}, backtest, loo, None, recent))
+    line = rows["Latest weeks inside the interval of every 'now' the report states"]
+    assert line.startswith("60 of 60; 1 so close to a bound")
+    rows = dict(report.trust_rows({}, backtest, loo, None, recent | {"at_the_edge": []}))
+    assert rows["Latest weeks inside the interval of every 'now' the report states"] == "60 of 60"
+
+
 def test_provenance_says_changes_only_when_tracked_source_differs(tmp_path):
     import subprocess
 

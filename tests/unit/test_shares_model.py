@@ -115,9 +115,39 @@ def test_genre_now_rows_name_each_genre():
             "end_mean": [0.31, 0.69],
             "end_low": [0.28, 0.66],
             "end_high": [0.34, 0.72],
+            "end_mcse": [0.001, 0.001],
         }
     )
     assert shares.now_rows(shifts)["measure"].tolist() == ["genre:Pop", "genre:Other"]
+
+
+def test_interval_bounds_carry_their_monte_carlo_error():
+    """For independent normal draws the error of the 95% quantile is sqrt(p(1-p)/N)/density."""
+    rng = np.random.default_rng(11)
+    draws = rng.standard_normal(4000)
+    expected = np.sqrt(0.05 * 0.95 / 4000) / (np.exp(-(1.645**2) / 2) / np.sqrt(2 * np.pi))
+    assert validation.interval_mcse(draws, 0.9, chains=4) == pytest.approx(expected, rel=0.25)
+    assert validation.interval_mcse(draws[:400], 0.9, chains=4) > 2 * expected
+
+
+def test_recent_fit_counts_a_miss_only_beyond_monte_carlo_error():
+    now = pd.DataFrame(
+        {
+            "market": ["a", "b", "c"],
+            "measure": "streams_per_capita",
+            "observed_recent": [1.0001, 1.05, 0.8985],
+            "now_mean": 0.95,
+            "now_low": 0.9,
+            "now_high": 1.0,
+            "now_mcse": 0.002,
+        }
+    )[validation.NOW_COLUMNS]
+    failed = validation.recent_fit_failures(now)
+    assert failed == ["b streams_per_capita: observed 1.05 outside 0.9 to 1"]
+    edges = validation.recent_fit_edges(now)
+    assert len(edges) == 2 and edges[0].startswith("a ") and edges[1].startswith("c ")
+    # without the Monte Carlo margin the edge case counts as a miss
+    assert len(validation.recent_fit_failures(now, margin=0.0)) == 3
 
 
 def test_recent_window_of_a_stated_model_and_per_market_coverage_gate():
@@ -168,3 +198,20 @@ def test_both_share_models_build_and_simulate():
     gm = shares.build_genre_model(dg)
     prior = pm.sample_prior_predictive(draws=5, model=gm, random_seed=1)
     assert prior["prior_predictive"]["y"].shape == (1, 5, len(dg.y), len(dg.categories))
+
+
+def test_genre_noise_density_is_the_multivariate_normal_it_states():
+    """Log-ratio noise e[g] - e[Other]: the Woodbury form equals the normal density with
+    covariance diag(sigma^2) + sigma_other^2, and its draws have that covariance."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    mu, sigma, s_o = rng.normal(size=4), np.array([0.1, 0.2, 0.3, 0.15]), 0.25
+    x = rng.normal(size=4)
+    cov = np.diag(sigma**2) + s_o**2
+    got = shares._ratio_logp(x, mu, sigma, np.float64(s_o)).eval()
+    assert got == pytest.approx(stats.multivariate_normal(mu, cov).logpdf(x))
+    draws = shares._ratio_random(
+        np.broadcast_to(mu, (20000, 4)), sigma, np.full(20000, s_o), rng=rng
+    )
+    assert np.cov(draws.T) == pytest.approx(cov, abs=0.004)

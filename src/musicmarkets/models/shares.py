@@ -31,7 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 
+from musicmarkets import validation
 from musicmarkets.config import ParamsBlock
 
 OTHER = "Other"
@@ -258,12 +260,56 @@ def build_genre_model(d: ShareData, p: SharePriors | None = None) -> pm.Model:
             + h[idx] * d.holiday[:, None]
             + (delta[idx] * d.hinge[:, None, :]).sum(axis=-1)
         )
+        # Other's own weekly noise moves every log-ratio at once (a big release in Other lowers
+        # them all): log-ratio noise is e[g] - e[Other], covariance diag(sigma^2) + sigma_other^2
+        sigma_other = pm.HalfNormal("sigma_other", p.noise_sigma, dims="market")
         has_prev = (d.prev_idx >= 0).astype(float)[:, None]
         prev = np.maximum(d.prev_idx, 0)
         y = pm.Data("y_alr", d.y, dims=("obs", "genre"))
         mu = mean + phi * has_prev * (y[prev] - mean[prev])
-        pm.Normal("y", mu=mu, sigma=sigma[idx], observed=d.y, dims=("obs", "genre"))
+        pm.CustomDist(
+            "y",
+            mu,
+            sigma[idx],
+            sigma_other[idx],
+            logp=_ratio_logp,
+            random=_ratio_random,
+            signature="(g),(g),()->(g)",
+            observed=d.y,
+            dims=("obs", "genre"),
+        )
     return model
+
+
+def _ratio_logp(value: Any, mu: Any, sigma: Any, sigma_other: Any) -> Any:
+    """Log density of log-ratios whose noise is ``e[g] - e[Other]`` with independent normal
+    ``e``: multivariate normal with covariance ``diag(sigma^2) + sigma_other^2`` everywhere,
+    evaluated by the Woodbury identity (no matrix per week)."""
+    x = value - mu
+    d = sigma**2
+    s2 = sigma_other**2
+    a = 1.0 + s2 * (1.0 / d).sum(axis=-1)
+    quad = (x**2 / d).sum(axis=-1) - s2 * (x / d).sum(axis=-1) ** 2 / a
+    logdet = pt.log(d).sum(axis=-1) + pt.log(a)
+    k = pt.cast(x.shape[-1], "float64")
+    return -0.5 * (k * np.log(2 * np.pi) + logdet + quad)
+
+
+def _ratio_random(
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    sigma_other: np.ndarray,
+    rng: np.random.Generator | None = None,
+    size: tuple[int, ...] | None = None,
+) -> np.ndarray:
+    """Draws from ``_ratio_logp``'s distribution."""
+    rng = rng if rng is not None else np.random.default_rng()
+    s_o = np.asarray(sigma_other)[..., None]
+    shape = np.broadcast_shapes(np.shape(mu), np.shape(sigma), s_o.shape)
+    if size:
+        shape = tuple(size) + shape[-1:] if len(size) < len(shape) else tuple(size)
+    other = rng.standard_normal(shape[:-1] + (1,)) * s_o
+    return mu + sigma * rng.standard_normal(shape) - other
 
 
 def _draws(posterior: Any, name: str) -> np.ndarray:
@@ -310,6 +356,9 @@ def replicate(posterior: Any, d: ShareData, rows: np.ndarray, seed: int) -> np.n
     if d.categories:  # phi: (sample, genre), sigma: (sample, market, genre)
         ar = phi[:, None, :] * has[None, :, None] * (y_prev[None] - mean_prev)
         noise = z * sigma[:, d.market_idx[rows], :]
+        if "sigma_other" in posterior:  # Other's own noise, shared by every log-ratio
+            s_o = _draws(posterior, "sigma_other")[:, d.market_idx[rows]]
+            noise = noise - (rng.standard_normal(s_o.shape) * s_o)[..., None]
     else:  # phi: (sample,), sigma: (sample, market)
         ar = phi[:, None] * has[None, :] * (y_prev[None] - mean_prev)
         noise = z * sigma[:, d.market_idx[rows]]
@@ -366,6 +415,7 @@ def share_shift(
     """Per market (and genre, Other included, for the genre mix): the share over the baseline
     weeks and now (posterior predictive means of ``weeks`` weeks) and the shift in points."""
     frames = []
+    chains = int(posterior.sizes["chain"])
     for w in window_means(posterior, d, weeks, seed):
         cats = [*d.categories, OTHER] if d.categories else [None]
         for k, genre in enumerate(cats):
@@ -375,6 +425,7 @@ def share_shift(
                 base, recent = base[:, k], recent[:, k]
                 obs_base, obs_recent = obs_base[k], obs_recent[k]
             row = _shift_table([w["market"]], genre, base[:, None], recent[:, None], interval)
+            row["end_mcse"] = validation.interval_mcse(recent, interval, chains)
             row["observed_baseline"] = float(obs_base)
             row["observed_recent"] = float(obs_recent)
             for key in ("baseline_from", "baseline_to", "recent_from", "recent_to"):
@@ -428,5 +479,6 @@ def now_rows(shifts: pd.DataFrame) -> pd.DataFrame:
             "now_mean": shifts["end_mean"],
             "now_low": shifts["end_low"],
             "now_high": shifts["end_high"],
+            "now_mcse": shifts["end_mcse"],
         }
     ).reset_index(drop=True)

@@ -58,10 +58,16 @@ def trust_rows(
             )
         )
     if recent is not None:
+        edges = recent.get("at_the_edge", [])
+        note = (
+            f"; {len(edges)} so close to a bound that another run could decide otherwise"
+            if edges
+            else ""
+        )
         rows.append(
             (
                 "Latest weeks inside the interval of every 'now' the report states",
-                f"{recent['checked'] - recent['outside']} of {recent['checked']}",
+                f"{recent['checked'] - recent['outside']} of {recent['checked']}{note}",
             )
         )
     return rows + [
