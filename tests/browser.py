@@ -110,8 +110,12 @@ document.getElementById('frame').addEventListener('load', function () {{
     }}
     return true;
   }}).slice(0, 5).map(function (e) {{ return e.tagName.toLowerCase() + '.' + e.className; }});
-  document.getElementById('width-probe').textContent =
-    JSON.stringify({{page: root.scrollWidth, viewport: view, wide: wide}});
+  var text = Array.prototype.slice.call(doc.querySelectorAll('img[data-text-px]')).map(function (i) {{
+    return i.getBoundingClientRect().width / i.naturalWidth * parseFloat(i.dataset.textPx);
+  }});
+  document.getElementById('width-probe').textContent = JSON.stringify({{page: root.scrollWidth,
+    viewport: view, wide: wide, text: text.length ? Math.min.apply(null, text) : null,
+    charts: text.length}});
 }});
 </script></body></html>"""
 
@@ -121,6 +125,8 @@ class Width:
     page: int
     viewport: int
     wide: list[str]  # the first elements that stick out past the viewport
+    chart_text_px: float | None = None  # smallest chart text as laid out (None: no chart)
+    charts: int = 0
 
 
 def page_width(page: Path, width: int, screenshot: Path | None = None) -> Width:
@@ -157,7 +163,9 @@ def page_width(page: Path, width: int, screenshot: Path | None = None) -> Width:
     if not found or not found.group(1):
         raise RuntimeError(f"{page.name}: the width probe did not run")
     measured = json.loads(html_unescape(found.group(1)))
-    return Width(measured["page"], measured["viewport"], measured["wide"])
+    return Width(
+        measured["page"], measured["viewport"], measured["wide"], measured["text"], measured["charts"]
+    )
 
 
 def print_pdf(page: Path, pdf: Path) -> int:

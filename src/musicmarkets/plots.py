@@ -13,6 +13,13 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 PALETTE = sns.color_palette("colorblind")
 
 
+# Pages lay charts out in a column about 970 px wide (export.CSS) and charts are saved at 96 dpi:
+# a grid at most 10 in wide keeps its natural size, and 9 pt (12 px) is the smallest text, so
+# every label reads at 11 px or more at 1280 px (checked in Chromium by the pipeline tests).
+GRID_WIDTH_IN = 10.0
+SMALL_PT = 9
+
+
 def set_style() -> None:
     """House look: colour-blind-safe palette, light grid, readable sizes."""
     sns.set_theme(style="whitegrid", palette="colorblind", font_scale=1.0)
@@ -75,14 +82,14 @@ def trend_grid(
     """One ``trend_band`` panel per market in a grid."""
     markets = list(dict.fromkeys(bands["market"]))
     nrows = int(np.ceil(len(markets) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 2.6 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(GRID_WIDTH_IN, 2.6 * nrows), squeeze=False)
     for ax, m in zip(axes.flat, markets, strict=False):
         trend_band(bands, m, ax=ax, title=(names or {}).get(m, m.upper()), interval=interval)
         ax.set_ylabel("")
-        ax.tick_params(axis="x", labelsize=8)
+        ax.tick_params(axis="x", labelsize=SMALL_PT)
     for ax in axes.flat[len(markets) :]:
         ax.set_visible(False)
-    axes.flat[0].legend(loc="upper left", fontsize=8)
+    axes.flat[0].legend(loc="upper left", fontsize=SMALL_PT)
     fig.supylabel("weekly chart streams per person")
     fig.tight_layout()
     return fig
@@ -165,13 +172,13 @@ def forecast_grid(
 ) -> Figure:
     """One ``forecast_fan`` panel per key (market, region or 'all')."""
     nrows = int(np.ceil(len(keys) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 2.6 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(GRID_WIDTH_IN, 2.6 * nrows), squeeze=False)
     for ax, k in zip(axes.flat, keys, strict=False):
         forecast_fan(history, weekly, k, ax=ax, title=names.get(k, k.upper()), interval=interval)
-        ax.tick_params(axis="x", labelsize=8)
+        ax.tick_params(axis="x", labelsize=SMALL_PT)
     for ax in axes.flat[len(keys) :]:
         ax.set_visible(False)
-    axes.flat[0].legend(loc="upper left", fontsize=7)
+    axes.flat[0].legend(loc="upper left", fontsize=SMALL_PT)
     fig.supylabel("weekly Top 200 streams")
     fig.tight_layout()
     return fig
@@ -264,7 +271,7 @@ def rank_plots(posterior, names: list[str], bins: int = 20, columns: int = 4) ->
     fig, axes = plt.subplots(
         rows,
         min(columns, len(panels)),
-        figsize=(3.0 * min(columns, len(panels)), 2.3 * rows),
+        figsize=(GRID_WIDTH_IN / columns * min(columns, len(panels)), 2.3 * rows),
         squeeze=False,
     )
     for ax, (label, draws) in zip(axes.flat, panels, strict=False):
@@ -306,7 +313,7 @@ def backtest_errors(scored: pd.DataFrame) -> Figure:
     ax.set_xlabel("weeks ahead")
     ax.set_ylabel("mean CRPS (log scale, lower is better)")
     ax.set_title("Forecast error by weeks ahead: the model against simple methods")
-    ax.legend(ncol=2, fontsize=9)
+    ax.legend(ncol=2, fontsize=SMALL_PT)
     fig.tight_layout()
     return fig
 
@@ -326,7 +333,7 @@ def recent_fit(now: pd.DataFrame, ax: Axes | None = None, interval: float = 0.9)
     ax.plot(pos[~miss], y[~miss], "x", color="0.2", markersize=6)
     ax.plot(pos[miss], y[miss], "x", color=PALETTE[3], markersize=8, markeredgewidth=2)
     ax.set_yticks(y, t["market"].str.upper() + " · " + t["measure"])
-    ax.tick_params(axis="y", labelsize=8)
+    ax.tick_params(axis="y", labelsize=SMALL_PT)
     ax.set_xlabel(f"observed recent mean within its {interval:.0%} predictive interval (-1 to +1)")
     ax.set_title("Every published 'now' against the observed weeks")
     return ax

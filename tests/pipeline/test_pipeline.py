@@ -470,7 +470,8 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
 
 def test_pages_fit_phone_laptop_and_desktop_widths_and_print(small, artifacts_dir):
     """No sideways scrolling at 375, 1024 and 1440 px (the page's width against the viewport's,
-    measured in Chromium), screenshots of each in tests/artifacts, and a PDF a partner can forward."""
+    measured in Chromium), screenshots of each in tests/artifacts, chart text at least 11 px at
+    1280 px (the smallest label as laid out), and a PDF a partner can forward."""
     from tests.browser import chromium, page_width, print_pdf
 
     if chromium() is None:
@@ -486,6 +487,9 @@ def test_pages_fit_phone_laptop_and_desktop_widths_and_print(small, artifacts_di
             assert seen.viewport == width, (page, width, seen)
             assert seen.page <= seen.viewport, f"{page} scrolls sideways at {width} px: {seen}"
             assert shot.is_file() and shot.stat().st_size > 10_000, (page, width)
+        at_laptop = page_width(root / page, 1280)  # chart text a reader gets on a laptop
+        assert at_laptop.charts > 0, page
+        assert at_laptop.chart_text_px >= 11, f"{page}: chart text {at_laptop.chart_text_px:.1f} px"
     for page in ("reports/index.html", "reports/markets/de.html"):
         pdf = artifacts_dir / page.replace("reports/", "").replace("/", "_").replace(
             ".html", ".pdf"

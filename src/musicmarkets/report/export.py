@@ -18,15 +18,36 @@ REMOVE_TAGS = {"parameters", "injected-parameters", "remove-cell"}
 EXTERNAL_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
+def smallest_text_px(fig: Any, dpi: int = 96) -> float:
+    """Height in image pixels of the smallest visible text in ``fig`` (titles, labels, ticks,
+    legends) when saved at ``dpi``: what a reader sees at 100% zoom before the page scales
+    the image to its column."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()  # tick labels exist only once drawn
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_figure() is not None
+    ]
+    return round(min(sizes) * dpi / 72, 1) if sizes else 0.0
+
+
 def figure_html(fig: Any, alt: str, dpi: int = 96) -> str:
-    """Embed a matplotlib figure as a PNG data URI with alternative text; closes the figure."""
+    """Embed a matplotlib figure as a PNG data URI with alternative text; closes the figure.
+    ``data-text-px`` carries the smallest text's height at the image's own size, so a browser
+    test can check the text a reader gets once the page has scaled the image."""
     import matplotlib.pyplot as plt
 
+    text_px = smallest_text_px(fig, dpi)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}"></figure>'
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" data-text-px="{text_px}" '
+        f'alt="{html.escape(alt, quote=True)}"></figure>'
+    )
 
 
 CSS = """
