@@ -138,7 +138,7 @@ display(
 # ## Market growth ranking
 
 # %%
-ax = plots.growth_intervals(growth, interval=interval)
+ax = plots.growth_intervals(growth, interval=interval, title=report.growth_title(growth))
 display(HTML(report.figure_html(ax.figure, report.growth_alt_text(growth, interval))))
 
 # %%
@@ -152,7 +152,7 @@ display(HTML(league.to_html(index=False, border=0)))
 # spread over several ranks has no settled place in the league.
 
 # %%
-ax = plots.rank_heatmap(ranks, names)
+ax = plots.rank_heatmap(ranks, names, title=report.rank_title(ranks, names))
 top = ranks.idxmax(axis=1)
 alt = "Chance of each growth rank per market: " + "; ".join(
     f"{names.get(m, m.upper())} most likely rank {r} ({ranks.loc[m, r]:.0%})"
@@ -211,7 +211,7 @@ local = shifts[
     (shifts["measure"] == "local_share") & shifts["market"].map(readable).fillna(False)
 ].assign(label=lambda d: d["market"].map(lambda m: names.get(m, m.upper())))
 ax = plots.shift_intervals(
-    local, "label", "Local repertoire: change in share of streams", interval=interval
+    local, "label", report.shift_title(local, "label", "Local repertoire"), interval=interval
 )
 alt = "Change in local-repertoire share per market, points: " + "; ".join(
     f"{r.label} {report.signed_points(r.shift_pts)}" for r in local.itertuples()
@@ -243,7 +243,9 @@ genres = shifts[shifts["measure"] == "genre_mix"].assign(
     label=lambda d: d["market"].map(lambda m: names.get(m, m.upper())) + " · " + d["genre"]
 )
 biggest = genres.loc[genres["shift_pts"].abs().sort_values(ascending=False).index[:12]]
-ax = plots.shift_intervals(biggest, "label", "Genre mix: the largest shifts", interval=interval)
+ax = plots.shift_intervals(
+    biggest, "label", report.shift_title(biggest, "label", "Genre mix"), interval=interval
+)
 alt = "Largest genre-share shifts: " + "; ".join(
     f"{r.label} {report.signed_points(r.shift_pts)}" for r in biggest.itertuples()
 )

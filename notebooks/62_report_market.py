@@ -111,7 +111,7 @@ display(Markdown(report.plain_words(interval)))
 # ## Growth rank among the markets
 
 # %%
-ax = plots.rank_heatmap(ranks, names, highlight=market)
+ax = plots.rank_heatmap(ranks, names, highlight=market, title=report.rank_title(ranks, names))
 alt = f"Chance of each growth rank; {name}: " + ", ".join(
     f"rank {k} {p:.0%}" for k, p in ranks.loc[market].items() if p >= 0.01
 )

@@ -164,7 +164,11 @@ def page_width(page: Path, width: int, screenshot: Path | None = None) -> Width:
         raise RuntimeError(f"{page.name}: the width probe did not run")
     measured = json.loads(html_unescape(found.group(1)))
     return Width(
-        measured["page"], measured["viewport"], measured["wide"], measured["text"], measured["charts"]
+        measured["page"],
+        measured["viewport"],
+        measured["wide"],
+        measured["text"],
+        measured["charts"],
     )
 
 

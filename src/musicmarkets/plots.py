@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -26,12 +28,21 @@ def set_style() -> None:
     plt.rcParams.update({"figure.dpi": 96, "savefig.dpi": 96, "axes.titleweight": "bold"})
 
 
+def _wrap(title: str, width: int = 64) -> str:
+    """Takeaway titles are sentences: wrap them to the chart's width."""
+    return "\n".join(textwrap.wrap(title, width))
+
+
 def _ax(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> Axes:
     return ax if ax is not None else plt.subplots(figsize=size)[1]
 
 
 def growth_intervals(
-    table: pd.DataFrame, ax: Axes | None = None, label: str = "name", interval: float = 0.9
+    table: pd.DataFrame,
+    ax: Axes | None = None,
+    label: str = "name",
+    interval: float = 0.9,
+    title: str = "Which markets grow fastest (size-adjusted)",
 ) -> Axes:
     """Forest plot of yearly growth per market: median dot, interval bar, zero line."""
     ax = _ax(ax, (7, 0.45 * len(table) + 1.2))
@@ -44,7 +55,7 @@ def growth_intervals(
     ax.set_yticks(y, t[col])
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_xlabel(f"yearly growth of chart streams per person (median and {interval:.0%} interval)")
-    ax.set_title("Which markets grow fastest (size-adjusted)")
+    ax.set_title(_wrap(title), loc="left")
     return ax
 
 
@@ -189,6 +200,7 @@ def rank_heatmap(
     names: dict[str, str],
     ax: Axes | None = None,
     highlight: str | None = None,
+    title: str = "How sure is each market's rank?",
 ) -> Axes:
     """P(rank) per market: each row sums to 100%; darker = more probable. ``highlight``: the
     market whose row is outlined and labelled in bold (a partner page's own market)."""
@@ -214,7 +226,7 @@ def rank_heatmap(
         ax.get_yticklabels()[row].set_fontweight("bold")
     ax.set_xlabel("growth rank (1 = fastest); numbers are chances in %")
     ax.set_ylabel("")
-    ax.set_title("How sure is each market's rank?")
+    ax.set_title(_wrap(title), loc="left")
     return ax
 
 
@@ -230,7 +242,7 @@ def shift_intervals(
     ax.axvline(0, color="0.3", linewidth=1, linestyle="--")
     ax.set_yticks(y, t[label_col])
     ax.set_xlabel(f"change in share of streams, points (median and {interval:.0%} interval)")
-    ax.set_title(title)
+    ax.set_title(_wrap(title), loc="left")
     return ax
 
 

@@ -47,6 +47,8 @@ def test_width_probe_measures_chart_text_after_the_page_scales_the_image(tmp_pat
     page.write_text(f"<html><head><style>{CSS}</style></head><body>{img}</body></html>")
     wide = page_width(page, 1280)
     assert wide.charts == 1 and abs(wide.chart_text_px - 13.3) < 0.1, wide
-    page.write_text(f'<html><body><div style="width:300px">{img.replace("<img", "<img style=\'width:100%\'")}</div></body></html>')
+    page.write_text(
+        f'<html><body><div style="width:300px">{img.replace("<img", "<img style='width:100%'")}</div></body></html>'
+    )
     narrow = page_width(page, 1280)
     assert narrow.chart_text_px < 13.3 * 300 / 560, narrow

@@ -359,3 +359,39 @@ def test_technical_tables_read_without_raw_column_names():
 )
 def test_signed_percent_never_says_plus_zero(value, text):
     assert report.signed_percent(value) == text
+
+
+def test_chart_titles_state_the_takeaway_and_its_uncertainty():
+    from musicmarkets.report import growth_title, rank_title, shift_title
+
+    growth = pd.DataFrame(
+        {
+            "name": ["Brazil", "Italy", "Spain"],
+            "growth_median": [0.21, 0.05, 0.15],
+            "growth_low": [0.12, -0.02, 0.08],
+            "growth_high": [0.30, 0.11, 0.22],
+        }
+    )
+    assert (
+        growth_title(growth) == "Brazil grows fastest, +21% a year; 1 other market could be as fast"
+    )
+    clear = growth.assign(growth_low=[0.25, -0.02, 0.08])
+    assert growth_title(clear).endswith("clearly ahead of every other market")
+    ranks = pd.DataFrame({1: [0.55, 0.45], 2: [0.45, 0.55]}, index=["br", "es"])
+    assert rank_title(ranks, {"br": "Brazil"}).startswith("No rank is settled: Brazil ranks first")
+    sure = pd.DataFrame({1: [0.02, 0.98], 2: [0.98, 0.02]}, index=["br", "es"])
+    assert rank_title(sure, {}) == "ES almost surely ranks first (98% of the draws)"
+    shifts = pd.DataFrame(
+        {
+            "label": ["DE", "US"],
+            "shift_pts": [-4.3, 1.0],
+            "shift_low": [-6.0, 0.2],
+            "shift_high": [-2.0, 2.0],
+        }
+    )
+    assert (
+        shift_title(shifts, "label", "Genre mix")
+        == "Genre mix: the largest move is DE, \u22124.3 pts"
+    )
+    wide = shifts.assign(shift_high=[0.5, 2.0])
+    assert shift_title(wide, "label", "Genre mix").endswith("(its interval includes no change)")

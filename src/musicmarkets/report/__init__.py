@@ -1,7 +1,7 @@
 """Numbers for people, the trust panel, and the export of an executed notebook to a
 self-contained HTML page (no code, no injected parameters, no stderr, no network asset).
 
-A package: `format` (numbers), `narrative` (findings in words), `tables`, `trust` (gates and
+A package: `format` (numbers), `narrative` (findings in words), `tables`, `titles` (chart titles that state the takeaway), `trust` (gates and
 provenance) and `export` (the HTML page); everything is importable from `musicmarkets.report`."""
 
 from musicmarkets.report.export import (  # noqa: F401
@@ -55,6 +55,7 @@ from musicmarkets.report.tables import (  # noqa: F401
     share_table,
     sources_table,
 )
+from musicmarkets.report.titles import growth_title, rank_title, shift_title  # noqa: F401,E402
 from musicmarkets.report.trust import (  # noqa: F401
     OUTPUTS,
     file_digest,

@@ -1,0 +1,41 @@
+"""Chart titles that state the takeaway, written from the same tables the charts draw."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from musicmarkets.report.format import signed_percent, signed_points
+
+
+def growth_title(table: pd.DataFrame) -> str:
+    """'Brazil grows fastest, +21% a year; 2 other markets could be as fast': the leader by
+    median and how many others' intervals reach its interval's lower end."""
+    label = "name" if "name" in table else "market"
+    lead = table.loc[table["growth_median"].idxmax()]
+    others = table.drop(index=lead.name)
+    close = int((others["growth_high"] >= lead["growth_low"]).sum())
+    head = f"{lead[label]} grows fastest, {signed_percent(lead['growth_median'])} a year"
+    if close == 0:
+        return head + ", clearly ahead of every other market"
+    return head + f"; {close} other market{'s' if close > 1 else ''} could be as fast"
+
+
+def rank_title(ranks: pd.DataFrame, names: dict[str, str]) -> str:
+    """The most probable leader and how sure that is, from the rank-probability table
+    (markets by rows, ranks 1.. by columns, rows summing to 1)."""
+    first = ranks.iloc[:, 0]
+    lead = first.idxmax()
+    name = names.get(lead, str(lead).upper())
+    if first.max() >= 0.9:
+        return f"{name} almost surely ranks first ({first.max():.0%} of the draws)"
+    return f"No rank is settled: {name} ranks first most often, {first.max():.0%} of the time"
+
+
+def shift_title(table: pd.DataFrame, label_col: str, subject: str) -> str:
+    """The largest move in share points, and whether its interval excludes zero."""
+    row = table.loc[table["shift_pts"].abs().idxmax()]
+    sure = row["shift_low"] > 0 or row["shift_high"] < 0
+    tail = "" if sure else " (its interval includes no change)"
+    return (
+        f"{subject}: the largest move is {row[label_col]}, {signed_points(row['shift_pts'])}{tail}"
+    )
