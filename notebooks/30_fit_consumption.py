@@ -24,7 +24,8 @@
 # shift, all partially pooled across markets; AR(1) residuals; a Student-t likelihood. See
 # `musicmarkets.models.consumption` for the equations. The `fit` stage runs the production
 # model (`variant = "hierarchical"`); the `variants@...` stages run the alternatives that the
-# `compare` stage ranks by ELPD-LOO.
+# `compare` stage ranks by ELPD-LOO; the `sensitivity` stage refits the production model on the
+# weeks up to `fit_until` only (before the 2020 lockdown), for the technical report.
 
 # %% tags=["parameters"]
 seed = 20170106
@@ -89,6 +90,7 @@ gates = {
 recent_weeks = 8
 interval = 0.9
 variant = "hierarchical"
+fit_until = None  # a date: fit the weeks up to it only (the sensitivity stage)
 
 # %%
 import arviz as az
@@ -100,6 +102,8 @@ from musicmarkets.models import consumption
 paths = config.paths()
 structure = consumption.Structure.from_dict(model)
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
+if fit_until is not None:
+    market_week = market_week[market_week["week_start"] <= pd.Timestamp(fit_until)]
 covariates = pd.read_parquet(paths.interim / "covariates.parquet")
 regions = covariates.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
@@ -134,6 +138,7 @@ failed = diagnostics.check_gates(metrics, limits)
 metrics |= {
     **timing,
     "variant": variant,
+    "fit_until": None if fit_until is None else str(pd.Timestamp(fit_until).date()),
     "markets": len(data.markets),
     "regions": len(data.regions),
     "observations": data.n_obs,
@@ -180,12 +185,16 @@ print(
 print({k: round(v, 3) if isinstance(v, float) else v for k, v in checks.metrics.items()})
 
 # %%
-io.write_parquet(checks.pointwise, paths.models / "loo" / f"{variant}.parquet")
-if variant == "hierarchical":
+if fit_until is not None:  # other weeks than the variants': no LOO comparison with them
+    io.write_netcdf(idata, paths.models / "sensitivity.nc")
+    io.write_json(metrics, paths.metrics / "sensitivity.json")
+elif variant == "hierarchical":
+    io.write_parquet(checks.pointwise, paths.models / "loo" / f"{variant}.parquet")
     io.write_parquet(checks.now, paths.processed / "now_consumption.parquet")
     io.write_netcdf(idata, paths.models / "consumption.nc")
     io.write_json(metrics, paths.metrics / "fit.json")
 else:
+    io.write_parquet(checks.pointwise, paths.models / "loo" / f"{variant}.parquet")
     io.write_json(metrics, paths.metrics / "variants" / f"{variant}.json")
 
 # %%

@@ -31,7 +31,7 @@ import arviz as az
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import config, dvcplots, io, opportunity, plots, report
+from musicmarkets import config, dvcplots, insights, io, opportunity, plots, report
 
 plots.set_style()
 paths = config.paths()
@@ -197,6 +197,28 @@ else:
             else f"Verdict: descriptive only ({check['reason']})."
         )
     )
+
+# %% [markdown]
+# ## Growth without the lockdown: a sensitivity refit
+# The production model refitted on the weeks before the 2020 lockdown only (the `sensitivity`
+# stage). Growth is the smoothed streams per person over each fit's latest 13 weeks against the
+# same weeks a year earlier; momentum is the trend slope per year at each fit's last week. Where
+# the two disagree, the lockdown and its recovery drive today's figure.
+
+# %%
+sensitivity = io.read_json(paths.metrics / "sensitivity.json")
+until = str(sensitivity["fit_until"])
+side = insights.sensitivity_growth(tree, az.from_netcdf(paths.models / "sensitivity.nc"))
+display(HTML(report.sensitivity_table(side, until, interval).to_html(index=False, border=0)))
+display(
+    Markdown(
+        f"The refit on the weeks to {until} passed its convergence checks."
+        if sensitivity["gates_passed"]
+        else "**The refit on the weeks to "
+        f"{until} FAILED its checks** ({'; '.join(sensitivity['gates_failed'])}): read its "
+        "column as unreliable."
+    )
+)
 
 # %% [markdown]
 # ## Rolling-origin backtest

@@ -104,6 +104,36 @@ def yoy_growth(tree: Any, weeks: int = 13, interval: float = INTERVAL) -> pd.Dat
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
+def sensitivity_growth(
+    main: Any, other: Any, names: dict[str, str] | None = None, interval: float = INTERVAL
+) -> pd.DataFrame:
+    """Per market, the growth headline (``yoy_growth``, 13 weeks) and the momentum (the trend
+    slope per year at the last week, ``growth_table``) of two fits side by side: ``main`` (the
+    production fit) and ``other`` (the same model on fewer weeks), each with its own latest
+    weeks. Columns ``*_main`` and ``*_other``; a market absent from a fit has NaN there."""
+    parts = []
+    for tree, tag in ((main, "main"), (other, "other")):
+        yoy = yoy_growth(tree, 13, interval).set_index("market")
+        mom = growth_table(tree["posterior"].to_dataset(), None, interval).set_index("market")
+        part = pd.DataFrame(
+            {
+                "recent_to": yoy["recent_to"],
+                "yoy_median": yoy["yoy_median"],
+                "yoy_low": yoy["yoy_low"],
+                "yoy_high": yoy["yoy_high"],
+                "observed_yoy": yoy["observed_yoy"],
+                "momentum_median": mom["growth_median"],
+                "momentum_low": mom["growth_low"],
+                "momentum_high": mom["growth_high"],
+            }
+        )
+        parts.append(part.add_suffix(f"_{tag}"))
+    table = parts[0].join(parts[1], how="outer").reset_index(names="market")
+    if names:
+        table.insert(1, "name", table["market"].map(names).fillna(table["market"].str.upper()))
+    return table
+
+
 def trend_bands(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
     """Per observed market-week: observed streams per capita and the posterior median and
     interval of the model's structural part (level + trend + season, without the AR noise)."""

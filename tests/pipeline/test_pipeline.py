@@ -38,6 +38,7 @@ SMALL = {
     "common": {"markets": "all", "start": "2017-01-06", "end": "2017-12-29"},
     "fit": {"sampler": FEW},
     "variants": {"names": ["pooled"], "sampler": FEW},  # one variant: the foreach mechanism
+    "sensitivity": {"fit_until": "2017-09-29"},
     "shares": {"sampler": FEW},
     "backtest": {
         "origins": 1,
@@ -56,6 +57,7 @@ STAGES = (
     "panel",
     "fit",
     "variants@pooled",
+    "sensitivity",
     "compare",
     "shares",
     "check_recent_fit",
@@ -156,6 +158,20 @@ def test_outputs_follow_the_small_configuration(small):
     for key in ("r_hat_max", "ess_bulk_min", "ess_tail_min", "divergences", "sampling_seconds"):
         assert key in fit
     assert fit["markets"] == 3 and fit["draws"] == 300 and fit["chains"] == 2
+    # the sensitivity refit: the production model on the weeks up to its cut only, on the
+    # technical page beside the production fit's growth
+    import arviz as az
+
+    cut = pd.Timestamp(SMALL["sensitivity"]["fit_until"])
+    refit = az.from_netcdf(root / "models/sensitivity.nc")
+    weeks = pd.to_datetime(refit["constant_data"]["week_start"].to_numpy())
+    assert weeks.max() == cut
+    assert (
+        json.loads((root / "reports/metrics/sensitivity.json").read_text())["fit_until"]
+        == (SMALL["sensitivity"]["fit_until"])
+    )
+    technical = (root / "reports/technical.html").read_text()
+    assert f"Growth, weeks to {cut.date()}" in technical
 
 
 def test_model_file_holds_posterior_and_observed_data(small):
@@ -225,10 +241,51 @@ def test_same_inputs_and_params_give_the_same_outputs(small, tmp_path):
     data = sorted(p.relative_to(again) for p in (again / "data").rglob("*.parquet"))
     assert len(data) >= 10
     differ = [str(rel) for rel in data if (root / rel).read_bytes() != (again / rel).read_bytes()]
-    assert not differ, f"{len(differ)} of {len(data)} data files differ: {differ[:20]}"
+    assert not differ, (
+        f"{len(differ)} of {len(data)} data files differ: "
+        + "; ".join(_where_frames_differ(root / rel, again / rel) for rel in differ[:5])
+        + "; posteriors: "
+        + "; ".join(_where_posteriors_differ(root, again))
+    )
     first = az.summary(az.from_netcdf(root / "models/consumption.nc"))
     second = az.summary(az.from_netcdf(again / "models/consumption.nc"))
     pd.testing.assert_frame_equal(first, second)
+
+
+def _where_frames_differ(a, b) -> str:
+    """Which columns of two parquet files differ, and by how much at most (for the message)."""
+    x, y = pd.read_parquet(a), pd.read_parquet(b)
+    if x.shape != y.shape or list(x.columns) != list(y.columns):
+        return f"{a.name}: shape {x.shape} vs {y.shape}"
+    cols = []
+    for c in x.columns:
+        if x[c].equals(y[c]):
+            continue
+        if pd.api.types.is_numeric_dtype(x[c]):
+            cols.append(f"{c} (max |diff| {(x[c] - y[c]).abs().max():.3g})")
+        else:
+            cols.append(c)
+    return f"{a.name}: {', '.join(cols) or 'same values, other bytes'}"
+
+
+def _where_posteriors_differ(a, b) -> list[str]:
+    """Per model file, the largest difference of any posterior variable between two runs."""
+    import numpy as np
+    import xarray as xr
+
+    out = []
+    for rel in sorted(p.relative_to(a) for p in (a / "models").rglob("*.nc")):
+        first, second = xr.open_datatree(a / rel), xr.open_datatree(b / rel)
+        for node in first.subtree:
+            if node.name != "posterior":
+                continue
+            x, y = node.to_dataset(), second[node.path].to_dataset()
+            worst = max(
+                (float(np.nanmax(np.abs(x[v].to_numpy() - y[v].to_numpy()))) for v in x),
+                default=0.0,
+            )
+            out.append(f"{rel}{node.path}: {worst:.3g}")
+    return out
 
 
 def test_interrupted_fit_leaves_nothing_dvc_accepts_and_a_rerun_completes(small, tmp_path):

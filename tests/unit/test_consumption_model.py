@@ -286,3 +286,44 @@ def test_a_launch_markets_partial_weeks_are_left_out_and_named():
     )
     with pytest.raises(ValueError, match="launches.m1"):
         cm.Structure(launches={"m1": "not a date"}).validate()
+
+
+def test_sensitivity_table_sets_a_fit_on_fewer_weeks_beside_the_production_fit():
+    """Each fit's growth is read at its own latest weeks: the fit on the weeks up to a cut
+    date reports the 13 weeks to that date, the production fit its latest 13; a market without
+    a year of weeks before the cut gets no growth figure there, and the table says so."""
+    import xarray as xr
+
+    from musicmarkets import insights, report
+
+    panel = simulated_panel(2, 120, seed=7)
+    late = (panel["market"] == "m1") & (panel["week_start"] < "2019-01-01")
+    panel = panel[~late]
+    structure = cm.Structure(fourier_order=1, changepoint_weeks=26)
+
+    def tree_of(rows: pd.DataFrame) -> xr.DataTree:
+        data = cm.prepare(rows, sorted(set(rows["market"])), structure)
+        prior = pm.sample_prior_predictive(
+            draws=6, model=cm.build_model(data, cm.Priors()), random_seed=3
+        )
+        annotated = cm.annotate(prior, data)
+        return xr.DataTree.from_dict(
+            {"posterior": prior["prior"].to_dataset(), "constant_data": annotated["constant_data"]}
+        )
+
+    cut = panel["week_start"].sort_values().unique()[-30]
+    main, other = tree_of(panel), tree_of(panel[panel["week_start"] <= cut])
+    side = insights.sensitivity_growth(main, other).set_index("market")
+    own = insights.yoy_growth(other, 13).set_index("market")
+    assert side.loc["m0", "recent_to_other"] == pd.Timestamp(cut)
+    assert side.loc["m0", "recent_to_main"] == panel["week_start"].max()
+    assert side.loc["m0", "yoy_median_other"] == own.loc["m0", "yoy_median"]
+    assert side.loc["m0", "observed_yoy_other"] == own.loc["m0", "observed_yoy"]
+    assert side.loc["m0", "yoy_median_main"] != side.loc["m0", "yoy_median_other"]
+    # m1's weeks start in 2019: a year of them by the end, not by the cut
+    assert np.isnan(side.loc["m1", "yoy_median_other"])
+    assert not np.isnan(side.loc["m1", "momentum_median_other"])
+    shown = report.sensitivity_table(side.reset_index(), str(pd.Timestamp(cut).date()))
+    row = shown.set_index("Market").loc["M1"]
+    assert "no figure" in row.iloc[1] and "no figure" not in row.iloc[0]
+    assert str(pd.Timestamp(cut).date()) in shown.columns[2]

@@ -52,6 +52,7 @@ from musicmarkets.report.tables import (  # noqa: F401
     loo_table,
     page_links,
     partner_links,
+    sensitivity_table,
     share_table,
     sources_table,
 )

@@ -160,6 +160,42 @@ def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
     )
 
 
+def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) -> pd.DataFrame:
+    """``insights.sensitivity_growth`` for people: the headline growth and the momentum of the
+    production fit beside the fit on the weeks up to ``until``, each with its interval and the
+    weeks it covers."""
+    width = f"{interval:.0%}"
+
+    def cell(row: pd.Series, kind: str, tag: str) -> str:
+        median = row[f"{kind}_median_{tag}"]
+        if pd.isna(median):
+            return "no figure (less than a year of data)" if kind == "yoy" else "not fitted"
+        low, high = row[f"{kind}_low_{tag}"], row[f"{kind}_high_{tag}"]
+        return f"{signed_percent(median)} ({percent_interval(low, high)})"
+
+    def to(tag: str) -> str:
+        ends = table[f"recent_to_{tag}"].dropna()
+        return f"13 weeks to {pd.Timestamp(ends.max()).date()}" if len(ends) else ""
+
+    return pd.DataFrame(
+        {
+            "Market": table["name"] if "name" in table else table["market"].str.upper(),
+            f"Growth, all weeks ({to('main')}, {width} interval)": [
+                cell(r, "yoy", "main") for _, r in table.iterrows()
+            ],
+            f"Growth, weeks to {until} ({to('other')})": [
+                cell(r, "yoy", "other") for _, r in table.iterrows()
+            ],
+            "Momentum per year, all weeks": [
+                cell(r, "momentum", "main") for _, r in table.iterrows()
+            ],
+            f"Momentum per year, weeks to {until}": [
+                cell(r, "momentum", "other") for _, r in table.iterrows()
+            ],
+        }
+    )
+
+
 def coverage_table(coverage: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """Weeks and rows of chart data per market, dates written for people."""
     return pd.DataFrame(
