@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help env repro plots test test-fast test-all lint format lab bench lock clean
+.PHONY: help env repro plots test test-fast test-all lint format lab bench bench-gates lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ bench: $(STAMP) ## run the benchmarks (figures land in benchmarks/results/; adds
 	$(BIN)/python benchmarks/bench_samplers.py
 	$(BIN)/python benchmarks/bench_events.py
 	$(BIN)/python benchmarks/bench_scale_models.py
+
+bench-gates: $(STAMP) ## the production gates for 4 more seeds (fit, shares, backtest: hours on 2 cores)
+	$(BIN)/python benchmarks/bench_gates.py
 
 lock: $(VENV) ## re-resolve requirements.lock.txt from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.12 \

@@ -15,22 +15,31 @@ when a gate failed: the pages are DRAFT).
 from __future__ import annotations
 
 import argparse
+import datetime
 import logging
 import sys
 from pathlib import Path
 
 
-def _run(args: argparse.Namespace) -> int:
+def parse_overrides(items: list[str]) -> dict[str, object]:
+    """``--set NAME=VALUE`` items as notebook parameters: each value read as YAML, except that a
+    date stays the text it was (as params.yaml's quoted dates; papermill injects JSON)."""
     import yaml
 
-    from musicmarkets.notebook import run_notebook
-
-    overrides = {}
-    for item in args.set or []:
+    overrides: dict[str, object] = {}
+    for item in items:
         name, sep, raw = item.partition("=")
         if not sep or not name.isidentifier():
             raise ValueError(f"--set expects NAME=VALUE, got {item!r}")
-        overrides[name] = yaml.safe_load(raw)
+        value = yaml.safe_load(raw)
+        overrides[name] = raw if isinstance(value, datetime.date) else value
+    return overrides
+
+
+def _run(args: argparse.Namespace) -> int:
+    from musicmarkets.notebook import run_notebook
+
+    overrides = parse_overrides(args.set or [])
     run_notebook(
         args.stage,
         Path(args.notebook),

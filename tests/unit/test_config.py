@@ -50,3 +50,17 @@ def test_every_stage_block_exists(repo):
     for name, stage in config.load_stages(repo).items():
         config.stage_parameters(params, config.stage_param_keys(stage))  # raises if stale
         assert isinstance(name, str) and Path(repo / "dvc.yaml").is_file()
+
+
+def test_set_on_the_command_line_keeps_dates_as_text():
+    """``--set fit_until=2020-02-28`` reaches the notebook as the text a quoted params.yaml date
+    is (papermill injects JSON, which has no date), other values as YAML reads them."""
+    import json
+
+    from musicmarkets.cli import parse_overrides
+
+    got = parse_overrides(["fit_until=2020-02-28", "variant=pooled", "draws=300", "x=[1, 2]"])
+    assert got == {"fit_until": "2020-02-28", "variant": "pooled", "draws": 300, "x": [1, 2]}
+    json.dumps(got)
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_overrides(["no-equals-sign"])

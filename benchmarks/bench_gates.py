@@ -1,0 +1,110 @@
+"""Do the production settings pass their gates for other seeds? One run per seed.
+
+For each seed, the chosen stages' notebooks run with the production params.yaml and only
+``seed`` changed (``musicmarkets run ... --set seed=N``), in a temporary copy of the project
+that holds this checkout's data (the repository's own outputs are untouched). Records, per seed
+and gate, whether it passed and why not: the consumption fit (convergence and per-market
+coverage), each share model, every backtest refit, and the recent-weeks check when both the
+fit and the shares ran. Writes benchmarks/results/gates.json.
+
+Usage: python benchmarks/bench_gates.py [--seeds 1 2 3 4] [--stages fit shares backtest]
+A gate that passes for one seed and fails for another decides nothing: the note on the
+report must then say so (docs/validation.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import describe  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+IGNORE = shutil.ignore_patterns(".venv", ".git", "cache", "tmp", "__pycache__", "artifacts")
+GATED = ("fit", "shares", "backtest", "check_recent_fit")
+
+
+def gates_of(root: Path, stage: str) -> dict[str, list[str]]:
+    """Gate name -> its failures (empty: passed) from a stage's metrics file."""
+    metrics = root / "reports/metrics"
+    if stage == "fit":
+        return {"fit": json.loads((metrics / "fit.json").read_text())["gates_failed"]}
+    if stage == "shares":
+        shares = json.loads((metrics / "shares.json").read_text())
+        return {
+            f"shares:{name}": m["gates_failed"] for name, m in shares.items() if isinstance(m, dict)
+        }
+    if stage == "backtest":
+        backtest = json.loads((metrics / "backtest.json").read_text())
+        out = {f"backtest refit {f['origin']}": f["gates_failed"] for f in backtest["fits"]}
+        return out | {"backtest coverage": backtest["gates_failed"]}
+    recent = json.loads((metrics / "recent_fit.json").read_text())
+    return {"recent_fit": recent["gates_failed"]}
+
+
+def run_stage(root: Path, stage: str, seed: int, env: dict[str, str]) -> float:
+    spec = yaml.safe_load((root / "dvc.yaml").read_text())["stages"][stage]
+    cmd = shlex.split(spec["cmd"])
+    if "common.seed" in spec.get("params", []):  # a stage without a seed reads the others' draws
+        cmd += ["--set", f"seed={seed}"]
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=root, env=env, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--stages", nargs="+", default=["fit", "shares", "backtest"])
+    args = parser.parse_args()
+    stages = [s for s in GATED if s in args.stages]
+    if {"fit", "shares"} <= set(stages) and "check_recent_fit" not in stages:
+        stages.insert(stages.index("shares") + 1, "check_recent_fit")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "project"
+        shutil.copytree(REPO, root, ignore=IGNORE)
+        for seed in args.seeds:
+            seconds, gates = {}, {}
+            for stage in stages:
+                seconds[stage] = round(run_stage(root, stage, seed, env), 1)
+                gates |= gates_of(root, stage)
+                print(f"seed {seed} {stage}: {seconds[stage]} s", flush=True)
+            failed = {g: f for g, f in gates.items() if f}
+            runs.append(
+                {
+                    "seed": seed,
+                    "all_passed": not failed,
+                    "gates": {g: not f for g, f in gates.items()},
+                    "failures": failed,
+                    "stage_seconds": seconds,
+                }
+            )
+            print(f"seed {seed}: {'all gates passed' if not failed else failed}", flush=True)
+    result = {
+        "machine": describe(),
+        "what": "production params.yaml, only the seed changed: which gates pass per seed",
+        "stages": stages,
+        "seeds": args.seeds,
+        "passed_for_every_seed": all(r["all_passed"] for r in runs),
+        "runs": runs,
+    }
+    out = REPO / "benchmarks/results/gates.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
