@@ -8,6 +8,7 @@ coverage), each share model, every backtest refit, and the recent-weeks check wh
 fit and the shares ran. Writes benchmarks/results/gates.json.
 
 Usage: python benchmarks/bench_gates.py [--seeds 1 2 3 4] [--stages fit shares backtest]
+       [--out gates.json]
 A gate that passes for one seed and fails for another decides nothing: the note on the
 report must then say so (docs/validation.md).
 """
@@ -67,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--stages", nargs="+", default=["fit", "shares", "backtest"])
+    parser.add_argument("--out", default="gates.json", help="file name in benchmarks/results/")
     args = parser.parse_args()
     stages = [s for s in GATED if s in args.stages]
     if {"fit", "shares"} <= set(stages) and "check_recent_fit" not in stages:
@@ -101,7 +103,7 @@ def main() -> None:
         "passed_for_every_seed": all(r["all_passed"] for r in runs),
         "runs": runs,
     }
-    out = REPO / "benchmarks/results/gates.json"
+    out = REPO / "benchmarks/results" / args.out
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out.relative_to(REPO)}")
 

@@ -202,8 +202,9 @@ else:
 # ## Growth without the lockdown: a sensitivity refit
 # The production model refitted on the weeks before the 2020 lockdown only (the `sensitivity`
 # stage). Growth is the smoothed streams per person over each fit's latest 13 weeks against the
-# same weeks a year earlier; momentum is the trend slope per year at each fit's last week. Where
-# the two disagree, the lockdown and its recovery drive today's figure.
+# same weeks a year earlier (beside it, the same ratio of the observed weeks); momentum is the
+# trend slope per year at each fit's last week. Where the two disagree, the lockdown and its
+# recovery drive today's figure.
 
 # %%
 sensitivity = io.read_json(paths.metrics / "sensitivity.json")

@@ -326,4 +326,6 @@ def test_sensitivity_table_sets_a_fit_on_fewer_weeks_beside_the_production_fit()
     shown = report.sensitivity_table(side.reset_index(), str(pd.Timestamp(cut).date()))
     row = shown.set_index("Market").loc["M1"]
     assert "no figure" in row.iloc[1] and "no figure" not in row.iloc[0]
+    observed = report.signed_percent(side.loc["m0", "observed_yoy_other"])
+    assert shown.set_index("Market").loc["M0"].iloc[1].endswith(f"observed {observed}")
     assert str(pd.Timestamp(cut).date()) in shown.columns[2]

@@ -163,7 +163,7 @@ def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
 def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) -> pd.DataFrame:
     """``insights.sensitivity_growth`` for people: the headline growth and the momentum of the
     production fit beside the fit on the weeks up to ``until``, each with its interval and the
-    weeks it covers."""
+    weeks it covers; each growth with the same ratio of the observed weeks."""
     width = f"{interval:.0%}"
 
     def cell(row: pd.Series, kind: str, tag: str) -> str:
@@ -171,7 +171,10 @@ def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) ->
         if pd.isna(median):
             return "no figure (less than a year of data)" if kind == "yoy" else "not fitted"
         low, high = row[f"{kind}_low_{tag}"], row[f"{kind}_high_{tag}"]
-        return f"{signed_percent(median)} ({percent_interval(low, high)})"
+        text = f"{signed_percent(median)} ({percent_interval(low, high)})"
+        if kind == "yoy":  # the same ratio of the observed weeks, for checking
+            text += f"; observed {signed_percent(row[f'observed_yoy_{tag}'])}"
+        return text
 
     def to(tag: str) -> str:
         ends = table[f"recent_to_{tag}"].dropna()
