@@ -76,7 +76,7 @@ sampler = {
     "draws": 2000,
     "tune": 1000,
     "chains": 4,
-    "target_accept": 0.95,
+    "target_accept": 0.98,
     "nuts_sampler": "nutpie",
 }
 gates = {
