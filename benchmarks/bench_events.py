@@ -114,7 +114,7 @@ def main() -> None:
         REPO / "data/interim/charts.parquet", columns=["market", "week_start", "rank", "streams"]
     )
     curve = generate.fit_rank_curve(charts)
-    top200 = generate.weekly_top200(tree, 13, 52, 0.1, seed=1)
+    top200 = generate.weekly_top200(tree, 13, seed=1)
     results = []
     for rows in [s for s in SIZES if s <= args.max_rows]:
         with tempfile.TemporaryDirectory(dir=REPO / "benchmarks") as tmp:

@@ -27,8 +27,6 @@
 # %% tags=["parameters"]
 seed = 20170106
 horizons = [13, 26, 52]
-changepoint_weeks = 52
-changepoint_sigma = 0.1
 interval = 0.9
 
 # %%
@@ -48,7 +46,7 @@ post = tree["posterior"].to_dataset()
 const = tree["constant_data"].to_dataset()
 
 # %%
-draws = forecast.simulate(tree, max(horizons), changepoint_weeks, changepoint_sigma, seed)
+draws = forecast.simulate(tree, max(horizons), seed)  # the fit's own changepoint settings
 weekly = forecast.series(draws, names, interval)
 totals = forecast.horizon_totals(draws, market_week, horizons, names, interval)
 # coherence: the all-market total is the sum of the markets in every draw

@@ -148,13 +148,11 @@ for i, origin in enumerate(cut):
     )
     print(f"refit {i + 1} of {len(cut)} at {origin.date()}: {len(present)} markets", flush=True)
     tree, timing = sampling.fit(pm_model, sampling.SamplerConfig.from_dict(sampler), seed + i)
-    tree = consumption.annotate(tree, data)
+    tree = consumption.annotate(tree, data, structure, consumption.Priors.from_dict(priors))
     conv = diagnostics.convergence(tree)
     failed = diagnostics.check_gates(conv, diagnostics.Gates.from_dict(gates))
     fits.append({"origin": str(origin.date()), **conv, **timing, "gates_failed": failed})
-    sim = forecast.simulate(
-        tree, horizon, structure.changepoint_weeks, priors["changepoint_sigma"], seed + i
-    )
+    sim = forecast.simulate(tree, horizon, seed + i)  # the refit's own changepoint settings
     pop = dict(zip(data.markets, data.population, strict=True))
     week_pos = {w: j for j, w in enumerate(sim.weeks)}
     samples = np.stack(

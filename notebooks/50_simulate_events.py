@@ -27,8 +27,6 @@
 # %% tags=["parameters"]
 seed = 20170106
 simulate = {"rows": 1000000, "weeks": 13, "global_fraction": 0.5, "tiers": True}
-changepoint_weeks = 52
-changepoint_sigma = 0.1
 
 # %%
 import shutil
@@ -46,7 +44,7 @@ charts = pd.read_parquet(
     paths.interim / "charts.parquet", columns=["market", "week_start", "rank", "streams"]
 )
 curve = generate.fit_rank_curve(charts)
-top200 = generate.weekly_top200(tree, simulate["weeks"], changepoint_weeks, changepoint_sigma, seed)
+top200 = generate.weekly_top200(tree, simulate["weeks"], seed)
 print(f"rank-stream curve: share(r) ~ r^-{curve.exponent:.3f} (fitted on ranks 1-{curve.ranks})")
 
 # %%

@@ -161,6 +161,19 @@ alt = "Chance of each growth rank per market: " + "; ".join(
 display(HTML(report.figure_html(ax.figure, alt)))
 
 # %% [markdown]
+# ### How each market's trend bent
+# Momentum is the growth rate of a market's trend, in % per year, week by week: it changes
+# only where the model lets the trend bend (once a year), and the band is its interval.
+# Below the zero line the trend is falling.
+
+# %%
+changes = table[["market", "flag"]]
+momentum_title = report.momentum_title(changes, names)
+fig = plots.momentum_grid(insights.momentum_path(tree, interval), names, interval=interval)
+display(Markdown(momentum_title + "."))
+display(HTML(report.figure_html(fig, "Momentum per market over the weeks: " + momentum_title)))
+
+# %% [markdown]
 # ## What the next quarters look like
 # Weekly Top 200 streams for the next 13, 26 and 52 weeks, with intervals. Regional and
 # all-market totals are added up draw by draw from the market forecasts, so they agree with

@@ -211,15 +211,7 @@ sensitivity = io.read_json(paths.metrics / "sensitivity.json")
 until = str(sensitivity["fit_until"])
 side = insights.sensitivity_growth(tree, az.from_netcdf(paths.models / "sensitivity.nc"))
 display(HTML(report.sensitivity_table(side, until, interval).to_html(index=False, border=0)))
-display(
-    Markdown(
-        f"The refit on the weeks to {until} passed its convergence checks."
-        if sensitivity["gates_passed"]
-        else "**The refit on the weeks to "
-        f"{until} FAILED its checks** ({'; '.join(sensitivity['gates_failed'])}): read its "
-        "column as unreliable."
-    )
-)
+display(Markdown(report.sensitivity_text(sensitivity)))
 
 # %% [markdown]
 # ## Rolling-origin backtest

@@ -110,7 +110,8 @@ def sensitivity_growth(
     """Per market, the growth headline (``yoy_growth``, 13 weeks) and the momentum (the trend
     slope per year at the last week, ``growth_table``) of two fits side by side: ``main`` (the
     production fit) and ``other`` (the same model on fewer weeks), each with its own latest
-    weeks. Columns ``*_main`` and ``*_other``; a market absent from a fit has NaN there."""
+    weeks. Columns ``*_main`` and ``*_other`` (``reason_*``: why a growth figure is missing);
+    a market absent from a fit has NaN there."""
     parts = []
     for tree, tag in ((main, "main"), (other, "other")):
         yoy = yoy_growth(tree, 13, interval).set_index("market")
@@ -122,6 +123,7 @@ def sensitivity_growth(
                 "yoy_low": yoy["yoy_low"],
                 "yoy_high": yoy["yoy_high"],
                 "observed_yoy": yoy["observed_yoy"],
+                "reason": yoy["reason"],
                 "momentum_median": mom["growth_median"],
                 "momentum_low": mom["growth_low"],
                 "momentum_high": mom["growth_high"],
@@ -236,6 +238,38 @@ def slope_at(posterior: Any, constant: Any, t: float) -> np.ndarray:
     cps = constant["changepoint_t"].to_numpy()
     delta = _draws(posterior, "delta")  # (sample, market, changepoint)
     return slope + delta[:, :, cps > t].sum(axis=-1)
+
+
+def momentum_path(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
+    """Per market and observed week, the momentum (``exp(slope) - 1`` per year, the slope of
+    the trend that week: constant between changepoints) with its interval: how each market's
+    trend bent over the weeks, for one small-multiple chart."""
+    post = tree["posterior"].to_dataset()
+    const = tree["constant_data"].to_dataset()
+    cps = np.sort(const["changepoint_t"].to_numpy())
+    markets = _markets(post)
+    idx = const["market_idx"].to_numpy()
+    t = const["t"].to_numpy()
+    weeks = pd.to_datetime(const["week_start"].to_numpy())
+    # one slope per segment between changepoints (the last one runs to the latest week)
+    probe = np.concatenate([cps - 1e-9, [0.0]]) if len(cps) else np.array([0.0])
+    slopes = np.expm1(np.stack([slope_at(post, const, float(x)) for x in probe], axis=-1))
+    lo, hi = _bounds(interval)
+    q = np.quantile(slopes, [0.5, lo, hi], axis=0)  # (3, market, segment)
+    segment = np.searchsorted(cps, t, side="right")  # weeks after changepoint j: segment j + 1
+    return (
+        pd.DataFrame(
+            {
+                "market": np.asarray(markets)[idx],
+                "week_start": weeks,
+                "momentum_median": q[0][idx, segment],
+                "momentum_low": q[1][idx, segment],
+                "momentum_high": q[2][idx, segment],
+            }
+        )
+        .sort_values(["market", "week_start"])
+        .reset_index(drop=True)
+    )
 
 
 def trend_change_table(posterior: Any, constant: Any, threshold: float = 0.95) -> pd.DataFrame:

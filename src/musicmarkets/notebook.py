@@ -18,6 +18,7 @@ from typing import Any
 import jupytext
 import nbformat
 import papermill
+from jupyter_client.manager import AsyncKernelManager
 
 from musicmarkets.config import (
     load_params,
@@ -39,6 +40,16 @@ SINGLE_THREADED_BLAS = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """A kernel that talks over local sockets (ZeroMQ's ``ipc`` transport) instead of TCP
+    ports: nothing listens on the network, and ipykernel has no unencrypted-TCP warning to
+    print into the pipeline's log."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("transport", "ipc")
+        super().__init__(**kwargs)
 
 
 def kernel_environment() -> None:
@@ -96,6 +107,7 @@ def run_notebook(
                     cwd=str(root),
                     progress_bar=False,
                     log_output=False,
+                    kernel_manager_class=LocalKernelManager,
                 )
             except papermill.PapermillExecutionError:
                 failed = output.with_suffix(".failed.ipynb")

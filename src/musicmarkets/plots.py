@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -102,6 +103,47 @@ def trend_grid(
         ax.set_visible(False)
     axes.flat[0].legend(loc="upper left", fontsize=SMALL_PT)
     fig.supylabel("weekly chart streams per person")
+    fig.tight_layout()
+    return fig
+
+
+def momentum_grid(
+    path: pd.DataFrame,
+    names: dict[str, str] | None = None,
+    title: str | None = None,
+    ncols: int = 4,
+    interval: float = 0.9,
+) -> Figure:
+    """Small multiples of ``insights.momentum_path``: each market's momentum (trend growth per
+    year) over its weeks with its band, on one shared axis so the panels compare."""
+    markets = list(dict.fromkeys(path["market"]))
+    nrows = int(np.ceil(len(markets) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(GRID_WIDTH_IN, 2.3 * nrows), sharey=True, squeeze=False
+    )
+    for ax, m in zip(axes.flat, markets, strict=False):
+        p = path[path["market"] == m]
+        ax.fill_between(
+            p["week_start"],
+            100 * p["momentum_low"],
+            100 * p["momentum_high"],
+            color=PALETTE[0],
+            alpha=0.3,
+            step="mid",
+            label=f"{interval:.0%} interval",
+        )
+        ax.step(p["week_start"], 100 * p["momentum_median"], where="mid", color=PALETTE[0])
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_title((names or {}).get(m, m.upper()), fontsize=SMALL_PT + 2)
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.tick_params(labelsize=SMALL_PT)
+    for ax in axes.flat[len(markets) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(loc="lower left", fontsize=SMALL_PT)
+    fig.supylabel("momentum, % per year")
+    if title:
+        fig.suptitle(_wrap(title, 90))
     fig.tight_layout()
     return fig
 

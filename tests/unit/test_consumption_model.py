@@ -326,6 +326,37 @@ def test_sensitivity_table_sets_a_fit_on_fewer_weeks_beside_the_production_fit()
     shown = report.sensitivity_table(side.reset_index(), str(pd.Timestamp(cut).date()))
     row = shown.set_index("Market").loc["M1"]
     assert "no figure" in row.iloc[1] and "no figure" not in row.iloc[0]
+    assert side.loc["m1", "reason_other"] in row.iloc[1]  # yoy_growth's own reason, said once
+    assert side.loc["m1", "reason_other"].startswith("data start")
     observed = report.signed_percent(side.loc["m0", "observed_yoy_other"])
     assert shown.set_index("Market").loc["M0"].iloc[1].endswith(f"observed {observed}")
     assert str(pd.Timestamp(cut).date()) in shown.columns[2]
+    until = str(pd.Timestamp(cut).date())
+    passed = {"fit_until": until, "gates_passed": True, "gates_failed": []}
+    failed = {"fit_until": until, "gates_passed": False, "gates_failed": ["divergences 3 > 0"]}
+    assert "passed" in report.sensitivity_text(passed) and until in report.sensitivity_text(passed)
+    assert "FAILED" in report.sensitivity_text(failed)
+    assert "divergences 3 > 0" in report.sensitivity_text(failed)
+
+
+def test_the_model_file_carries_its_specification(tmp_path):
+    """``annotate`` writes the Structure and Priors into the fit; ``spec`` reads them back,
+    also from the netCDF file; a file without them is named as stale."""
+    import arviz as az
+    import xarray as xr
+
+    panel = simulated_panel(2, 60, seed=3)
+    structure = cm.Structure(fourier_order=1, changepoint_weeks=26, launches={"m1": "2018-03-01"})
+    priors = cm.Priors(changepoint_sd=0.07, phi_sigma=0.2)
+    data = cm.prepare(panel, ["m0", "m1"], structure)
+    prior = pm.sample_prior_predictive(draws=4, model=cm.build_model(data, priors), random_seed=1)
+    tree = xr.DataTree.from_dict(
+        {"posterior": prior["prior"].to_dataset(), "constant_data": prior["constant_data"]}
+    )
+    bare = cm.annotate(tree.copy(), data)
+    with pytest.raises(ValueError, match="re-run the fit stage"):
+        cm.spec(bare)
+    tree = cm.annotate(tree, data, structure, priors)
+    assert cm.spec(tree) == (structure, priors)
+    tree.to_netcdf(tmp_path / "fit.nc")
+    assert cm.spec(az.from_netcdf(tmp_path / "fit.nc")) == (structure, priors)

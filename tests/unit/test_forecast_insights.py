@@ -20,7 +20,8 @@ def fake_fit(n_markets=3, n_weeks=80, draws=50, seed=0, **overrides):
     variable in ``overrides`` is replaced by the given per-market values in every draw."""
     panel = simulated_panel(n_markets, n_weeks, seed)
     panel["population"] = 1e6 * (np.arange(len(panel)) % n_markets + 1)
-    data = cm.prepare(panel, [f"m{i}" for i in range(n_markets)], cm.Structure(covariates=()))
+    structure = cm.Structure(covariates=())
+    data = cm.prepare(panel, [f"m{i}" for i in range(n_markets)], structure)
     model = cm.build_model(data, cm.Priors(), "non_centred")
     idata = pm.sample_prior_predictive(draws=draws, model=model, random_seed=seed)
     post = idata["prior"].to_dataset()
@@ -33,7 +34,7 @@ def fake_fit(n_markets=3, n_weeks=80, draws=50, seed=0, **overrides):
             "constant_data": idata["constant_data"].to_dataset(),
         }
     )
-    return cm.annotate(tree, data), data
+    return cm.annotate(tree, data, structure, cm.Priors()), data
 
 
 def test_forecast_equals_structural_mean_without_noise():
@@ -93,6 +94,53 @@ def test_future_changepoints_widen_the_band():
     assert spread(wide) > spread(narrow)
 
 
+def test_future_slope_changes_share_a_part_across_markets():
+    """Noise-free draws with one structure: a future slope change's shared part moves every
+    market alike (same date, same size), a market's own part moves it alone; so at the same
+    spread per market, the all-market total is wider with shared changes."""
+    fixed = {k: 0.0 for k in ("delta", "season_market", "holiday_market", "shock_market")}
+    tree, data = fake_fit(
+        2,
+        draws=400,
+        sigma_market=np.full(2, 1e-9),
+        phi=0.0,
+        nu=1e6,
+        level_market=0.0,
+        trend_market=0.0,
+        **fixed,
+    )
+    kw = {"changepoint_weeks": 26, "seed": 6}
+    shared = forecast.simulate(tree, 52, changepoint_sd=0.3, changepoint_sigma=0.0, **kw)
+    own = forecast.simulate(tree, 52, changepoint_sd=0.0, changepoint_sigma=0.3, **kw)
+    per_capita = lambda f: np.log(f.streams[:, :, -1] / data.population[None, :])  # noqa: E731
+    a, b = per_capita(shared).T
+    np.testing.assert_allclose(a, b, atol=1e-6)  # the same change in both markets
+    assert a.std() > 0.05  # ... and it does change them
+    x, y = per_capita(own).T
+    assert abs(np.corrcoef(x, y)[0, 1]) < 0.2  # 400 draws: the sd of r is about 0.05
+    assert abs(x.std() / a.std() - 1) < 0.2  # the same spread per market either way
+    spread = lambda f: np.log(f.total()[:, -1]).std()  # noqa: E731
+    assert spread(shared) > 1.2 * spread(own)
+
+
+def test_the_forecast_reads_its_changepoint_settings_from_the_model_file():
+    """No scale given: the fit's own spacing and changepoint priors are used, as given."""
+    tree, _ = fake_fit(2, draws=50)
+    structure, priors = cm.spec(tree)
+    own = forecast.simulate(tree, 20, seed=7)
+    given = forecast.simulate(
+        tree,
+        20,
+        seed=7,
+        changepoint_weeks=structure.changepoint_weeks,
+        changepoint_sd=priors.changepoint_sd,
+        changepoint_sigma=priors.changepoint_sigma,
+    )
+    np.testing.assert_array_equal(own.streams, given.streams)
+    other = forecast.simulate(tree, 20, seed=7, changepoint_weeks=4, changepoint_sd=0.5)
+    assert not np.allclose(own.streams, other.streams)
+
+
 def test_each_market_keeps_its_own_persistence():
     """Every draw has the same structural mean, so the spread of the forecast is the AR(1)
     noise alone: after h weeks its sd is sigma * sqrt(sum_k<h phi^2k), with each market's phi."""
@@ -109,7 +157,13 @@ def test_each_market_keeps_its_own_persistence():
         **fixed,
     )
     f = forecast.simulate(
-        tree, h, changepoint_weeks=1000, changepoint_sigma=0.0, seed=4, random_phase=False
+        tree,
+        h,
+        changepoint_weeks=1000,
+        changepoint_sd=0.0,
+        changepoint_sigma=0.0,
+        seed=4,
+        random_phase=False,
     )
     sd = np.log(f.streams[:, :, -1]).std(axis=0)
     expected = sigma * np.sqrt((phi[:, None] ** (2 * np.arange(h))).sum(axis=1))
@@ -137,7 +191,13 @@ def test_lockdown_recovery_carries_on_over_the_horizon():
     # weekly from 2018-01-05: the 122nd week (1 May 2020) lies after the lockdown's onset
     tree, data = fake_fit(2, n_weeks=122, sigma_market=np.full(2, 1e-9), phi=0.0, nu=1e6)
     assert data.shock[-1] == 1 and "shock_recovery" in tree["posterior"]
-    kw = {"changepoint_weeks": 1000, "changepoint_sigma": 0.0, "seed": 1, "random_phase": False}
+    kw = {
+        "changepoint_weeks": 1000,
+        "changepoint_sd": 0.0,
+        "changepoint_sigma": 0.0,
+        "seed": 1,
+        "random_phase": False,
+    }
     with_shock = forecast.simulate(tree, 5, **kw)
     without = tree.copy(deep=True)
     post = without["posterior"].to_dataset()
@@ -224,3 +284,32 @@ def test_a_region_of_one_market_is_not_repeated_as_a_region():
     groups = {key: members for _, key, _, members in forecast.forecast_groups(f, {})}
     assert groups["North"] == ["m0", "m1"] and "South" not in groups
     assert groups["all"] == ["m0", "m1", "m2"] and groups["m2"] == ["m2"]
+
+
+def test_momentum_path_steps_at_the_changepoints_and_titles_count_the_flags():
+    """Each week's momentum is exp(slope that week) - 1: the latest weeks carry today's slope,
+    weeks before the latest changepoint the slope before it; the title counts the flags."""
+    from musicmarkets import report
+
+    tree, data = fake_fit(2, draws=40)
+    path = insights.momentum_path(tree, 0.9)
+    post = tree["posterior"].to_dataset()
+    const = tree["constant_data"].to_dataset()
+    assert len(path) == data.n_obs
+    assert (path["momentum_low"] <= path["momentum_median"]).all()
+    assert (path["momentum_median"] <= path["momentum_high"]).all()
+    m0 = path[path["market"] == "m0"].sort_values("week_start")
+    today = np.median(np.expm1(insights.slope_at(post, const, 0.0))[:, 0])
+    assert np.isclose(m0["momentum_median"].iloc[-1], today)
+    cp = float(const["changepoint_t"].to_numpy().max())
+    before = np.median(np.expm1(insights.slope_at(post, const, cp - 1e-9))[:, 0])
+    t0 = m0["week_start"].iloc[-1] + pd.Timedelta(days=cp * 365.25)
+    assert np.isclose(
+        m0.loc[m0["week_start"] < t0 - pd.Timedelta(days=7), "momentum_median"].iloc[-1], before
+    )
+    flags = pd.DataFrame({"market": ["aa", "bb", "cc"], "flag": ["slowed", "", "accelerated"]})
+    title = report.momentum_title(flags, {"aa": "Aland"})
+    assert title.startswith("Momentum slowed in 1 market (Aland)") and "rose in 1 (CC)" in title
+    assert title.endswith("1 steady")
+    steady = report.momentum_title(flags.assign(flag=""), {})
+    assert "No market" in steady and "3 steady" in steady

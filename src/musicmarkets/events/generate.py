@@ -52,13 +52,12 @@ def fit_rank_curve(charts: pd.DataFrame) -> RankCurve:
     return RankCurve(exponent=float(-slope), ranks=int(share.index.max()))
 
 
-def weekly_top200(
-    tree: Any, weeks: int, changepoint_weeks: int, changepoint_sigma: float, seed: int
-) -> pd.DataFrame:
-    """One posterior predictive draw of each market's weekly Top 200 streams (long table)."""
+def weekly_top200(tree: Any, weeks: int, seed: int) -> pd.DataFrame:
+    """One posterior predictive draw of each market's weekly Top 200 streams (long table),
+    with the fit's own changepoint settings (read from the model file)."""
     from musicmarkets.models import forecast
 
-    draws = forecast.simulate(tree, weeks, changepoint_weeks, changepoint_sigma, seed, max_draws=1)
+    draws = forecast.simulate(tree, weeks, seed, max_draws=1)
     s = draws.streams[0]  # (market, week)
     return pd.DataFrame(
         {

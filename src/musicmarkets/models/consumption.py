@@ -36,7 +36,8 @@ was observed; the Student-t likelihood keeps release-week spikes from dragging t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import json
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -598,10 +599,14 @@ def build_model(
     return model
 
 
-def annotate(tree: Any, data: ModelData) -> Any:
+def annotate(
+    tree: Any, data: ModelData, structure: Structure | None = None, priors: Priors | None = None
+) -> Any:
     """Attach what reports need to read a fit without the panel: each observation's week and
     market code, the time origin (so ``t`` can be turned back into dates), the regions, the
-    changepoints and each market's latest population."""
+    changepoints and each market's latest population; and the model's specification (its
+    ``Structure`` and ``Priors``, as JSON attributes), which ``spec`` reads back, so that the
+    forecast, the backtest and the event generator take the fit's own settings."""
     const = tree["constant_data"].to_dataset()
     const["week_start"] = ("obs", data.week_start.astype("datetime64[ns]"))
     const["market_code"] = ("obs", np.asarray(data.markets)[data.market_idx].astype(str))
@@ -619,8 +624,26 @@ def annotate(tree: Any, data: ModelData) -> Any:
     for name in data.covariate_names:
         const[f"covariate_{name}"] = ("market", data.x_raw[name].to_numpy(dtype=float))
     const.attrs["time_origin"] = data.origin.isoformat()
+    for name, block in (("structure", structure), ("priors", priors)):
+        if block is not None:
+            const.attrs[f"model_{name}"] = json.dumps(asdict(block), sort_keys=True)
     tree["constant_data"] = const
     return tree
+
+
+def spec(tree: Any) -> tuple[Structure, Priors]:
+    """The ``Structure`` and ``Priors`` a fit was made with (written by ``annotate``)."""
+    attrs = tree["constant_data"].attrs
+    missing = [k for k in ("model_structure", "model_priors") if k not in attrs]
+    if missing:
+        raise ValueError(
+            f"the model file carries no {' or '.join(missing)}: it predates the model "
+            "specification in the file; re-run the fit stage (dvc repro fit)"
+        )
+    return (
+        Structure.from_dict(json.loads(attrs["model_structure"])),
+        Priors.from_dict(json.loads(attrs["model_priors"])),
+    )
 
 
 def _stack(posterior: Any, name: str) -> np.ndarray:

@@ -3,11 +3,15 @@
 For each posterior draw and market the structural mean is carried forward (today's slope,
 seasonality, the year-end weeks, the lockdown's estimated recovery and a launch market's
 closing gap, each draw with its own onset, recovery and settling times), new slope
-changes are drawn at the model's changepoint rate (the trend may bend again, as it did in the
-past: the next change anywhere within one spacing of the origin, then one per spacing), and the
-AR(1) residual is simulated from the last observed week with the model's Student-t (or normal)
-noise.
-Regional and all-market totals are sums of the market draws, never sums of quantiles.
+changes are drawn at the model's changepoint rate and from its changepoint prior (the trend may
+bend again, as it did in the past: the next change anywhere within one spacing of the origin,
+then one per spacing), and the AR(1) residual is simulated from the last observed week with the
+model's Student-t (or normal) noise.
+A future slope change, like a past one in the model, is a part shared by every market
+(``changepoint_sd``: a change in how the whole streaming market moves) plus a market's own part
+(``changepoint_sigma``), at dates common to all markets; so regional and all-market totals carry
+the common shocks. Totals are sums of the market draws, never sums of quantiles.
+The spacing and the two scales are read from the model file (``consumption.spec``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from musicmarkets.models.consumption import _stack, fourier_terms, holiday_weeks, mean_at
+from musicmarkets.models.consumption import _stack, fourier_terms, holiday_weeks, mean_at, spec
 
 WEEK = 7 / 365.25
 
@@ -42,14 +46,20 @@ class ForecastDraws:
 def simulate(
     tree: Any,
     horizon: int,
-    changepoint_weeks: int,
-    changepoint_sigma: float,
     seed: int,
     max_draws: int | None = 2000,
     shock_persists: bool = True,
     random_phase: bool = True,
+    *,
+    changepoint_weeks: int | None = None,
+    changepoint_sd: float | None = None,
+    changepoint_sigma: float | None = None,
 ) -> ForecastDraws:
     """Simulate ``horizon`` weeks after the panel's latest week for every market.
+
+    ``changepoint_weeks`` (the spacing of slope changes), ``changepoint_sd`` (the spread of
+    their part shared by all markets) and ``changepoint_sigma`` (a market's own part): the
+    model file's own settings unless given.
 
     ``shock_persists`` (fits with a fixed 0/1 lockdown window only): a market whose latest week
     lies inside the window keeps the shock over the horizon; fits that estimate the lockdown's
@@ -57,6 +67,12 @@ def simulate(
     ``random_phase``: the next slope change falls anywhere within one changepoint spacing of the
     origin (uniform per draw and market), then one per spacing; otherwise exactly one spacing on.
     """
+    if None in (changepoint_weeks, changepoint_sd, changepoint_sigma):
+        structure, priors = spec(tree)
+        changepoint_weeks = changepoint_weeks or structure.changepoint_weeks
+        changepoint_sd = priors.changepoint_sd if changepoint_sd is None else changepoint_sd
+        if changepoint_sigma is None:
+            changepoint_sigma = priors.changepoint_sigma
     rng = np.random.default_rng(seed)
     post = tree["posterior"].to_dataset()
     const = tree["constant_data"].to_dataset()
@@ -108,15 +124,17 @@ def simulate(
         shock_future,
         launch_t,
     )[pick].reshape(n_s, n_m, horizon)
-    # the trend may change again: slope changes at the model's spacing, as in the past
+    # the trend may change again: slope changes at the model's spacing, as in the past, on dates
+    # common to every market; each change a shared part plus the market's own
     step = changepoint_weeks * WEEK
     n_cp = int(np.floor(horizon * WEEK / step + 1e-9)) + (1 if random_phase else 0)
     if n_cp:
         first = (
-            rng.uniform(0.0, step, size=(n_s, n_m, 1)) if random_phase else np.full((1, 1, 1), step)
+            rng.uniform(0.0, step, size=(n_s, 1, 1)) if random_phase else np.full((1, 1, 1), step)
         )
-        at = first + step * np.arange(n_cp)[None, None, :]  # (sample | 1, market | 1, change)
-        d = rng.normal(0.0, changepoint_sigma, size=(n_s, n_m, n_cp))
+        at = first + step * np.arange(n_cp)[None, None, :]  # (sample | 1, 1, change)
+        shared = rng.normal(0.0, changepoint_sd, size=(n_s, 1, n_cp))
+        d = shared + rng.normal(0.0, changepoint_sigma, size=(n_s, n_m, n_cp))
         ramp = np.maximum(t_future[None, None, None, :] - at[..., None], 0.0)
         mu += np.einsum("smk,smkh->smh", d, np.broadcast_to(ramp, (n_s, n_m, n_cp, horizon)))
 

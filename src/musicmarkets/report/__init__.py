@@ -40,6 +40,7 @@ from musicmarkets.report.narrative import (  # noqa: F401
     opportunity_text,
     plain_words,
     quality_text,
+    sensitivity_text,
 )
 from musicmarkets.report.tables import (  # noqa: F401
     METHOD_NAMES,
@@ -56,7 +57,12 @@ from musicmarkets.report.tables import (  # noqa: F401
     share_table,
     sources_table,
 )
-from musicmarkets.report.titles import growth_title, rank_title, shift_title  # noqa: F401,E402
+from musicmarkets.report.titles import (  # noqa: F401,E402
+    growth_title,
+    momentum_title,
+    rank_title,
+    shift_title,
+)
 from musicmarkets.report.trust import (  # noqa: F401
     OUTPUTS,
     file_digest,

@@ -135,6 +135,17 @@ def methods_text(coverage: pd.DataFrame) -> str:
     )
 
 
+def sensitivity_text(sensitivity: dict[str, Any]) -> str:
+    """Did the refit on fewer weeks (``sensitivity.json``) pass its checks? One line."""
+    until = sensitivity["fit_until"]
+    if sensitivity["gates_passed"]:
+        return f"The refit on the weeks to {until} passed its convergence checks."
+    return (
+        f"**The refit on the weeks to {until} FAILED its checks** "
+        f"({'; '.join(sensitivity['gates_failed'])}): read its column as unreliable."
+    )
+
+
 def backtest_text(backtest: dict[str, Any]) -> str:
     """Does the model beat the simplest forecasters? One line per horizon, for people."""
     lines = []
@@ -258,7 +269,8 @@ def insight_headlines(
     names: dict[str, str],
     interval: float = 0.9,
 ) -> str:
-    """Markdown bullets beyond growth: faster than all markets, trend changes in one bullet,
+    """Markdown bullets beyond growth: faster than all markets (trend changes have their own
+    chart, `plots.momentum_grid`, with `titles.momentum_title` as its sentence),
     and the clearest local-repertoire shift. All computed from posterior tables. The next
     year's total leads the first screen; no opportunity is named here until the covariate gap
     is checked by leaving each market out (the opportunity section says so)."""
@@ -279,17 +291,7 @@ def insight_headlines(
             else "No market is very likely (90%) to grow faster than all markets together."
         )
     )
-    changed = table[table["flag"] != ""]
-    if len(changed):  # one sentence for every market whose trend bent
-        parts = []
-        for flag, g in changed.groupby("flag", sort=True):
-            who = ", ".join(
-                f"{names.get(r.market, r.market.upper())} (since {pd.Timestamp(r.since):%b %Y}, "
-                f"{signed_percent(r.growth_before)} to {signed_percent(r.growth_now)} per year)"
-                for r in g.itertuples()
-            )
-            parts.append(f"{flag} in {who}")
-        lines.append("- **Trend changes**: momentum " + "; ".join(parts) + ".")
+    # trend changes: one small-multiple chart with its sentence (plots.momentum_grid)
     local = shifts[shifts["measure"] == "local_share"]
     local = local[local["market"].map(local_share_readable(shifts)).fillna(False).astype(bool)]
     if len(local):

@@ -169,7 +169,9 @@ def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) ->
     def cell(row: pd.Series, kind: str, tag: str) -> str:
         median = row[f"{kind}_median_{tag}"]
         if pd.isna(median):
-            return "no figure (less than a year of data)" if kind == "yoy" else "not fitted"
+            if kind == "momentum" or pd.isna(row.get(f"reason_{tag}")):
+                return "not fitted"  # the market is absent from this fit
+            return f"no figure ({row[f'reason_{tag}']})"
         low, high = row[f"{kind}_low_{tag}"], row[f"{kind}_high_{tag}"]
         text = f"{signed_percent(median)} ({percent_interval(low, high)})"
         if kind == "yoy":  # the same ratio of the observed weeks, for checking

@@ -39,3 +39,27 @@ def shift_title(table: pd.DataFrame, label_col: str, subject: str) -> str:
     return (
         f"{subject}: the largest move is {row[label_col]}, {signed_points(row['shift_pts'])}{tail}"
     )
+
+
+def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
+    """How many markets' momentum slowed or rose at their latest trend change (95% sure, the
+    ``flag`` of ``insights.trend_change_table``), naming up to three of each."""
+
+    def who(flag: str) -> str:
+        m = [names.get(x, str(x).upper()) for x in changes.loc[changes["flag"] == flag, "market"]]
+        return ", ".join(m[:3]) + (f" and {len(m) - 3} more" if len(m) > 3 else "")
+
+    slowed = int((changes["flag"] == "slowed").sum())
+    rose = int((changes["flag"] == "accelerated").sum())
+    steady = len(changes) - slowed - rose
+    if slowed == rose == 0:
+        return f"No market's momentum changed clearly at its latest trend change ({steady} steady)"
+    parts = []
+    if slowed:
+        parts.append(
+            f"momentum slowed in {slowed} market{'s' if slowed > 1 else ''} ({who('slowed')})"
+        )
+    if rose:
+        parts.append(f"rose in {rose} ({who('accelerated')})")
+    text = " and ".join(parts)
+    return text[0].upper() + text[1:] + (f"; {steady} steady" if steady else "")
