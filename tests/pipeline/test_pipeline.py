@@ -280,8 +280,12 @@ def _where_posteriors_differ(a, b) -> list[str]:
             if node.name != "posterior":
                 continue
             x, y = node.to_dataset(), second[node.path].to_dataset()
-            worst = max(
-                (float(np.nanmax(np.abs(x[v].to_numpy() - y[v].to_numpy()))) for v in x),
+            worst = max(  # zero-size variables (e.g. no changepoint) hold nothing to compare
+                (
+                    float(np.nanmax(np.abs(x[v].to_numpy() - y[v].to_numpy())))
+                    for v in x
+                    if x[v].size
+                ),
                 default=0.0,
             )
             out.append(f"{rel}{node.path}: {worst:.3g}")
