@@ -25,6 +25,14 @@ seed = 20170106
 level_mu_mean = 0.0  # fit.priors: what the opportunity check needs of them
 level_mu_sd = 2.0
 beta_sd = 0.5
+gates = {  # fit.gates: the thresholds the trust panel states
+    "r_hat_max": 1.01,
+    "ess_min": 400,
+    "divergences_max": 0,
+    "bfmi_min": 0.3,
+    "coverage_90_min": 0.8,
+    "coverage_90_max": 0.97,
+}
 interval = 0.9
 market = "de"
 partner_markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
@@ -81,7 +89,8 @@ display(
             failed,
             coverage[coverage["market"] == market],
             report.provenance(paths.root, paths.models / "consumption.nc"),
-            report.trust_rows(share_metrics, backtest, loo, fit, recent),
+            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
+            gates,
         )
     )
 )

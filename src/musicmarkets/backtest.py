@@ -129,6 +129,17 @@ def against_best_baseline(
     return pd.DataFrame(rows)
 
 
+def coverage_gate(coverage: float, weeks: int, low: float, high: float) -> list[str]:
+    """The backtest's calibration gate: the model's 90% intervals held ``coverage`` of the
+    held-out weeks 1-``weeks`` ahead; outside ``low``..``high`` it fails, named for people."""
+    if low <= coverage <= high:
+        return []
+    return [
+        f"90% intervals held {coverage:.0%} of held-out weeks 1-{weeks} ahead "
+        f"(needs {low:.0%} to {high:.0%})"
+    ]
+
+
 def verdict(paired: pd.DataFrame) -> str:
     """One sentence per horizon for people: does the model beat the best simple forecaster?"""
     parts = []

@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from musicmarkets import backtest as bt
 from musicmarkets import report
 
 METRICS = {
@@ -195,14 +196,50 @@ def test_gates_failed_collects_every_model_and_the_backtest():
     backtest = {
         "model_coverage_90": 0.7,
         "gate_weeks": 13,
-        "gates_failed": ["refit at 2019-10-25: bulk ESS 287 < 400"],
+        "gates_failed": [
+            "refit at 2019-10-25: bulk ESS 287 < 400",
+            *bt.coverage_gate(0.7, 13, 0.85, 0.95),
+        ],
     }
     failed = report.gates_failed(fit, shares, backtest)
     assert failed[0] == "R-hat 1.020 > 1.01"
     assert "genre mix model: 2 divergent transitions" in failed
-    assert any(f.startswith("backtest: 90% intervals held 70%") for f in failed)
-    assert "backtest refit at 2019-10-25: bulk ESS 287 < 400" in failed
-    assert report.gates_failed({"gates_failed": []}, {}, {"model_coverage_90": 0.9}) == []
+    assert "backtest: 90% intervals held 70% of held-out weeks 1-13 ahead (needs 85% to 95%)" in (
+        failed
+    )
+    assert "backtest: refit at 2019-10-25: bulk ESS 287 < 400" in failed
+    # DRAFT comes from what the stages recorded, not from figures decided again here
+    passed = {"model_coverage_90": 0.7, "gates_failed": []}
+    assert report.gates_failed({"gates_failed": []}, {}, passed) == []
+
+
+def test_backtest_coverage_gate_reads_its_range():
+    assert bt.coverage_gate(0.9, 13, 0.85, 0.95) == []
+    assert bt.coverage_gate(0.85, 13, 0.85, 0.95) == []
+    assert bt.coverage_gate(0.84, 13, 0.85, 0.95) == [
+        "90% intervals held 84% of held-out weeks 1-13 ahead (needs 85% to 95%)"
+    ]
+    assert bt.coverage_gate(0.84, 4, 0.8, 0.95) == []
+    assert bt.coverage_gate(0.99, 26, 0.8, 0.97)[0].endswith("1-26 ahead (needs 80% to 97%)")
+
+
+def test_trust_panel_states_the_thresholds_the_gates_used():
+    backtest = {
+        "model_coverage_90": 0.9,
+        "model_coverage_90_n": 100,
+        "coverage_90_range": [0.8, 0.97],
+        "fits": [{"gates_failed": []}, {"gates_failed": ["2 divergent transitions"]}],
+    }
+    fit = {"ppc_coverage_90_by_market": {"de": 0.9, "us": 0.85}}
+    gates = {"coverage_90_min": 0.75, "coverage_90_max": 0.99, "r_hat_max": 1.05, "ess_min": 100}
+    rows = dict(report.trust_rows({}, backtest, {"verdict": "v"}, fit, None, gates))
+    assert "(each needs 75% to 99%)" in next(k for k in rows if k.startswith("Weeks inside"))
+    assert any(k.endswith("(needs 80% to 97%)") for k in rows if k.startswith("Backtest: held"))
+    assert rows["Backtest refits passing every convergence gate"] == "1 of 2"
+    metrics = {"r_hat_max": 1.0, "ess_bulk_min": 500, "ess_tail_min": 500, "divergences": 0}
+    freshness = pd.DataFrame({"market": ["de"], "last_week": [pd.Timestamp("2020-07-24")]})
+    page = report.trust_panel(metrics | {"bfmi_min": 0.7}, [], freshness, {}, None, gates)
+    assert "needs &le; 1.05" in page and "needs &ge; 100" in page
 
 
 def test_people_tables_format_streams_points_and_links():
