@@ -1,83 +1,112 @@
 # Self-documenting Makefile: `make help` lists the targets.
-# The first target that needs the environment creates it (.venv, Python 3.12, pinned by requirements.lock.txt).
+# The first target that needs the environment creates it (.venv, Python 3.12). Three pinned sets,
+# each a superset of the one before: requirements-runtime.lock.txt (what the pipeline runs: make repro),
+# requirements-dev.lock.txt (adds the test and notebook tools: make test) and
+# requirements-bench.lock.txt (adds the JAX extra: make bench). One environment holds one set at
+# a time; a larger set serves the targets of a smaller one.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.8
-STAMP  := $(VENV)/.installed
+LOCK_COMMAND := make lock
 
 # DVC stages call `musicmarkets`; make the environment's tools visible to them.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help env repro plots test test-fast test-all lint format lab bench bench-gates lock clean
+.PHONY: help env env-dev env-bench repro plots test test-fast test-all lint format lab bench bench-gates lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml requirements.lock.txt
+# $(call installed,SET): the lock file SET was synced into .venv and nothing changed since
+installed = $(shell test -f $(VENV)/.installed-$(1) && test $(VENV)/.installed-$(1) -nt pyproject.toml \
+	&& test $(VENV)/.installed-$(1) -nt requirements-$(1).lock.txt && echo yes)
+
+# sync .venv to one lock file (exactly: packages of another set are removed), then the project
+define sync
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (.python-version names 3.12.1); set PYTHON=/path/to/python3.12")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock.txt
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python $(2)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m musicmarkets.dvcplots  # the offline page `dvc plots show` renders into
-	touch $(STAMP)
+	rm -f $(VENV)/.installed-*
+	touch $(VENV)/.installed-$(1)
+endef
 
-env: $(STAMP) ## create or update the virtual environment (.venv)
+env: ## create or update the virtual environment (.venv) with what the pipeline runs
+ifeq ($(or $(call installed,runtime),$(call installed,dev),$(call installed,bench)),)
+	$(call sync,runtime,requirements-runtime.lock.txt)
+endif
 
-repro: $(STAMP) ## run the whole pipeline on the embedded data (dvc repro)
+env-dev: ## the environment plus the test and notebook tools (pytest, JupyterLab, Spark, ...)
+ifeq ($(or $(call installed,dev),$(call installed,bench)),)
+	$(call sync,dev,requirements-dev.lock.txt)
+endif
+
+env-bench: ## the environment plus the test tools and the JAX extra (benchmarks)
+ifeq ($(call installed,bench),)
+	$(call sync,bench,requirements-bench.lock.txt)
+endif
+
+repro: env ## run the whole pipeline on the embedded data (dvc repro)
 	$(BIN)/dvc repro
 	@$(BIN)/musicmarkets status || true
 
-plots: $(STAMP) ## draw the key series with `dvc plots show` into dvc_plots/index.html (offline)
+plots: env ## draw the key series with `dvc plots show` into dvc_plots/index.html (offline)
 	$(BIN)/python -m musicmarkets.dvcplots
 	$(BIN)/dvc plots show -o dvc_plots
 
 # One worker per core; a test file stays on one worker (the pipeline tests share one small run).
 XDIST := -n auto --dist loadfile
 
-test: $(STAMP) ## the CI suite: unit, notebook contracts, services, one small pipeline run and its checks
+test: env-dev ## the CI suite: unit, notebook contracts, services, one small pipeline run and its checks
 	$(BIN)/python -m pytest -m "not statistical and not heavy" $(XDIST)
 
-test-fast: $(STAMP) ## unit tests and notebook contracts only (no services, no sampling runs)
+test-fast: env-dev ## unit tests and notebook contracts only (no services, no sampling runs)
 	$(BIN)/python -m pytest tests/unit tests/notebooks -m "not slow and not statistical" $(XDIST)
 
-test-all: $(STAMP) ## everything: adds the statistical tier and the pipeline checks that re-run it in full
+test-all: env-dev ## everything: adds the statistical tier and the pipeline checks that re-run it in full
 	$(BIN)/python -m pytest $(XDIST)
 
-lint: $(STAMP) ## ruff lint and format check
+lint: env-dev ## ruff lint and format check
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/ruff format --check src tests benchmarks notebooks
 
-format: $(STAMP) ## apply ruff fixes and formatting
+format: env-dev ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks notebooks
 	$(BIN)/ruff format src tests benchmarks notebooks
 
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-lab: $(STAMP) ## open the notebooks in JupyterLab with the project's kernel
+lab: env-dev ## open the notebooks in JupyterLab with the project's kernel
 	@mkdir -p $(dir $(LAB_OVERRIDES))
 	@# open the percent-format scripts in notebooks/ as notebooks by default
 	@echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_OVERRIDES)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: $(STAMP) ## run the benchmarks (figures land in benchmarks/results/; adds the jax extra)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[jax]"
+bench: env-bench ## run the benchmarks (figures land in benchmarks/results/; the bench set adds the jax extra)
 	$(BIN)/python benchmarks/bench_pipeline.py
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_samplers.py
 	$(BIN)/python benchmarks/bench_events.py
 	$(BIN)/python benchmarks/bench_scale_models.py
 
-bench-gates: $(STAMP) ## the production gates for 4 more seeds (fit, shares, backtest: hours on 2 cores)
+bench-gates: env ## the production gates for 4 more seeds (fit, shares, backtest: hours on 2 cores)
 	$(BIN)/python benchmarks/bench_gates.py
 
-lock: $(VENV) ## re-resolve requirements.lock.txt from pyproject.toml
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.12 \
-		--python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements.lock.txt
+lock: env ## re-resolve the three lock files from pyproject.toml (the runtime and bench sets keep the dev set's versions)
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.lock.txt
+	grep -E '^[A-Za-z0-9_.-]+(\[[^]]*\])?==' requirements-dev.lock.txt | sed 's/ \\$$//' > $(VENV)/pins.txt
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -c $(VENV)/pins.txt -o requirements-runtime.lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra jax $(LOCK_FLAGS) -c $(VENV)/pins.txt \
+		-o requirements-bench.lock.txt
+
+LOCK_FLAGS := --python-version 3.12 --python-platform x86_64-manylinux_2_28 --generate-hashes \
+	--custom-compile-command "$(LOCK_COMMAND)" --quiet
 
 clean: ## remove the environment and the caches (keeps data and DVC cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
