@@ -36,57 +36,32 @@ interval = 0.9
 partner_markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
 
 # %% tags=["remove-cell"]
-import pandas as pd
-import xarray as xr
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import config, dvcplots, insights, io, opportunity, plots, report, summary
+from musicmarkets import dvcplots, insights, plots, report, summary
+from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
-paths = config.paths()
+inputs = ReportInputs()
+paths = inputs.paths
 level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
-
-# %% tags=["remove-cell"]
-fit = io.read_json(paths.metrics / "fit.json")
-share_metrics = io.read_json(paths.metrics / "shares.json")
-backtest = io.read_json(paths.metrics / "backtest.json")
-loo = io.read_json(paths.metrics / "loo.json")
-shifts = pd.read_parquet(paths.processed / "share_shifts.parquet")
-weekly = pd.read_parquet(paths.processed / "forecast_weekly.parquet")
-totals = pd.read_parquet(paths.processed / "forecast_totals.parquet")
-table = pd.read_parquet(paths.processed / "insights.parquet")
-ledger_scores = pd.read_parquet(paths.processed / "ledger_scores.parquet")
-ranks = pd.read_parquet(paths.processed / "rank_distribution.parquet").set_index("market")
-ranks.columns = ranks.columns.astype(int)
-tree = xr.open_datatree(paths.models / "consumption.nc")
-market_week = pd.read_parquet(paths.processed / "market_week.parquet")
-coverage = pd.read_parquet(paths.interim / "coverage.parquet")
-gaps = pd.read_parquet(paths.interim / "gaps.parquet")
-quarantine = pd.read_parquet(paths.interim / "quarantine.parquet")
-ingest = io.read_json(paths.metrics / "ingest.json")
-no1_scale = pd.read_parquet(paths.interim / "no1_scale.parquet")
-top50_summary = pd.read_parquet(paths.interim / "top50_summary.parquet")
-cov = pd.read_parquet(paths.interim / "covariates.parquet")
+fit, share_metrics, backtest, loo = inputs.fit, inputs.shares, inputs.backtest, inputs.loo
+recent, failed, names = inputs.recent, inputs.failed, inputs.names
+tree, const, market_week = inputs.tree, inputs.constant, inputs.market_week
+shifts, weekly, totals, table = inputs.shifts, inputs.weekly, inputs.totals, inputs.table
+ranks, coverage = inputs.ranks, inputs.coverage
 
 # %% tags=["remove-cell"]
 # the key series as small CSV files for `dvc plots show` / `dvc plots diff` (aggregates only)
 dvcplots.write_report_plots(paths.root, market_week, weekly, table, interval)
 
 # %% tags=["remove-cell"]
-names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
-recent = io.read_json(paths.metrics / "recent_fit.json")
-failed = report.gates_failed(fit, share_metrics, backtest, recent=recent)
-growth = insights.growth_table(tree["posterior"].to_dataset(), names, interval)
+growth = insights.growth_table(inputs.posterior, names, interval)
 bands = insights.trend_bands(tree, interval)
-provenance = report.provenance(paths.root, paths.models / "consumption.nc")
-const = tree["constant_data"].to_dataset()
-region_of = insights.regions_of(tree)
-history = insights.history_totals(market_week, region_of)
+provenance = inputs.provenance()
+region_of, history = inputs.region_of, inputs.history
 labels = names | {r: r for r in set(region_of.values())} | {"all": "All markets"}
-lomo = opportunity.leave_one_market_out(
-    tree["posterior"].to_dataset(), const, level_priors, interval, seed
-)
-opportunity_check = opportunity.verdict(lomo, names)
+opportunity_check = inputs.opportunity_check(level_priors, interval, seed)
 
 # %%
 yoy = insights.yoy_growth(tree, 13, interval)
@@ -214,7 +189,7 @@ display(HTML(report.figure_html(fig, alt)))
 # Forecasts from earlier runs, scored against the weeks that have arrived since.
 
 # %%
-display(Markdown(report.ledger_text(ledger_scores, names)))
+display(Markdown(report.ledger_text(inputs.ledger_scores, names)))
 
 # %% [markdown]
 # ## Where consumption is shifting
@@ -315,7 +290,8 @@ display(HTML(report.figure_html(fig, alt)))
 # Weeks of chart data per market. Missing weeks are shown, never filled in.
 
 # %%
-display(Markdown(report.quality_text(ingest, quarantine, gaps)))
+gaps = inputs.gaps
+display(Markdown(report.quality_text(inputs.ingest, inputs.quarantine, gaps)))
 
 # %%
 ax = plots.coverage_timeline(market_week, gaps)
@@ -330,7 +306,7 @@ display(HTML(report.coverage_table(coverage, names).to_html(index=False, border=
 # Top 50 playlists show how fast each market's hits turn over (2023-2024).
 
 # %%
-display(HTML(report.breadth_tables(no1_scale, top50_summary, names)))
+display(HTML(report.breadth_tables(inputs.no1_scale, inputs.top50_summary, names)))
 
 # %% [markdown]
 # ### What each source can and cannot measure

@@ -39,45 +39,27 @@ partner_markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
 
 # %% tags=["remove-cell"]
 import pandas as pd
-import xarray as xr
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import config, insights, io, opportunity, plots, report
+from musicmarkets import insights, plots, report
+from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
-paths = config.paths()
+inputs = ReportInputs()
+paths = inputs.paths
 level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
-fit = io.read_json(paths.metrics / "fit.json")
-share_metrics = io.read_json(paths.metrics / "shares.json")
-backtest = io.read_json(paths.metrics / "backtest.json")
-loo = io.read_json(paths.metrics / "loo.json")
-tree = xr.open_datatree(paths.models / "consumption.nc")
-market_week = pd.read_parquet(paths.processed / "market_week.parquet")
-coverage = pd.read_parquet(paths.interim / "coverage.parquet")
-cov = pd.read_parquet(paths.interim / "covariates.parquet")
-shifts = pd.read_parquet(paths.processed / "share_shifts.parquet")
-weekly = pd.read_parquet(paths.processed / "forecast_weekly.parquet")
-totals = pd.read_parquet(paths.processed / "forecast_totals.parquet")
-table = pd.read_parquet(paths.processed / "insights.parquet")
-ranks = pd.read_parquet(paths.processed / "rank_distribution.parquet").set_index("market")
-ranks.columns = ranks.columns.astype(int)
-names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
+fit, share_metrics, backtest, loo = inputs.fit, inputs.shares, inputs.backtest, inputs.loo
+recent, failed, names = inputs.recent, inputs.failed, inputs.names
+tree, const, market_week = inputs.tree, inputs.constant, inputs.market_week
+shifts, weekly, totals, table = inputs.shifts, inputs.weekly, inputs.totals, inputs.table
+ranks, coverage = inputs.ranks, inputs.coverage
 name = names.get(market, market.upper())
 if market not in set(table["market"]):
     raise ValueError(f"market {market!r} is not in the fitted model; add its chart files first")
-recent = io.read_json(paths.metrics / "recent_fit.json")
-failed = report.gates_failed(fit, share_metrics, backtest, recent=recent)
 row = table.set_index("market").loc[market]
 bands = insights.trend_bands(tree, interval)
-const = tree["constant_data"].to_dataset()
-region_of = insights.regions_of(tree)
-history = insights.history_totals(market_week, region_of)
-opportunity_check = opportunity.verdict(
-    opportunity.leave_one_market_out(
-        tree["posterior"].to_dataset(), const, level_priors, interval, seed
-    ),
-    names,
-)
+region_of, history = inputs.region_of, inputs.history
+opportunity_check = inputs.opportunity_check(level_priors, interval, seed)
 
 # %%
 display(Markdown(f"# {name}: chart consumption, growth and outlook"))
@@ -88,7 +70,7 @@ display(
             fit,
             failed,
             coverage[coverage["market"] == market],
-            report.provenance(paths.root, paths.models / "consumption.nc"),
+            inputs.provenance(),
             report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
             gates,
         )

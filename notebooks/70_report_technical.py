@@ -39,21 +39,16 @@ import arviz as az
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import config, dvcplots, insights, io, opportunity, plots, report
+from musicmarkets import dvcplots, insights, opportunity, plots, report
+from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
-paths = config.paths()
+inputs = ReportInputs()
+paths = inputs.paths
 level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
-fit = io.read_json(paths.metrics / "fit.json")
-share_metrics = io.read_json(paths.metrics / "shares.json")
-backtest = io.read_json(paths.metrics / "backtest.json")
-loo = io.read_json(paths.metrics / "loo.json")
-tree = az.from_netcdf(paths.models / "consumption.nc")
-coverage = pd.read_parquet(paths.interim / "coverage.parquet")
-pointwise = pd.read_parquet(paths.models / "loo" / "hierarchical.parquet")
-scored = pd.read_parquet(paths.processed / "backtest.parquet")
-recent = io.read_json(paths.metrics / "recent_fit.json")
-failed = report.gates_failed(fit, share_metrics, backtest, recent=recent)
+fit, share_metrics, backtest, loo = inputs.fit, inputs.shares, inputs.backtest, inputs.loo
+recent, failed, tree, coverage = inputs.recent, inputs.failed, inputs.tree, inputs.coverage
+pointwise, scored = inputs.pointwise, inputs.scored
 dvcplots.write_backtest_plot(paths.root, scored)  # for `dvc plots show`
 
 # %%
@@ -69,7 +64,7 @@ display(
             fit,
             failed,
             coverage[coverage["market"] != "global"],
-            report.provenance(paths.root, paths.models / "consumption.nc"),
+            inputs.provenance(),
             report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
             gates,
         )
@@ -177,9 +172,7 @@ display(Markdown(f"Verdict: {loo['verdict']}."))
 # opportunity only when every market lies inside its interval and no gap changes sign.
 
 # %%
-lomo = opportunity.leave_one_market_out(
-    tree["posterior"].to_dataset(), tree["constant_data"].to_dataset(), level_priors, interval, seed
-)
+lomo = inputs.leave_one_market_out(level_priors, interval, seed)
 check = opportunity.verdict(lomo)
 if lomo.empty:
     display(Markdown(f"No check: {check['reason']}."))
@@ -216,9 +209,9 @@ else:
 # recovery drive today's figure.
 
 # %%
-sensitivity = io.read_json(paths.metrics / "sensitivity.json")
+sensitivity = inputs.sensitivity
 until = str(sensitivity["fit_until"])
-side = insights.sensitivity_growth(tree, az.from_netcdf(paths.models / "sensitivity.nc"))
+side = insights.sensitivity_growth(tree, inputs.sensitivity_tree)
 display(HTML(report.sensitivity_table(side, until, interval).to_html(index=False, border=0)))
 display(Markdown(report.sensitivity_text(sensitivity)))
 
@@ -261,7 +254,7 @@ display(
 # or why it skipped one (credentials come from the environment; the default run is offline).
 
 # %%
-display(Markdown(report.enrichment_text(io.read_json(paths.metrics / "enrich.json"))))
+display(Markdown(report.enrichment_text(inputs.enrich)))
 
 # %% [markdown]
 # ## Why did the forecast change?
@@ -270,9 +263,8 @@ display(Markdown(report.enrichment_text(io.read_json(paths.metrics / "enrich.jso
 # between them; the latest result is shown here (re-render with `dvc repro -f technical`).
 
 # %%
-why_path = paths.reports / "why_forecast_changed.json"
-if why_path.is_file():
-    why = io.read_json(why_path)
+why = inputs.why
+if why is not None:
     rows = pd.DataFrame(why["rows"])
     cols = ["name", "forecast_a", "forecast_b", "data", "params", "code", "interaction", "change"]
     shown = rows[cols].copy()

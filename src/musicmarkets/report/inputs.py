@@ -1,0 +1,197 @@
+"""One loader for what the report pages read: metrics, tables and the fitted model.
+
+Each input is read on first use, so a page reads only what it shows (its stage in dvc.yaml
+declares those files); what several pages derive the same way (the failed gates, country
+names, regions, the history totals, the opportunity check, provenance) is derived here once.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from musicmarkets import config, insights, io, opportunity
+from musicmarkets.report.trust import gates_failed, provenance
+
+
+class ReportInputs:
+    """The pipeline outputs a report page draws on, under one repository root."""
+
+    def __init__(self, paths: config.Paths | None = None) -> None:
+        self.paths = paths or config.paths()
+
+    # metrics written by the model stages
+    @cached_property
+    def fit(self) -> dict[str, Any]:
+        return io.read_json(self.paths.metrics / "fit.json")
+
+    @cached_property
+    def shares(self) -> dict[str, Any]:
+        return io.read_json(self.paths.metrics / "shares.json")
+
+    @cached_property
+    def backtest(self) -> dict[str, Any]:
+        return io.read_json(self.paths.metrics / "backtest.json")
+
+    @cached_property
+    def loo(self) -> dict[str, Any]:
+        return io.read_json(self.paths.metrics / "loo.json")
+
+    @cached_property
+    def recent(self) -> dict[str, Any]:
+        return io.read_json(self.paths.metrics / "recent_fit.json")
+
+    @cached_property
+    def ingest(self) -> dict[str, Any]:
+        return io.read_json(self.paths.metrics / "ingest.json")
+
+    @cached_property
+    def sensitivity(self) -> dict[str, Any]:
+        """The pre-lockdown refit's metrics."""
+        return io.read_json(self.paths.metrics / "sensitivity.json")
+
+    @cached_property
+    def enrich(self) -> dict[str, Any]:
+        return io.read_json(self.paths.metrics / "enrich.json")
+
+    @cached_property
+    def why(self) -> dict[str, Any] | None:
+        """``musicmarkets why``'s last split of a forecast change, where one was made."""
+        path = self.paths.reports / "why_forecast_changed.json"
+        return io.read_json(path) if path.is_file() else None
+
+    @cached_property
+    def failed(self) -> list[str]:
+        """Every failed gate, as the stages recorded them: a page with any is a DRAFT."""
+        return gates_failed(self.fit, self.shares, self.backtest, recent=self.recent)
+
+    # the fitted consumption model
+    @cached_property
+    def tree(self) -> Any:
+        import xarray as xr
+
+        return xr.open_datatree(self.paths.models / "consumption.nc")
+
+    @cached_property
+    def sensitivity_tree(self) -> Any:
+        import xarray as xr
+
+        return xr.open_datatree(self.paths.models / "sensitivity.nc")
+
+    @cached_property
+    def constant(self) -> Any:
+        return self.tree["constant_data"].to_dataset()
+
+    @cached_property
+    def posterior(self) -> Any:
+        return self.tree["posterior"].to_dataset()
+
+    # tables
+    def _processed(self, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.paths.processed / f"{name}.parquet")
+
+    def _interim(self, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.paths.interim / f"{name}.parquet")
+
+    @cached_property
+    def market_week(self) -> pd.DataFrame:
+        return self._processed("market_week")
+
+    @cached_property
+    def shifts(self) -> pd.DataFrame:
+        return self._processed("share_shifts")
+
+    @cached_property
+    def weekly(self) -> pd.DataFrame:
+        return self._processed("forecast_weekly")
+
+    @cached_property
+    def totals(self) -> pd.DataFrame:
+        return self._processed("forecast_totals")
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The insights table: one row per market."""
+        return self._processed("insights")
+
+    @cached_property
+    def ledger_scores(self) -> pd.DataFrame:
+        return self._processed("ledger_scores")
+
+    @cached_property
+    def scored(self) -> pd.DataFrame:
+        """The backtest's scores, one row per method and held-out week."""
+        return self._processed("backtest")
+
+    @cached_property
+    def ranks(self) -> pd.DataFrame:
+        """Probability of each rank (columns 1..n) per market (index)."""
+        ranks = self._processed("rank_distribution").set_index("market")
+        ranks.columns = ranks.columns.astype(int)
+        return ranks
+
+    @cached_property
+    def coverage(self) -> pd.DataFrame:
+        return self._interim("coverage")
+
+    @cached_property
+    def gaps(self) -> pd.DataFrame:
+        return self._interim("gaps")
+
+    @cached_property
+    def quarantine(self) -> pd.DataFrame:
+        return self._interim("quarantine")
+
+    @cached_property
+    def covariates(self) -> pd.DataFrame:
+        return self._interim("covariates")
+
+    @cached_property
+    def no1_scale(self) -> pd.DataFrame:
+        return self._interim("no1_scale")
+
+    @cached_property
+    def top50_summary(self) -> pd.DataFrame:
+        return self._interim("top50_summary")
+
+    @cached_property
+    def pointwise(self) -> pd.DataFrame:
+        """Pointwise LOO of the production model."""
+        return pd.read_parquet(self.paths.models / "loo" / "hierarchical.parquet")
+
+    # derived once for every page
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Country name per market code."""
+        return self.covariates.drop_duplicates("market").set_index("market")["country"].to_dict()
+
+    @cached_property
+    def region_of(self) -> dict[str, str]:
+        return insights.regions_of(self.tree)
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        """Observed chart streams per market, region and all markets."""
+        return insights.history_totals(self.market_week, self.region_of)
+
+    def leave_one_market_out(
+        self, level_priors: dict[str, float], interval: float, seed: int
+    ) -> pd.DataFrame:
+        """Each market's level predicted from the others and the covariates (and with the
+        covariates' prior halved and doubled)."""
+        return opportunity.leave_one_market_out(
+            self.posterior, self.constant, level_priors, interval, seed
+        )
+
+    def opportunity_check(
+        self, level_priors: dict[str, float], interval: float, seed: int
+    ) -> dict[str, Any]:
+        """Whether the levels' gaps to the covariates hold up when each market is left out."""
+        return opportunity.verdict(
+            self.leave_one_market_out(level_priors, interval, seed), self.names
+        )
+
+    def provenance(self) -> dict[str, str]:
+        return provenance(self.paths.root, self.paths.models / "consumption.nc")
