@@ -54,12 +54,16 @@ if cfg["model"] == "consumption":
     model = production_model()
     names = None
 elif cfg["model"] == "local_share":
-    model = shares.build_share_model(shares.prepare_share(panel, "local_share", markets, 0.002))
+    model = shares.build_share_model(
+        shares.prepare_share(panel, "local_share", markets, 0.002, 26), shares.SharePriors.from_params()
+    )
     names = ["a", "b", "sigma", "phi"]
 else:
     genre = pd.read_parquet(cfg["genres"])
     gm = sorted(set(genre["market"]) & set(markets))
-    model = shares.build_genre_model(shares.prepare_genres(genre, gm, 5, 0.002))
+    model = shares.build_genre_model(
+        shares.prepare_genres(genre, gm, 5, 0.002, 26), shares.SharePriors.from_params()
+    )
     names = ["a", "b", "sigma", "phi"]
 idata, timing = sampling.fit(model, sampling.SamplerConfig.from_dict(cfg["sampler"]), cfg["seed"])
 m = diagnostics.convergence(idata, var_names=names)

@@ -51,10 +51,10 @@ panel = pd.concat([pd.DataFrame({"market": f"m{m:03d}", "week_start": weeks, "st
     "gdp_per_capita": np.exp(rng.normal(10, 0.7)), "internet_users_pct": rng.uniform(40, 95),
     "population": np.exp(rng.normal(16, 1.2))}) for m in range(M)], ignore_index=True)
 regions = {f"m{m:03d}": f"r{m % min(17, max(2, M // 2))}" for m in range(M)}
-structure = cm.Structure(shock_start="2019-03-01")
+structure = cm.Structure.from_params(shock_start="2019-03-01")
 markets = [f"m{m:03d}" for m in range(M)]
 data = cm.prepare(panel, markets, structure, regions)
-priors = cm.Priors()
+priors = cm.Priors.from_params()
 form = cfg["parameterization"]
 truth_model = cm.build_model(data, priors, form)
 dims = truth_model.named_vars_to_dims
@@ -77,7 +77,7 @@ if cfg["method"] == "advi":
         idata = approx.sample(1000, random_seed=seed)
     out["wall_seconds"] = time.perf_counter() - start
 else:
-    settings = sampling.SamplerConfig(draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"],
+    settings = sampling.SamplerConfig.from_params(draws=cfg["draws"], tune=cfg["tune"], chains=cfg["chains"],
                                       target_accept=0.85, nuts_sampler=cfg["method"])
     idata, timing = sampling.fit(model, settings, seed)
     out.update(timing)

@@ -13,7 +13,7 @@ import re
 import shlex
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import yaml
 
@@ -191,7 +191,18 @@ class ParamsBlock:
     ``from_dict`` rejects unknown keys by name; a subclass checks its values in ``validate``.
     """
 
-    block: str = "params"
+    block: str = "params"  # its name in error messages
+    path: ClassVar[str] = ""  # where it sits in params.yaml, e.g. "fit.priors"
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any] | None = None, **overrides: Any) -> Self:
+        """The block as params.yaml declares it (the repository's own unless ``params`` is
+        given), with ``overrides``. params.yaml is the one source of these values: the classes
+        hold no defaults of their own."""
+        node: Any = params if params is not None else load_params()
+        for key in cls.path.split("."):
+            node = node[key]
+        return cls.from_dict({**node, **overrides})
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> Self:

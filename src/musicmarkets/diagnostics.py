@@ -15,13 +15,14 @@ from musicmarkets.config import ParamsBlock
 class Gates(ParamsBlock):
     """Thresholds a fit must meet before its numbers are published."""
 
-    r_hat_max: float = 1.01
-    ess_min: float = 400.0
-    divergences_max: int = 0
-    bfmi_min: float = 0.3
-    coverage_90_min: float = 0.8  # each market's weeks inside its 90% predictive interval
-    coverage_90_max: float = 0.97
+    r_hat_max: float
+    ess_min: float
+    divergences_max: int
+    bfmi_min: float
+    coverage_90_min: float  # each market's weeks inside its 90% predictive interval
+    coverage_90_max: float
     block = "gate"
+    path = "fit.gates"
 
 
 def convergence(idata: Any, var_names: list[str] | None = None) -> dict[str, float | int]:

@@ -21,12 +21,13 @@ SAMPLERS = ("nutpie", "pymc", "numpyro")
 class SamplerConfig(ParamsBlock):
     """Sampler settings (``fit.sampler`` in params.yaml), kept apart from the priors."""
 
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    target_accept: float = 0.9
-    nuts_sampler: str = "nutpie"
+    draws: int
+    tune: int
+    chains: int
+    target_accept: float
+    nuts_sampler: str
     block = "sampler"
+    path = "fit.sampler"
 
     def validate(self) -> None:
         if self.nuts_sampler not in SAMPLERS:

@@ -28,7 +28,7 @@ def eight_schools() -> pm.Model:
 
 @pytest.mark.parametrize("nuts_sampler", ["nutpie", "pymc"])
 def test_matches_the_posteriordb_reference(nuts_sampler):
-    settings = sampling.SamplerConfig(
+    settings = sampling.SamplerConfig.from_params(
         draws=5000, tune=1000, chains=4, target_accept=0.9, nuts_sampler=nuts_sampler
     )
     idata, _ = sampling.fit(eight_schools(), settings, seed=8)
@@ -52,7 +52,9 @@ def test_a_wrong_prior_is_caught_by_the_same_rule():
         tau = pm.HalfCauchy("tau", 0.5)
         z = pm.Normal("theta_tilde", 0.0, 1.0, shape=8)
         pm.Normal("y", mu + tau * z, SIGMA, observed=Y)
-    settings = sampling.SamplerConfig(draws=2000, tune=1000, chains=2, nuts_sampler="nutpie")
+    settings = sampling.SamplerConfig.from_params(
+        draws=2000, tune=1000, chains=2, nuts_sampler="nutpie"
+    )
     idata, _ = sampling.fit(model, settings, seed=8)
     tau = idata["posterior"]["tau"].to_numpy().ravel()
     assert abs(tau.mean() - REFERENCE["tau"][0]) > 0.25 * REFERENCE["tau"][1]

@@ -58,15 +58,15 @@ TRACKED = [
 
 @pytest.mark.parametrize("seed", [11, 12])
 def test_production_model_recovers_known_parameters(seed):
-    structure = cm.Structure(shock_start="2019-03-01")
+    structure = cm.Structure.from_params(shock_start="2019-03-01")
     data = design(6, 156, seed, structure)
-    priors = cm.Priors()
+    priors = cm.Priors.from_params()
     prior = pm.sample_prior_predictive(
         draws=1, model=cm.build_model(data, priors, FORM), random_seed=seed
     )["prior"].to_dataset()
     y = cm.simulate_observations(prior, data, np.random.default_rng(seed))
     sim = with_y(data, y)
-    settings = sampling.SamplerConfig(draws=500, tune=700, chains=4, target_accept=0.9)
+    settings = sampling.SamplerConfig.from_params(draws=500, tune=700, chains=4, target_accept=0.9)
     idata, _ = sampling.fit(cm.build_model(sim, priors, FORM), settings, seed)
     post = idata["posterior"]
     inside = []
@@ -81,7 +81,7 @@ def test_production_model_recovers_known_parameters(seed):
 
 
 def test_simulation_based_calibration_of_a_small_model():
-    structure = cm.Structure(
+    structure = cm.Structure.from_params(
         fourier_order=1,
         changepoint_weeks=1000,
         holidays=False,
@@ -90,7 +90,7 @@ def test_simulation_based_calibration_of_a_small_model():
         ar1=False,
     )
     data = design(3, 40, 5, structure)
-    priors = cm.Priors()
+    priors = cm.Priors.from_params()
     model = cm.build_model(data, priors, "non_centred", ar1=False, likelihood="normal")
     import nutpie
 

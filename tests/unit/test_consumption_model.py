@@ -27,7 +27,7 @@ def simulated_panel(n_markets: int = 3, n_weeks: int = 60, seed: int = 0) -> pd.
 def test_prepare_links_only_consecutive_weeks_of_the_same_market():
     panel = simulated_panel(2, 5)
     panel = panel.drop(index=2)  # m0 misses its third week
-    data = cm.prepare(panel, ["m0", "m1"], 2)
+    data = cm.prepare(panel, ["m0", "m1"], cm.Structure.from_params(fourier_order=2))
     assert data.n_obs == 9 and data.fourier.shape == (9, 4)
     # m0: weeks 0,1,3,4 -> links 0<-1 only and 3<-4; m1 starts fresh
     assert data.prev_idx.tolist() == [-1, 0, -1, 2, -1, 4, 5, 6, 7]
@@ -35,7 +35,7 @@ def test_prepare_links_only_consecutive_weeks_of_the_same_market():
 
 def test_prepare_rejects_unknown_markets():
     with pytest.raises(ValueError, match=r"\['xx'\]"):
-        cm.prepare(simulated_panel(), ["m0", "xx"], 1)
+        cm.prepare(simulated_panel(), ["m0", "xx"], cm.Structure.from_params(fourier_order=1))
 
 
 @pytest.mark.parametrize(
@@ -47,8 +47,10 @@ def test_prepare_rejects_unknown_markets():
     ],
 )
 def test_model_structure_dims_and_names(form):
-    data = cm.prepare(simulated_panel(), ["m0", "m1", "m2"], 2)
-    model = cm.build_model(data, cm.Priors(), form)
+    data = cm.prepare(
+        simulated_panel(), ["m0", "m1", "m2"], cm.Structure.from_params(fourier_order=2)
+    )
+    model = cm.build_model(data, cm.Priors.from_params(), form)
     assert list(model.coords["market"]) == ["m0", "m1", "m2"]
     assert len(model.coords["fourier"]) == 4
     for name in ("level_market", "trend_market", "season_market", "delta", "phi", "nu", "y"):
@@ -63,7 +65,7 @@ def test_structural_mean_matches_the_equation():
     data = cm.prepare(
         panel,
         ["m0", "m1", "m2"],
-        cm.Structure(
+        cm.Structure.from_params(
             fourier_order=1,
             changepoint_weeks=26,
             shock_start="2019-06-01",
@@ -72,7 +74,7 @@ def test_structural_mean_matches_the_equation():
     )
     assert len(data.changepoints) >= 3 and data.has_shock and data.has_holiday
     assert data.launched == [2] and data.partial_weeks  # m2's weeks before its launch are left out
-    model = cm.build_model(data, cm.Priors())
+    model = cm.build_model(data, cm.Priors.from_params())
     prior = pm.sample_prior_predictive(draws=5, model=model, random_seed=2)
     post = prior["prior"].to_dataset()
     const = cm.annotate(prior, data)["constant_data"].to_dataset()
@@ -123,10 +125,10 @@ def test_likelihood_matches_the_equation_on_an_unbalanced_panel(likelihood):
     gaps = (panel["market"] == "m2") & panel.index.isin([250, 251, 300])
     panel = panel[~late & ~gaps]
     data = cm.prepare(
-        panel, ["m0", "m1", "m2"], cm.Structure(fourier_order=2, changepoint_weeks=26)
+        panel, ["m0", "m1", "m2"], cm.Structure.from_params(fourier_order=2, changepoint_weeks=26)
     )
     assert (data.prev_idx < 0).sum() == 5  # three series starts, two gaps
-    model = cm.build_model(data, cm.Priors(), likelihood=likelihood)
+    model = cm.build_model(data, cm.Priors.from_params(), likelihood=likelihood)
     tree = pm.sample_prior_predictive(draws=4, model=model, random_seed=3)
     prior = tree["prior"].to_dataset()
     loglik = model.compile_fn(
@@ -157,7 +159,9 @@ def test_likelihood_matches_the_equation_on_an_unbalanced_panel(likelihood):
 
 
 def test_time_runs_to_zero_at_the_latest_week_and_changepoints_sit_before_it():
-    data = cm.prepare(simulated_panel(2, 120), ["m0", "m1"], cm.Structure(changepoint_weeks=26))
+    data = cm.prepare(
+        simulated_panel(2, 120), ["m0", "m1"], cm.Structure.from_params(changepoint_weeks=26)
+    )
     assert data.t.max() == 0.0
     assert np.all(data.changepoints < data.t.max() - 0.15)
     # the hinge is zero after each changepoint, so today's slope is trend_market itself
@@ -167,7 +171,7 @@ def test_time_runs_to_zero_at_the_latest_week_and_changepoints_sit_before_it():
 def test_changepoints_outside_a_markets_weeks_are_switched_off():
     panel = simulated_panel(2, 150)
     late = panel[(panel["market"] == "m0") | (panel["week_start"] >= panel["week_start"].iloc[100])]
-    data = cm.prepare(late, ["m0", "m1"], cm.Structure(changepoint_weeks=26))
+    data = cm.prepare(late, ["m0", "m1"], cm.Structure.from_params(changepoint_weeks=26))
     first_m1 = data.t[data.market_idx == 1].min()
     assert data.changepoint_mask[0].all()
     np.testing.assert_array_equal(
@@ -199,10 +203,10 @@ def test_every_variant_builds_and_simulates(variant):
     panel["population"] = np.repeat([1e7, 5e7, 8e7], 60)
     # several changepoints (the pooled variant's prior predictive fails to compile with exactly
     # one, also before the changepoints were counted back from the latest week)
-    structure = cm.Structure(changepoint_weeks=13)
+    structure = cm.Structure.from_params(changepoint_weeks=13)
     data = cm.prepare(panel, ["m0", "m1", "m2"], structure, {"m0": "a", "m1": "a", "m2": "b"})
     assert data.x.shape == (3, 3) and data.regions == ["a", "b"] and len(data.changepoints) > 1
-    model = cm.build_model(data, cm.Priors(), "non_centred", variant=variant)
+    model = cm.build_model(data, cm.Priors.from_params(), "non_centred", variant=variant)
     prior = pm.sample_prior_predictive(draws=10, model=model, random_seed=1)
     draws = prior["prior"]
     if variant == "pooled":  # every market takes the same slope
@@ -216,11 +220,11 @@ def test_every_variant_builds_and_simulates(variant):
 
 
 def test_priors_are_validated():
-    assert cm.Priors.from_dict({"trend_sigma": 0.2}).trend_sigma == 0.2
+    assert cm.Priors.from_params(trend_sigma=0.2).trend_sigma == 0.2
     with pytest.raises(ValueError, match="unknown prior keys"):
-        cm.Priors.from_dict({"trend_sd": 1})
+        cm.Priors.from_params(trend_sd=1)
     with pytest.raises(ValueError, match="must be > 0"):
-        cm.Priors.from_dict({"noise_sigma": 0})
+        cm.Priors.from_params(noise_sigma=0)
 
 
 def test_parameterization_is_validated():
@@ -240,8 +244,10 @@ def test_year_on_year_growth_reads_the_same_weeks_a_year_earlier():
     panel = simulated_panel(2, 80, seed=5)
     late = (panel["market"] == "m1") & (panel["week_start"] < "2019-01-01")
     panel = panel[~late]
-    data = cm.prepare(panel, ["m0", "m1"], cm.Structure(fourier_order=1, changepoint_weeks=26))
-    prior = pm.sample_prior_predictive(draws=6, model=cm.build_model(data, cm.Priors()))
+    data = cm.prepare(
+        panel, ["m0", "m1"], cm.Structure.from_params(fourier_order=1, changepoint_weeks=26)
+    )
+    prior = pm.sample_prior_predictive(draws=6, model=cm.build_model(data, cm.Priors.from_params()))
     annotated = cm.annotate(prior, data)
     tree = xr.DataTree.from_dict(
         {"posterior": prior["prior"].to_dataset(), "constant_data": annotated["constant_data"]}
@@ -274,7 +280,7 @@ def test_changepoints_are_counted_back_from_the_latest_week():
 
 def test_a_launch_markets_partial_weeks_are_left_out_and_named():
     panel = simulated_panel(2, 40)
-    data = cm.prepare(panel, ["m0", "m1"], cm.Structure(launches={"m1": "2018-01-17"}))
+    data = cm.prepare(panel, ["m0", "m1"], cm.Structure.from_params(launches={"m1": "2018-01-17"}))
     # m1's first two chart weeks (5 and 12 Jan) start before its launch: partial, not fitted
     assert data.partial_weeks == (
         ("m1", pd.Timestamp("2018-01-05")),
@@ -285,7 +291,7 @@ def test_a_launch_markets_partial_weeks_are_left_out_and_named():
         (pd.Timestamp("2018-01-17") - data.origin).days / 365.25
     )
     with pytest.raises(ValueError, match="launches.m1"):
-        cm.Structure(launches={"m1": "not a date"}).validate()
+        cm.Structure.from_params(launches={"m1": "not a date"}).validate()
 
 
 def test_sensitivity_table_sets_a_fit_on_fewer_weeks_beside_the_production_fit():
@@ -299,12 +305,12 @@ def test_sensitivity_table_sets_a_fit_on_fewer_weeks_beside_the_production_fit()
     panel = simulated_panel(2, 120, seed=7)
     late = (panel["market"] == "m1") & (panel["week_start"] < "2019-01-01")
     panel = panel[~late]
-    structure = cm.Structure(fourier_order=1, changepoint_weeks=26)
+    structure = cm.Structure.from_params(fourier_order=1, changepoint_weeks=26)
 
     def tree_of(rows: pd.DataFrame) -> xr.DataTree:
         data = cm.prepare(rows, sorted(set(rows["market"])), structure)
         prior = pm.sample_prior_predictive(
-            draws=6, model=cm.build_model(data, cm.Priors()), random_seed=3
+            draws=6, model=cm.build_model(data, cm.Priors.from_params()), random_seed=3
         )
         annotated = cm.annotate(prior, data)
         return xr.DataTree.from_dict(
@@ -346,8 +352,10 @@ def test_the_model_file_carries_its_specification(tmp_path):
     import xarray as xr
 
     panel = simulated_panel(2, 60, seed=3)
-    structure = cm.Structure(fourier_order=1, changepoint_weeks=26, launches={"m1": "2018-03-01"})
-    priors = cm.Priors(changepoint_sd=0.07, phi_sigma=0.2)
+    structure = cm.Structure.from_params(
+        fourier_order=1, changepoint_weeks=26, launches={"m1": "2018-03-01"}
+    )
+    priors = cm.Priors.from_params(changepoint_sd=0.07, phi_sigma=0.2)
     data = cm.prepare(panel, ["m0", "m1"], structure)
     prior = pm.sample_prior_predictive(draws=4, model=cm.build_model(data, priors), random_seed=1)
     tree = xr.DataTree.from_dict(

@@ -21,19 +21,19 @@ def fake_fit(shift: float = 0.0, divergent: int = 0, seed: int = 0):
 def test_converged_draws_pass_every_gate():
     m = diagnostics.convergence(fake_fit())
     assert m["r_hat_max"] < 1.01 and m["ess_bulk_min"] > 400 and m["divergences"] == 0
-    assert diagnostics.check_gates(m, diagnostics.Gates()) == []
+    assert diagnostics.check_gates(m, diagnostics.Gates.from_params()) == []
 
 
 def test_stuck_chain_and_divergences_fail_loudly():
     m = diagnostics.convergence(fake_fit(shift=3.0, divergent=7))
-    failed = diagnostics.check_gates(m, diagnostics.Gates())
+    failed = diagnostics.check_gates(m, diagnostics.Gates.from_params())
     assert any(f.startswith("R-hat") for f in failed)
     assert "7 divergent transitions" in failed
 
 
 def test_gate_thresholds_come_from_params():
-    g = diagnostics.Gates.from_dict({"ess_min": 10_000})
+    g = diagnostics.Gates.from_params(ess_min=10_000)
     m = diagnostics.convergence(fake_fit())
     assert any("bulk ESS" in f for f in diagnostics.check_gates(m, g))
     with pytest.raises(ValueError, match="unknown gate keys"):
-        diagnostics.Gates.from_dict({"rhat": 1.1})
+        diagnostics.Gates.from_params(rhat=1.1)

@@ -20,9 +20,9 @@ def fake_fit(n_markets=3, n_weeks=80, draws=50, seed=0, **overrides):
     variable in ``overrides`` is replaced by the given per-market values in every draw."""
     panel = simulated_panel(n_markets, n_weeks, seed)
     panel["population"] = 1e6 * (np.arange(len(panel)) % n_markets + 1)
-    structure = cm.Structure(covariates=())
+    structure = cm.Structure.from_params(covariates=())
     data = cm.prepare(panel, [f"m{i}" for i in range(n_markets)], structure)
-    model = cm.build_model(data, cm.Priors(), "non_centred")
+    model = cm.build_model(data, cm.Priors.from_params(), "non_centred")
     idata = pm.sample_prior_predictive(draws=draws, model=model, random_seed=seed)
     post = idata["prior"].to_dataset()
     for name, value in overrides.items():
@@ -34,7 +34,7 @@ def fake_fit(n_markets=3, n_weeks=80, draws=50, seed=0, **overrides):
             "constant_data": idata["constant_data"].to_dataset(),
         }
     )
-    return cm.annotate(tree, data, structure, cm.Priors()), data
+    return cm.annotate(tree, data, structure, cm.Priors.from_params()), data
 
 
 def test_forecast_equals_structural_mean_without_noise():

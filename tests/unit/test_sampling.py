@@ -20,7 +20,7 @@ def test_chain_method_follows_devices(backend, devices, chains, expected):
 
 def test_unknown_sampler_is_refused():
     with pytest.raises(ValueError, match="nuts_sampler"):
-        SamplerConfig(nuts_sampler="stan").validate()
+        SamplerConfig.from_params(nuts_sampler="stan").validate()
 
 
 def test_chains_use_every_usable_core(monkeypatch):

@@ -56,7 +56,7 @@ def posterior_at(truth: dict, data: shares.ShareData, draws: int = 400) -> xr.Da
 
 def test_baseline_weeks_skip_december_and_recent_weeks_are_the_last():
     panel, _ = simulate(1)
-    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002)
+    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002, 26)
     base = shares.baseline_rows(d, 0, 8)
     assert len(base) == 8
     assert not (pd.DatetimeIndex(d.week_start[base]).month == 12).any()
@@ -76,7 +76,7 @@ def test_changepoints_reach_the_last_weeks():
 
 def test_now_from_the_true_model_holds_the_data_and_a_moved_market_fails_the_gate():
     panel, truth = simulate(2)
-    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002)
+    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002, 26)
     shifts = shares.share_shift(posterior_at(truth, d), d, 0.9, 8, seed=3).assign(
         measure="local_share"
     )
@@ -95,7 +95,7 @@ def test_now_from_the_true_model_holds_the_data_and_a_moved_market_fails_the_gat
     )
 
     moved, _ = simulate(2, shift_recent=0.5)
-    dm = shares.prepare_share(moved, "local_share", ["br", "fr"], 0.002)
+    dm = shares.prepare_share(moved, "local_share", ["br", "fr"], 0.002, 26)
     now_moved = shares.now_rows(
         shares.share_shift(posterior_at(truth, dm), dm, 0.9, 8, seed=3).assign(
             measure="local_share"
@@ -181,8 +181,8 @@ def test_both_share_models_build_and_simulate():
     import pymc as pm
 
     panel, _ = simulate(4)
-    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002)
-    model = shares.build_share_model(d)
+    d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002, 26)
+    model = shares.build_share_model(d, shares.SharePriors.from_params())
     prior = pm.sample_prior_predictive(draws=5, model=model, random_seed=1)
     assert prior["prior_predictive"]["y"].shape == (1, 5, len(d.y))
     rng = np.random.default_rng(0)
@@ -194,8 +194,8 @@ def test_both_share_models_build_and_simulate():
             for g, s in zip(("Pop", "Rock", "Jazz"), rng.dirichlet([5, 3, 2]), strict=True)
         ]
     )
-    dg = shares.prepare_genres(genres, ["br", "fr"], top=2, floor=0.002)
-    gm = shares.build_genre_model(dg)
+    dg = shares.prepare_genres(genres, ["br", "fr"], top=2, floor=0.002, changepoint_weeks=26)
+    gm = shares.build_genre_model(dg, shares.SharePriors.from_params())
     prior = pm.sample_prior_predictive(draws=5, model=gm, random_seed=1)
     assert prior["prior_predictive"]["y"].shape == (1, 5, len(dg.y), len(dg.categories))
 

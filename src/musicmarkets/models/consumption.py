@@ -62,33 +62,34 @@ COVARIATES = {
 class Priors(ParamsBlock):
     """Prior scales, declared in params.yaml (``fit.priors``), on the log-per-capita scale."""
 
-    level_mu_mean: float = 0.0
-    level_mu_sd: float = 2.0
-    level_sigma: float = 1.0
-    beta_sd: float = 0.5
-    trend_mu_sd: float = 0.5
-    trend_sigma: float = 0.3
-    changepoint_sd: float = 0.1
-    changepoint_sigma: float = 0.1
-    season_sd: float = 0.2
-    season_sigma: float = 0.1
-    holiday_sd: float = 0.2
-    holiday_sigma: float = 0.1
-    shock_sd: float = 0.3
-    shock_sigma: float = 0.2
-    shock_onset_sd_weeks: float = 2.0
-    shock_recovery_weeks: float = 10.0  # median of a log-normal prior
-    shock_recovery_sd: float = 0.7
-    launch_sd: float = 1.0
-    launch_settle_weeks: float = 8.0  # median of a log-normal prior
-    launch_settle_sd: float = 0.7
-    noise_sigma: float = 0.2
-    nu_alpha: float = 2.0
-    nu_beta: float = 0.1
-    phi_mu_mean: float = 1.0  # AR(1) persistence, pooled on the atanh scale
-    phi_mu_sd: float = 0.5
-    phi_sigma: float = 0.1
+    level_mu_mean: float
+    level_mu_sd: float
+    level_sigma: float
+    beta_sd: float
+    trend_mu_sd: float
+    trend_sigma: float
+    changepoint_sd: float
+    changepoint_sigma: float
+    season_sd: float
+    season_sigma: float
+    holiday_sd: float
+    holiday_sigma: float
+    shock_sd: float
+    shock_sigma: float
+    shock_onset_sd_weeks: float
+    shock_recovery_weeks: float  # median of a log-normal prior
+    shock_recovery_sd: float
+    launch_sd: float
+    launch_settle_weeks: float  # median of a log-normal prior
+    launch_settle_sd: float
+    noise_sigma: float
+    nu_alpha: float
+    nu_beta: float
+    phi_mu_mean: float  # AR(1) persistence, pooled on the atanh scale
+    phi_mu_sd: float
+    phi_sigma: float
     block = "prior"
+    path = "fit.priors"
 
     def validate(self) -> None:
         for f in fields(self):
@@ -100,17 +101,18 @@ class Priors(ParamsBlock):
 class Structure(ParamsBlock):
     """The model's terms (``fit.model`` in params.yaml)."""
 
-    fourier_order: int = 3
-    ar1: bool = True
-    changepoint_weeks: int = 52
-    changepoint_last_weeks: int = 26
-    holidays: bool = True
-    shock_start: str | None = "2020-03-13"
-    launches: dict[str, str] | None = None
-    covariates: tuple[str, ...] = tuple(COVARIATES)
-    region_level: str = "sub_region"
-    likelihood: str = "student_t"
+    fourier_order: int
+    ar1: bool
+    changepoint_weeks: int
+    changepoint_last_weeks: int
+    holidays: bool
+    shock_start: str | None
+    launches: dict[str, str] | None
+    covariates: tuple[str, ...]
+    region_level: str
+    likelihood: str
     block = "model"
+    path = "fit.model"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "covariates", tuple(self.covariates))
@@ -298,16 +300,13 @@ def market_covariates(
 def prepare(
     panel: pd.DataFrame,
     markets: list[str],
-    structure: Structure | int = Structure(),
+    structure: Structure,
     regions: dict[str, str] | None = None,
 ) -> ModelData:
     """Model arrays from the market-week panel for the given markets (rows with a population).
 
-    ``regions`` maps market to region name (default: one region, ``all``). An ``int`` for
-    ``structure`` is a Fourier order with every other term at its default.
+    ``regions`` maps market to region name (default: one region, ``all``).
     """
-    if isinstance(structure, int):
-        structure = Structure(fourier_order=structure)
     missing = sorted(set(markets) - set(panel["market"]))
     if missing:
         raise ValueError(f"markets {missing} are not in the panel")

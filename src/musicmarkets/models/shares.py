@@ -47,28 +47,19 @@ OTHER = "Other"
 
 
 @dataclass(frozen=True)
-class ShareSettings(ParamsBlock):
-    """``shares`` block of params.yaml."""
-
-    genres_top: int = 5
-    floor: float = 0.002  # shares below this are set to it before the log-ratio
-    changepoint_weeks: int = 26
-    block = "shares"
-
-
-@dataclass(frozen=True)
 class SharePriors(ParamsBlock):
     """``shares.priors`` in params.yaml, on the logit (log-ratio) scale; time in years."""
 
-    a_mu_sd: float = 2.0
-    a_sigma: float = 1.5
-    b_mu_sd: float = 0.5
-    b_sigma: float = 0.5
-    changepoint_sd: float = 0.2
-    holiday_mu_sd: float = 0.3
-    holiday_sigma: float = 0.2
-    noise_sigma: float = 0.5
+    a_mu_sd: float
+    a_sigma: float
+    b_mu_sd: float
+    b_sigma: float
+    changepoint_sd: float
+    holiday_mu_sd: float
+    holiday_sigma: float
+    noise_sigma: float
     block = "shares.priors"
+    path = "shares.priors"
 
     def validate(self) -> None:
         bad = [k for k, v in vars(self).items() if not v > 0]
@@ -130,7 +121,7 @@ def _index(df: pd.DataFrame, markets: list[str]) -> tuple[pd.DataFrame, np.ndarr
 
 
 def prepare_share(
-    panel: pd.DataFrame, column: str, markets: list[str], floor: float, changepoint_weeks: int = 26
+    panel: pd.DataFrame, column: str, markets: list[str], floor: float, changepoint_weeks: int
 ) -> ShareData:
     """One share column of the market-week panel (weeks where it is known)."""
     df = panel.dropna(subset=[column])
@@ -162,7 +153,7 @@ def top_genres(shares: pd.DataFrame, top: int) -> list[str]:
 
 
 def prepare_genres(
-    shares: pd.DataFrame, markets: list[str], top: int, floor: float, changepoint_weeks: int = 26
+    shares: pd.DataFrame, markets: list[str], top: int, floor: float, changepoint_weeks: int
 ) -> ShareData:
     """Genre composition per market-week: ``top`` genres and Other, as log-ratios to Other."""
     genres = top_genres(shares[shares["market"].isin(markets)], top)
@@ -197,9 +188,8 @@ def prepare_genres(
     )
 
 
-def build_share_model(d: ShareData, p: SharePriors | None = None) -> pm.Model:
+def build_share_model(d: ShareData, p: SharePriors) -> pm.Model:
     """Hierarchical logistic-normal trend model of one share with AR(1) residuals."""
-    p = p or SharePriors()
     coords = {
         "market": d.markets,
         "obs": np.arange(len(d.y)),
@@ -235,9 +225,8 @@ def build_share_model(d: ShareData, p: SharePriors | None = None) -> pm.Model:
     return model
 
 
-def build_genre_model(d: ShareData, p: SharePriors | None = None) -> pm.Model:
+def build_genre_model(d: ShareData, p: SharePriors) -> pm.Model:
     """Hierarchical logistic-normal model of the genre composition (log-ratios to Other)."""
-    p = p or SharePriors()
     coords = {
         "market": d.markets,
         "genre": d.categories,
