@@ -131,3 +131,66 @@ def test_simulation_based_calibration_of_a_small_model():
     for name, r in ranks.items():
         p = validation.chi2_uniform_pvalue(np.array(r), kept, bins=10)
         assert p > 0.001 / len(ranks), f"SBC ranks of {name} are not uniform (p = {p:.2g})"
+
+
+def test_simulation_based_calibration_of_the_production_model_at_reduced_size():
+    """SBC (Talts et al. 2018) of the production model with every term it fits on the default
+    data: AR(1) residuals, Student-t noise, changepoints up to the latest weeks, a launch market
+    closing its gap, the lockdown intervention with estimated onset, size and recovery, the
+    year-end weeks, in the production parameterization; 3 markets x 104 weeks, 100 simulations
+    drawn from the priors of params.yaml. The posterior rank of each true value must be uniform."""
+    structure = cm.Structure.from_params(
+        fourier_order=1,
+        changepoint_weeks=26,
+        changepoint_last_weeks=13,
+        shock_start="2018-07-06",  # week 79 of 104: the intervention and its recovery in the data
+        launches={"m2": "2017-05-05"},  # m2 launches in week 18: its first weeks close a gap
+        covariates=(),  # 3 markets cannot inform three covariates
+    )
+    data = design(3, 104, 5, structure)
+    form = {"level": "centred", "trend": "non_centred", "season": "centred"}
+    model = cm.build_model(data, cm.Priors.from_params(), form, likelihood="student_t")
+    import nutpie
+
+    compiled = nutpie.compile_pymc_model(model)
+    tracked = {
+        "level_market": 0,
+        "trend_market": 1,
+        "delta_mu": -1,  # the latest slope change, shared by the markets
+        "shock_market": 0,
+        "shock_recovery": None,
+        "launch_gap": 0,
+        "phi": 2,
+        "sigma_market": 1,
+        "nu": None,
+    }
+    n_sims, n_draws, thin = 100, 400, 4
+    ranks = {k: [] for k in tracked}
+    rng = np.random.default_rng(2025)
+    prior = pm.sample_prior_predictive(draws=n_sims, model=model, random_seed=8)["prior"]
+    for s in range(n_sims):
+        one = prior.isel(draw=[s]).to_dataset()
+        y = cm.simulate_observations(one, data, rng, likelihood="student_t")
+        trace = nutpie.sample(
+            compiled.with_data(y_log=y),
+            draws=n_draws,
+            tune=400,
+            chains=2,
+            seed=s,
+            target_accept=0.95,
+            progress_bar=False,
+        )
+        post = (
+            trace["posterior"] if "posterior" in getattr(trace, "children", {}) else trace.posterior
+        )
+        for name, index in tracked.items():
+            draws = post[name].to_numpy().reshape(-1, *post[name].shape[2:])[::thin]
+            truth = one[name].to_numpy().reshape(-1)
+            if index is None:
+                ranks[name].append(validation.rank_statistic(draws.ravel(), float(truth[0])))
+            else:
+                ranks[name].append(validation.rank_statistic(draws[:, index], float(truth[index])))
+    kept = 2 * n_draws // thin
+    for name, r in ranks.items():
+        p = validation.chi2_uniform_pvalue(np.array(r), kept, bins=10)
+        assert p > 0.001 / len(ranks), f"SBC ranks of {name} are not uniform (p = {p:.2g})"
