@@ -9,10 +9,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pymc as pm
+import pytensor
 
 from musicmarkets.config import ParamsBlock
 
 log = logging.getLogger(__name__)
+
+# Same seed, same bytes, whatever PyTensor's compile cache holds. With numba's fast-math flags
+# LLVM may reassociate floating-point sums, and a log density compiled in this process rounds
+# differently from the same one loaded from the cache: the production fit's posterior differed
+# between a cold and a warm cache (same seed, same machine), and was identical with fast-math
+# off. The cache keys carry the flag, so no fast-math entry is reused. Sampling costs about a
+# quarter more time (docs/benchmarks.md).
+pytensor.config.numba__fastmath = False
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 
