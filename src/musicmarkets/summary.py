@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from musicmarkets.report import (
@@ -164,13 +165,18 @@ def cards(
         )
     else:
         out.append(Card("Fastest growth, year on year", "n/a", "no market has a year of data"))
+    forecast = (
+        f"{human_number(ahead['median'])} streams ({human_number(ahead['low'])} to "
+        f"{human_number(ahead['high'])})"
+    )
+    known = np.isfinite(ahead["actual"])  # 52 observed weeks to set the forecast against
     out.append(
         Card(
             f"Next 52 weeks ({calendar_range(first_forecast_week, YEAR)})",
-            signed_percent(ahead["change"]),
-            f"{human_number(ahead['median'])} streams ({human_number(ahead['low'])} to "
-            f"{human_number(ahead['high'])}) against {human_number(ahead['actual'])} "
-            "in the last 52 weeks",
+            signed_percent(ahead["change"]) if known else human_number(ahead["median"]),
+            f"{forecast} against {human_number(ahead['actual'])} in the last 52 weeks"
+            if known
+            else f"{forecast}; fewer than 52 weeks observed, so no change to compare",
         )
     )
     if shift is not None:
@@ -224,11 +230,15 @@ def sentences(
         )
     else:
         second = "No two markets have a year of data to compare growth year on year."
+    against = (
+        f", {signed_percent(ahead['change'])} against the last 52 weeks"
+        if np.isfinite(ahead["actual"])
+        else " (fewer than 52 weeks observed: no change to compare)"
+    )
     third = (
         f"For the next 52 weeks ({calendar_range(first_forecast_week, YEAR)}) the model expects "
         f"{human_number(ahead['median'])} streams ({human_number(ahead['low'])} to "
-        f"{human_number(ahead['high'])}), {signed_percent(ahead['change'])} against the last "
-        f"52 weeks; ranges are {interval:.0%} intervals."
+        f"{human_number(ahead['high'])}){against}; ranges are {interval:.0%} intervals."
     )
     return " ".join([first, second, third])
 

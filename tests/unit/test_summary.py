@@ -104,3 +104,44 @@ def test_first_screen_reports_the_period_the_gates_and_a_stale_report():
     )
     assert 'class="banner draft"' in late and "R-hat 1.02" in late
     assert "describes that period" in late
+
+
+def test_first_screen_without_a_year_of_history_says_so_and_prints_no_nan():
+    """A run on less than a year of weeks (a new project, a small test run): the forecast card
+    and sentence give the forecast and the reason there is no change, never "+nan%"."""
+    p = panel()
+    weeks = sorted(p["week_start"].unique())[:30]  # 30 weeks: no year to compare
+    p = p[p["week_start"].isin(weeks)]
+    history = p.groupby("week_start", as_index=False)["streams"].sum().assign(key="all")
+    totals = pd.DataFrame(
+        {
+            "key": ["all"],
+            "horizon_weeks": [52],
+            "streams_median": [2.0e8],
+            "streams_low": [1.5e8],
+            "streams_high": [2.5e8],
+        }
+    )
+    yoy = pd.DataFrame(
+        {"market": ["aa"], "yoy_median": [np.nan], "yoy_low": [np.nan], "yoy_high": [np.nan]}
+    )
+    shifts = pd.DataFrame(
+        columns=["market", "measure", "genre", "shift_pts", "shift_low", "shift_high"]
+    )
+    page = summary.first_screen(
+        "T",
+        p,
+        history,
+        totals,
+        yoy,
+        shifts,
+        pd.Series(dtype=bool),
+        {},
+        [],
+        0.9,
+        pd.Timestamp(weeks[-1]) + pd.Timedelta(weeks=1),
+        pd.Timestamp("2020-08-01"),
+    )
+    assert "nan" not in page.lower()
+    assert "fewer than 52 weeks observed" in page
+    assert "200 M" in page  # the forecast itself is still given

@@ -58,14 +58,14 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem;display:block;max
 overflow-x:auto}th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;
 white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:5rem}
 img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
-@media print{body{max-width:none;margin:0}.draft-stamp{position:absolute}table{display:table}
+@media print{body{max-width:none;margin:0}table{display:table}
 td{white-space:normal}h2{break-after:avoid}img,.card{break-inside:avoid}}
 .banner{padding:.7rem 1rem;border-radius:6px;font-weight:600;margin:.5rem 0}
 .banner.ok{background:#e6f2ff;border:1px solid #0072b2;color:#003a5c}
 .banner.draft{background:#fff0e0;border:2px solid #d55e00;color:#7a2e00;font-size:1.1rem}
 .trust{border:1px solid #ccc;border-radius:8px;padding:.5rem 1rem;margin-bottom:1.5rem;background:#fafafa}
 .prov{font-size:.8rem;color:#555}code{font-size:.85em}
-.draft-stamp{position:fixed;top:.5rem;right:.5rem;background:#d55e00;color:#fff;padding:.3rem .8rem;
+.draft-stamp{float:right;margin:.4rem 0 .4rem 1rem;background:#d55e00;color:#fff;padding:.3rem .8rem;
 font-weight:700;border-radius:4px;letter-spacing:.1em}
 .jp-OutputArea-output pre,.output_text pre{white-space:pre-wrap}
 .period{color:#444;margin-top:0}.stale{background:#fff8d6;border:1px solid #c9a400;padding:.4rem .8rem;
