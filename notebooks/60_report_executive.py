@@ -64,7 +64,7 @@ labels = names | {r: r for r in set(region_of.values())} | {"all": "All markets"
 opportunity_check = inputs.opportunity_check(level_priors, interval, seed)
 
 # %%
-yoy = insights.yoy_growth(tree, 13, interval)
+yoy = inputs.yoy
 first_forecast_week = weekly["week_start"].min()
 display(
     HTML(

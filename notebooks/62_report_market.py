@@ -91,7 +91,7 @@ display(
             market,
             name,
             interval,
-            insights.yoy_growth(tree, 13, interval).set_index("market").loc[market],
+            inputs.yoy.set_index("market").loc[market],
             opportunity_ok=opportunity_check["holds"],
         )
     )

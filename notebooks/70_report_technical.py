@@ -201,6 +201,17 @@ else:
     )
 
 # %% [markdown]
+# ## The growth headline against the charts
+# Each market's headline (the model's smoothed streams per person over the latest 13 weeks
+# against the same weeks a year earlier) beside the charts' own ratio of those weeks, and the
+# range the model allows for that observed ratio with each week's noise drawn again. Where the
+# charts' figure lies outside it, the headline is withheld from the executive and partner pages.
+
+# %%
+check = inputs.yoy.assign(name=lambda d: d["market"].map(inputs.names))
+display(HTML(report.yoy_check_table(check, interval).to_html(index=False, border=0)))
+
+# %% [markdown]
 # ## Growth without the lockdown: a sensitivity refit
 # The production model refitted on the weeks before the 2020 lockdown only (the `sensitivity`
 # stage). Growth is the smoothed streams per person over each fit's latest 13 weeks against the

@@ -57,20 +57,42 @@ def growth_table(
     return table.sort_values("growth_median", ascending=False, ignore_index=True)
 
 
-def yoy_growth(tree: Any, weeks: int = 13, interval: float = INTERVAL) -> pd.DataFrame:
+def yoy_growth(
+    tree: Any, weeks: int = 13, interval: float = INTERVAL, seed: int | None = None
+) -> pd.DataFrame:
     """Per market: growth of the model's smoothed streams per person (level, trend, season,
     year-end weeks, lockdown and the carry-over of the previous week; each week's own noise
     excluded, see `consumption.fitted_mean`) over its latest ``weeks`` observed
     weeks against the same calendar weeks a year earlier, with its interval; beside it the same
     ratio of the observed weeks, which an analyst can check against the charts. A market
-    without those weeks a year earlier gets no figure and a ``reason``."""
+    without those weeks a year earlier gets no figure and a ``reason``.
+
+    With a ``seed``, the headline is also checked against the charts: ``observed_yoy_low`` and
+    ``observed_yoy_high`` bound the posterior predictive distribution of the *observed* ratio
+    (each week's noise drawn again), and where the charts' own ratio lies outside that range by
+    more than ``validation.MCSE_MARGIN`` Monte Carlo errors the model's figure does not hold:
+    ``holds`` is False, ``yoy_*`` are left empty (no headline) and ``reason`` says why; the
+    model's figure stays in ``model_yoy_*`` for the technical report."""
+    from musicmarkets.validation import MCSE_MARGIN, interval_mcse
+
     post = tree["posterior"].to_dataset()
     const = tree["constant_data"].to_dataset()
-    mu = np.exp(fitted_mean(post, const))  # (sample, obs)
+    fitted = fitted_mean(post, const)  # (sample, obs), log scale
+    mu = np.exp(fitted)
     observed = np.exp(const["y_log"].to_numpy())
     idx = const["market_idx"].to_numpy()
     week = pd.to_datetime(const["week_start"].to_numpy())
     lo, hi = _bounds(interval)
+    chains = int(post.sizes["chain"])
+    replicated = None
+    if seed is not None:  # the observed weeks drawn again: the fitted value plus the week's noise
+        rng = np.random.default_rng(seed)
+        sigma = _draws(post, "sigma_market")[:, idx]
+        if "nu" in post:
+            noise = rng.standard_t(_draws(post, "nu")[:, None], size=fitted.shape)
+        else:
+            noise = rng.standard_normal(fitted.shape)
+        replicated = np.exp(fitted + noise * sigma)
     rows = []
     for i, market in enumerate(_markets(post)):
         mine = np.flatnonzero(idx == i)
@@ -87,21 +109,53 @@ def yoy_growth(tree: Any, weeks: int = 13, interval: float = INTERVAL) -> pd.Dat
             continue
         earlier = np.asarray(earlier)
         ratio = mu[:, recent].mean(axis=1) / mu[:, earlier].mean(axis=1) - 1
-        rows.append(
-            row
-            | {
-                "yoy_median": float(np.median(ratio)),
-                "yoy_low": float(np.quantile(ratio, lo)),
-                "yoy_high": float(np.quantile(ratio, hi)),
-                "p_yoy_up": float((ratio > 0).mean()),
-                "observed_yoy": float(observed[recent].mean() / observed[earlier].mean() - 1),
-                "reason": "",
+        obs = float(observed[recent].mean() / observed[earlier].mean() - 1)
+        row |= {
+            "yoy_median": float(np.median(ratio)),
+            "yoy_low": float(np.quantile(ratio, lo)),
+            "yoy_high": float(np.quantile(ratio, hi)),
+            "p_yoy_up": float((ratio > 0).mean()),
+            "observed_yoy": obs,
+            "reason": "",
+        }
+        row |= {f"model_{k}": row[k] for k in ("yoy_median", "yoy_low", "yoy_high")}
+        if replicated is not None:
+            rep = replicated[:, recent].mean(axis=1) / replicated[:, earlier].mean(axis=1) - 1
+            low, high = float(np.quantile(rep, lo)), float(np.quantile(rep, hi))
+            mcse = interval_mcse(rep, interval, chains)
+            holds = low - MCSE_MARGIN * mcse <= obs <= high + MCSE_MARGIN * mcse
+            row |= {
+                "observed_yoy_low": low,
+                "observed_yoy_high": high,
+                "observed_yoy_mcse": mcse,
+                "holds": holds,
             }
-        )
+            if not holds:
+                row |= {k: np.nan for k in ("yoy_median", "yoy_low", "yoy_high", "p_yoy_up")}
+                row["reason"] = (
+                    f"the model's figure ({row['model_yoy_median']:+.0%}) does not match the "
+                    f"charts' own {obs:+.0%}: the model allows {low:+.0%} to {high:+.0%} for it"
+                )
+        rows.append(row)
     columns = ["market", "weeks", "recent_to", "yoy_median", "yoy_low", "yoy_high", "p_yoy_up"]
-    columns += ["observed_yoy", "reason"]
+    columns += ["observed_yoy", "reason", "model_yoy_median", "model_yoy_low", "model_yoy_high"]
+    if seed is not None:
+        columns += ["observed_yoy_low", "observed_yoy_high", "observed_yoy_mcse", "holds"]
     # every column even when no market has a year of history, so readers can test for NaN
     return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def yoy_failures(yoy: pd.DataFrame) -> list[str]:
+    """One line per market whose year-on-year headline the charts contradict (``holds`` False
+    in ``yoy_growth``'s checked table): that headline is withheld from every page."""
+    if "holds" not in yoy:
+        return []
+    bad = yoy[yoy["holds"].eq(False)]
+    return [
+        f"{r.market} growth over a year: charts {r.observed_yoy:+.1%} outside "
+        f"{r.observed_yoy_low:+.1%} to {r.observed_yoy_high:+.1%} (model {r.model_yoy_median:+.1%})"
+        for r in bad.itertuples()
+    ]
 
 
 def sensitivity_growth(

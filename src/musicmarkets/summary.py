@@ -20,8 +20,9 @@ import pandas as pd
 
 from musicmarkets.report import (
     forecast_table,
+    growth_order,
+    growth_words,
     human_number,
-    percent_interval,
     signed_percent,
     signed_points,
 )
@@ -151,16 +152,15 @@ def cards(
             f"to {day(year['end'] + pd.Timedelta(days=6))}; {change}",
         )
     ]
-    has = yoy.dropna(subset=["yoy_median"]).sort_values("yoy_median", ascending=False)
+    has = growth_order(yoy)
     if len(has):
         top = has.iloc[0]
+        figure, detail = growth_words(top, interval)
         out.append(
             Card(
                 "Fastest growth, year on year",
-                f"{names.get(top['market'], top['market'].upper())} "
-                f"{signed_percent(top['yoy_median'])}",
-                f"{percent_interval(top['yoy_low'], top['yoy_high'])} ({interval:.0%} interval); "
-                "latest 13 weeks against the same weeks a year earlier",
+                f"{names.get(top['market'], top['market'].upper())} {figure}",
+                f"{detail}; latest 13 weeks against the same weeks a year earlier",
             )
         )
     else:
@@ -218,15 +218,14 @@ def sentences(
         )
         + "."
     )
-    has = yoy.dropna(subset=["yoy_median"]).sort_values("yoy_median", ascending=False)
+    has = growth_order(yoy)
     if len(has) >= 2:
         top, low = has.iloc[0], has.iloc[-1]
         name = lambda r: names.get(r["market"], r["market"].upper())  # noqa: E731
+        words = lambda r: ", ".join(growth_words(r, interval))  # noqa: E731
         second = (
-            f"Year on year, {name(top)} grew fastest ({signed_percent(top['yoy_median'])}, "
-            f"{percent_interval(top['yoy_low'], top['yoy_high'])}) and {name(low)} least "
-            f"({signed_percent(low['yoy_median'])}, "
-            f"{percent_interval(low['yoy_low'], low['yoy_high'])})."
+            f"Year on year, {name(top)} grew fastest ({words(top)}) and {name(low)} least "
+            f"({words(low)})."
         )
     else:
         second = "No two markets have a year of data to compare growth year on year."

@@ -265,6 +265,50 @@ def test_year_on_year_growth_reads_the_same_weeks_a_year_earlier():
     assert short["yoy_median"].isna().all()
 
 
+def test_growth_headline_is_withheld_where_the_charts_contradict_it():
+    """Data simulated from one parameter set (no AR(1) carry-over, so the smoothed value does
+    not follow the data): checked against that same parameter set the growth headline holds;
+    with the weeks a year earlier lowered by 40%, the charts' ratio lies far outside what the
+    model allows for it, so the headline is withheld with its reason and the model's own figure
+    is kept for the technical report."""
+    import xarray as xr
+
+    from musicmarkets import insights
+
+    panel = simulated_panel(1, 80, seed=5)
+    data = cm.prepare(
+        panel, ["m0"], cm.Structure.from_params(fourier_order=1, changepoint_weeks=26)
+    )
+    prior = pm.sample_prior_predictive(
+        draws=1, model=cm.build_model(data, cm.Priors.from_params()), random_seed=3
+    )
+    one = prior["prior"].to_dataset().isel(chain=[0], draw=[0])
+    one["phi"] = one["phi"] * 0.0
+    one["sigma_market"] = one["sigma_market"] * 0 + 0.05
+    y = cm.simulate_observations(one, data, np.random.default_rng(1), "student_t")
+    truth = xr.concat([one] * 400, dim="draw").assign_coords(draw=np.arange(400))
+    const = cm.annotate(prior, data)["constant_data"].to_dataset()
+
+    def check(y_log: np.ndarray) -> pd.Series:
+        tree = xr.DataTree.from_dict(
+            {"posterior": truth, "constant_data": const.assign(y_log=("obs", y_log))}
+        )
+        return insights.yoy_growth(tree, 13, 0.9, seed=7).set_index("market").loc["m0"]
+
+    fair = check(y)
+    assert fair["holds"] and fair["reason"] == ""
+    assert fair["observed_yoy_low"] <= fair["observed_yoy"] <= fair["observed_yoy_high"]
+    assert fair["yoy_median"] == fair["model_yoy_median"]
+    lowered = y.copy()
+    lowered[-65:-52] += np.log(0.6)  # the same weeks a year earlier, 40% lower
+    bad = check(lowered)
+    assert not bad["holds"] and bad["observed_yoy"] > bad["observed_yoy_high"]
+    assert np.isnan(bad["yoy_median"]) and bad["model_yoy_median"] == fair["model_yoy_median"]
+    assert "does not match the charts" in bad["reason"]
+    assert insights.yoy_failures(pd.DataFrame([bad.rename(None)]).assign(market="m0")) != []
+    assert insights.yoy_failures(pd.DataFrame([fair.rename(None)]).assign(market="m0")) == []
+
+
 def test_changepoints_are_counted_back_from_the_latest_week():
     """Today's slope rests on the latest ``changepoint_last_weeks``: the last changepoint sits
     exactly that far before the latest week, the others one spacing apart before it, and none

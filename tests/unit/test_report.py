@@ -73,7 +73,7 @@ def test_headlines_flag_draft_numbers():
     )
     names = {"it": "Italy", "gb": "UK", "in": "India"}
     text = report.growth_headlines(table, [], yoy=yoy, names=names)
-    assert "Fastest growth: Italy**, +8%" in text and "the charts themselves: +7%" in text
+    assert "Fastest growth: Italy**, +8%" in text and "the charts: +7%" in text
     assert "Slowest: UK" in text and "No year-on-year figure for India (data start" in text
     assert text.count("\n- ") + 1 <= 6  # at most six findings
     assert "**Momentum**" in text and "+50%" in text and "97%" in text and "DRAFT" not in text

@@ -145,3 +145,39 @@ def test_first_screen_without_a_year_of_history_says_so_and_prints_no_nan():
     assert "nan" not in page.lower()
     assert "fewer than 52 weeks observed" in page
     assert "200 M" in page  # the forecast itself is still given
+
+
+def test_a_withheld_growth_headline_shows_the_charts_figure_without_a_model_interval():
+    """A market whose model headline the charts contradict (``holds`` False) is ranked and shown
+    by the charts' own ratio, said to be that, with no interval; the others keep the model's."""
+    from musicmarkets.report import growth_headlines, growth_order
+
+    yoy = pd.DataFrame(
+        {
+            "market": ["aa", "bb", "cc"],
+            "weeks": [13, 13, 13],
+            "yoy_median": [0.10, np.nan, -0.05],
+            "yoy_low": [0.02, np.nan, -0.1],
+            "yoy_high": [0.2, np.nan, 0.01],
+            "observed_yoy": [0.11, 1.19, -0.04],
+            "model_yoy_median": [0.10, 1.31, -0.05],
+            "holds": [True, False, True],
+            "reason": ["", "the model's figure does not match", ""],
+        }
+    )
+    order = growth_order(yoy)
+    assert list(order["market"]) == ["bb", "aa", "cc"]
+    assert list(order["from_model"]) == [False, True, True]
+    table = pd.DataFrame(
+        {
+            "market": ["aa"],
+            "growth_median": [0.1],
+            "growth_low": [0.0],
+            "growth_high": [0.2],
+            "p_fastest": [0.5],
+        }
+    )
+    text = growth_headlines(table, [], 0.9, yoy, {"bb": "Bland"})
+    assert "Fastest growth: Bland**, +119%" in text and "the charts' own figure" in text
+    assert "+131%" in text  # the model's figure, named as not matching
+    assert "No year-on-year figure" not in text

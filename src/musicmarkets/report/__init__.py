@@ -32,6 +32,8 @@ from musicmarkets.report.narrative import (  # noqa: F401
     enrichment_text,
     growth_alt_text,
     growth_headlines,
+    growth_order,
+    growth_words,
     insight_headlines,
     ledger_text,
     local_share_readable,
@@ -56,6 +58,7 @@ from musicmarkets.report.tables import (  # noqa: F401
     sensitivity_table,
     share_table,
     sources_table,
+    yoy_check_table,
 )
 from musicmarkets.report.titles import (  # noqa: F401,E402
     growth_title,

@@ -117,6 +117,12 @@ class ReportInputs:
         return self._processed("insights")
 
     @cached_property
+    def yoy(self) -> pd.DataFrame:
+        """The growth headline per market, checked against the charts (``insights.yoy_growth``
+        with a seed): a market whose headline does not hold has none, and a ``reason``."""
+        return self._processed("yoy")
+
+    @cached_property
     def ledger_scores(self) -> pd.DataFrame:
         return self._processed("ledger_scores")
 

@@ -16,6 +16,35 @@ from musicmarkets.report.format import (
 from musicmarkets.report.tables import METHOD_NAMES
 
 
+def withheld(holds: Any) -> bool:
+    """True where a checked headline does not hold (``holds`` False); unchecked or missing
+    (None, NaN) is not withheld."""
+    return holds is not None and not pd.isna(holds) and not bool(holds)
+
+
+def growth_order(yoy: pd.DataFrame) -> pd.DataFrame:
+    """Markets with a year-on-year figure, fastest first: the model's headline where it holds
+    against the charts, else (``holds`` False: the headline is withheld) the charts' own ratio,
+    marked ``from_model`` False so that no model interval is shown for it."""
+    off = yoy["holds"].map(withheld) if "holds" in yoy else pd.Series(False, index=yoy.index)
+    off = off.astype(bool)
+    observed = yoy["observed_yoy"] if "observed_yoy" in yoy else pd.Series(float("nan"), yoy.index)
+    out = yoy.assign(figure=yoy["yoy_median"].where(~off, observed), from_model=~off)
+    return out.dropna(subset=["figure"]).sort_values("figure", ascending=False)
+
+
+def growth_words(row: pd.Series, interval: float) -> tuple[str, str]:
+    """(figure, detail) of one market's year-on-year growth for a card or a sentence."""
+    if row["from_model"]:
+        return signed_percent(row["yoy_median"]), (
+            f"{percent_interval(row['yoy_low'], row['yoy_high'])} ({interval:.0%} interval)"
+        )
+    return signed_percent(row["observed_yoy"]), (
+        "the charts' own figure; no interval: the model's smoothed figure "
+        f"({signed_percent(row['model_yoy_median'])}) does not match it"
+    )
+
+
 def growth_headlines(
     table: pd.DataFrame,
     failed: list[str],
@@ -35,20 +64,26 @@ def growth_headlines(
     if yoy is not None and len(yoy):
         names = names or {}
         named = yoy.assign(name=yoy["market"].map(lambda m: names.get(m, m.upper())))
-        has = named.dropna(subset=["yoy_median"]).sort_values("yoy_median", ascending=False)
+        has = growth_order(named)
         if len(has):
             top, last = has.iloc[0], has.iloc[-1]
             weeks = int(top["weeks"])
+
+            def check(r: pd.Series, lead: str) -> str:
+                if not r["from_model"]:
+                    return growth_words(r, interval)[1]
+                bounds = percent_interval(r["yoy_low"], r["yoy_high"])
+                return f"{lead}{bounds}; the charts: {signed_percent(r['observed_yoy'])}"
+
+            check_top, check_last = check(top, f"{width} interval "), check(last, "")
             lines.append(
-                f"- **Fastest growth: {top['name']}**, {signed_percent(top['yoy_median'])} chart "
+                f"- **Fastest growth: {top['name']}**, {signed_percent(top['figure'])} chart "
                 f"streams per person in the latest {weeks} weeks against the same weeks a year "
-                f"earlier ({width} interval {percent_interval(top['yoy_low'], top['yoy_high'])}; "
-                f"the charts themselves: {signed_percent(top['observed_yoy'])}). "
-                f"**Slowest: {last['name']}**, {signed_percent(last['yoy_median'])} "
-                f"({percent_interval(last['yoy_low'], last['yoy_high'])}; the charts: "
-                f"{signed_percent(last['observed_yoy'])})."
+                f"earlier ({check_top}). "
+                f"**Slowest: {last['name']}**, {signed_percent(last['figure'])} "
+                f"({check_last})."
             )
-        missing = named[named["yoy_median"].isna()]
+        missing = named[named["yoy_median"].isna() & ~named["market"].isin(has["market"])]
         if len(missing):
             note = "; ".join(f"{r.name} ({r.reason})" for r in missing.itertuples())
             if lines:
@@ -351,6 +386,12 @@ def market_brief(
             f"person in the latest {int(yoy['weeks'])} weeks against the same weeks a year earlier "
             f"({width} interval {percent_interval(yoy['yoy_low'], yoy['yoy_high'])}; the charts "
             f"themselves: {signed_percent(yoy['observed_yoy'])})."
+        )
+    elif yoy is not None and withheld(yoy.get("holds")):
+        figure, detail = growth_words(pd.concat([yoy, pd.Series({"from_model": False})]), interval)
+        lines.append(
+            f"- **Growth over a year**: {figure} chart streams per person in the latest "
+            f"{int(yoy['weeks'])} weeks against the same weeks a year earlier ({detail})."
         )
     elif yoy is not None:
         lines.append(f"- **Growth over a year**: not given ({yoy['reason']}).")

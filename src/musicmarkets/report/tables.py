@@ -160,6 +160,45 @@ def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
     )
 
 
+def yoy_check_table(yoy: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+    """The growth headline's check against the charts (``insights.yoy_growth`` with a seed),
+    for people: the model's figure, the charts' own, the range the model allows for the charts'
+    figure, and whether the headline is published."""
+    width = f"{interval:.0%}"
+
+    def model(r: pd.Series) -> str:
+        if pd.isna(r["model_yoy_median"]):
+            return f"no figure ({r['reason']})"
+        return (
+            f"{signed_percent(r['model_yoy_median'])} "
+            f"({percent_interval(r['model_yoy_low'], r['model_yoy_high'])})"
+        )
+
+    def allowed(r: pd.Series) -> str:
+        if pd.isna(r.get("observed_yoy_low")):
+            return ""
+        return percent_interval(r["observed_yoy_low"], r["observed_yoy_high"])
+
+    def verdict(r: pd.Series) -> str:
+        if pd.isna(r.get("holds")):
+            return "no headline: less than a year of data"
+        return "published" if bool(r["holds"]) else "withheld: the charts say otherwise"
+
+    return pd.DataFrame(
+        {
+            "Market": yoy["name"] if "name" in yoy else yoy["market"].str.upper(),
+            f"Model, smoothed ({width} interval)": [model(r) for _, r in yoy.iterrows()],
+            "Charts' own ratio": [
+                "" if pd.isna(v) else signed_percent(v) for v in yoy["observed_yoy"]
+            ],
+            f"Range the model allows for the charts' ratio ({width})": [
+                allowed(r) for _, r in yoy.iterrows()
+            ],
+            "Headline": [verdict(r) for _, r in yoy.iterrows()],
+        }
+    )
+
+
 def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) -> pd.DataFrame:
     """``insights.sensitivity_growth`` for people: the headline growth and the momentum of the
     production fit beside the fit on the weeks up to ``until``, each with its interval and the

@@ -72,6 +72,16 @@ def trust_rows(
                 f"{recent['checked'] - recent['outside']} of {recent['checked']}{note}",
             )
         )
+        if "headlines_checked" in recent:
+            out = recent.get("headlines_withheld", [])
+            names = ", ".join(line.split(" ", 1)[0].upper() for line in out)
+            rows.append(
+                (
+                    "Growth headlines (a year on year) that match the charts' own figure",
+                    f"{recent['headlines_checked'] - len(out)} of {recent['headlines_checked']}"
+                    + (f"; withheld, the charts' figure shown instead: {names}" if out else ""),
+                )
+            )
     low, high = backtest.get("coverage_90_range", (0.85, 0.95))
     refits = backtest.get("fits", [])
     refits_ok = sum(not f.get("gates_failed") for f in refits)
