@@ -113,6 +113,7 @@ display(
             provenance,
             report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
             gates,
+            names,
         )
         + "</div>"
     )

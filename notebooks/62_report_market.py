@@ -73,6 +73,7 @@ display(
             inputs.provenance(),
             report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
             gates,
+            names,
         )
     )
 )

@@ -67,6 +67,8 @@ display(
             inputs.provenance(),
             report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
             gates,
+            inputs.names,
+            detail=True,
         )
     )
 )

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from musicmarkets.report import (
+    draft_words,
     forecast_table,
     growth_order,
     growth_words,
@@ -242,13 +243,13 @@ def sentences(
     return " ".join([first, second, third])
 
 
-def trust_line(failed: list[str]) -> str:
-    """One line: checks passed, or DRAFT naming the failed gates; links to the trust panel."""
+def trust_line(failed: list[str], names: dict[str, str] | None = None) -> str:
+    """One line: checks passed, or DRAFT saying in plain words what failed; links to the
+    trust panel."""
     if failed:
         return (
-            '<p class="banner draft">DRAFT: the models failed '
-            + html.escape("; ".join(failed))
-            + '. Numbers are for review only. <a href="#trust">What was checked</a></p>'
+            f'<p class="banner draft">{html.escape(draft_words(failed, names), quote=False)} Numbers are for '
+            'review only. <a href="#trust">What was checked</a></p>'
         )
     return (
         '<p class="banner ok">Every quality check passed. <a href="#trust">What was checked</a></p>'
@@ -286,7 +287,7 @@ def first_screen(
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="period">{period}</p>',
         stale,
-        trust_line(failed),
+        trust_line(failed, names),
         f'<p class="summary">{html.escape(sentences(year, yoy, ahead, names, interval, first_forecast_week))}</p>',
         '<div class="cards">',
     ]

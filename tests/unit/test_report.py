@@ -44,8 +44,47 @@ def test_signed_percent_uses_a_real_minus():
 def test_trust_panel_passes_and_drafts():
     ok = report.trust_panel(METRICS, [], FRESH, {"git commit": "abc"})
     assert "banner ok" in ok and "DRAFT" not in ok and "24 Jul 2020" in ok
+    assert ok.count("verdict pass") == 4 and "verdict fail" not in ok
     bad = report.trust_panel(METRICS | {"divergences": 3}, ["3 divergent transitions"], FRESH, {})
-    assert "banner draft" in bad and "DRAFT" in bad and "3 divergent transitions" in bad
+    assert "banner draft" in bad and "DRAFT: 1 check failed: the main model" in bad
+    assert bad.count("verdict fail") == 1 and "3 divergent transitions" not in bad
+    # the technical report adds the exact figures of each failed gate
+    exact = report.trust_panel(
+        METRICS | {"divergences": 3}, ["3 divergent transitions"], FRESH, {}, detail=True
+    )
+    assert "<code>3 divergent transitions</code>" in exact
+
+
+def test_failed_gates_in_plain_words_keep_every_gate():
+    """Each recorded gate string becomes a phrase a reader understands; one of a form not
+    known is kept as it is, never dropped."""
+    failed = [
+        "R-hat 1.020 > 1.01",
+        "2 divergent transitions",
+        "br: 90% predictive intervals held 70% of its weeks (needs 80% to 97%)",
+        "recent fit: es genre:Pop: observed 0.13054 outside 0.13107 to 0.14529",
+        "recent fit: es genre:Urbano latino: observed 0.45 outside 0.46 to 0.48",
+        "recent fit: it local_share: observed 0.78 outside 0.81 to 0.88",
+        "genre mix model: 2 divergent transitions",
+        "backtest: refit at 2019-02-08: 3 divergent transitions",
+        *("backtest: " + g for g in bt.coverage_gate(0.84, 13, 0.85, 0.95)),
+        "a gate nobody has named yet",
+    ]
+    words = report.plain_failures(failed, {"es": "Spain", "br": "Brazil"})
+    assert words[0] == "the main model's sampling did not settle"
+    assert (
+        "Spain's latest weeks (Pop share, Urbano latino share) fall outside the model's range"
+        in words
+    )
+    assert "IT's latest weeks (local-repertoire share) fall outside the model's range" in words
+    assert any("refit on the weeks up to 8 Feb 2019" in w for w in words)
+    assert "Brazil: the 90% ranges held 70% of past weeks" in words
+    assert "the genre mix model's sampling did not settle" in words
+    assert any("held 84% of the actual weeks 1-13 ahead (needs 85% to 95%)" in w for w in words)
+    assert words[-1] == "a gate nobody has named yet" and len(words) == 8
+    line = report.draft_words(failed, {"es": "Spain"})
+    assert line.startswith("DRAFT: 8 checks failed: ") and "R-hat" not in line
+    assert report.draft_words([]) == ""
 
 
 def test_headlines_flag_draft_numbers():
@@ -232,7 +271,10 @@ def test_trust_panel_states_the_thresholds_the_gates_used():
     }
     fit = {"ppc_coverage_90_by_market": {"de": 0.9, "us": 0.85}}
     gates = {"coverage_90_min": 0.75, "coverage_90_max": 0.99, "r_hat_max": 1.05, "ess_min": 100}
-    rows = dict(report.trust_rows({}, backtest, {"verdict": "v"}, fit, None, gates))
+    checks = report.trust_rows({}, backtest, {"verdict": "v"}, fit, None, gates)
+    rows = {r.check: r.result for r in checks}
+    assert [r.ok for r in checks] == [True, True, False, True, None]
+    assert all(r.meaning for r in checks)
     assert "(each needs 75% to 99%)" in next(k for k in rows if k.startswith("Weeks inside"))
     assert any(k.endswith("(needs 80% to 97%)") for k in rows if k.startswith("Backtest: held"))
     assert rows["Backtest refits passing every convergence gate"] == "1 of 2"
@@ -316,11 +358,12 @@ def test_trust_panel_says_when_a_now_sits_within_monte_carlo_error_of_its_bound(
     backtest = {"model_coverage_90": 0.9, "model_coverage_90_n": 100}
     loo = {"verdict": "about equally well"}
     recent = {"checked": 60, "outside": 0, "at_the_edge": ["us streams_per_capita: ..."]}
-    rows = dict(report.trust_rows({}, backtest, loo, None, recent))
+    rows = {r.check: r.result for r in report.trust_rows({}, backtest, loo, None, recent)}
     line = rows["Latest weeks inside the interval of every 'now' the report states"]
     assert line.startswith("60 of 60; 1 so close to a bound")
-    rows = dict(report.trust_rows({}, backtest, loo, None, recent | {"at_the_edge": []}))
-    assert rows["Latest weeks inside the interval of every 'now' the report states"] == "60 of 60"
+    rows = report.trust_rows({}, backtest, loo, None, recent | {"at_the_edge": [], "outside": 2})
+    now = next(r for r in rows if r.check.startswith("Latest weeks"))
+    assert now.result == "58 of 60" and now.ok is False
 
 
 def test_provenance_says_changes_only_when_tracked_source_differs(tmp_path):

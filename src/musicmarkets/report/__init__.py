@@ -68,9 +68,12 @@ from musicmarkets.report.titles import (  # noqa: F401,E402
 )
 from musicmarkets.report.trust import (  # noqa: F401
     OUTPUTS,
+    Check,
+    draft_words,
     file_digest,
     gates_failed,
     git_commit,
+    plain_failures,
     provenance,
     trust_panel,
     trust_rows,

@@ -64,6 +64,9 @@ td{white-space:normal}h2{break-after:avoid}img,.card{break-inside:avoid}}
 .banner.ok{background:#e6f2ff;border:1px solid #0072b2;color:#003a5c}
 .banner.draft{background:#fff0e0;border:2px solid #d55e00;color:#7a2e00;font-size:1.1rem}
 .trust{border:1px solid #ccc;border-radius:8px;padding:.5rem 1rem;margin-bottom:1.5rem;background:#fafafa}
+.trust table.checks{display:table;width:100%}.trust .checks td{white-space:normal;vertical-align:top}
+.meaning{display:block;font-size:.82rem;color:#555}.verdict{font-weight:700}.verdict.pass{color:#1a6b2a}
+.verdict.fail{color:#b02a00}.verdict.note{color:#555;font-weight:400}
 .prov{font-size:.8rem;color:#555}code{font-size:.85em}
 .draft-stamp{float:right;margin:.4rem 0 .4rem 1rem;background:#d55e00;color:#fff;padding:.3rem .8rem;
 font-weight:700;border-radius:4px;letter-spacing:.1em}

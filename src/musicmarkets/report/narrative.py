@@ -14,6 +14,7 @@ from musicmarkets.report.format import (
     streams_interval,
 )
 from musicmarkets.report.tables import METHOD_NAMES
+from musicmarkets.report.trust import draft_words
 
 
 def withheld(holds: Any) -> bool:
@@ -99,8 +100,7 @@ def growth_headlines(
     )
     if failed:
         lines.append(
-            "- **These numbers are a DRAFT**: the model did not pass its quality checks "
-            f"({'; '.join(failed)}). Do not act on them."
+            f"- **These numbers are a DRAFT**: {draft_words(failed, names)[7:]} Do not act on them."
         )
     return "\n".join(lines)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,96 @@ def _share(value: float) -> str:
     return f"{value:.0%}"
 
 
+@dataclass(frozen=True)
+class Check:
+    """One row of the trust panel: the check with its threshold, what it means in plain words,
+    the result, and whether it passed (None: a figure to read, not a gate)."""
+
+    check: str
+    meaning: str
+    result: str
+    ok: bool | None
+
+
+MEASURE_WORDS = {
+    "streams_per_capita": "streams per person",
+    "local_share": "local-repertoire share",
+    "top10_share": "top-10 share (hit concentration)",
+}
+
+
+def _measure_words(measure: str) -> str:
+    if measure.startswith("genre:"):
+        return f"{measure.split(':', 1)[1]} share"
+    return MEASURE_WORDS.get(measure, measure.replace("_", " "))
+
+
+def _day(value: str) -> str:
+    try:
+        return f"{pd.Timestamp(value):%-d %b %Y}"
+    except ValueError:
+        return value
+
+
+def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> list[str]:
+    """The failed gates (``gates_failed``) in plain words, one phrase per thing that failed:
+    a market's latest weeks, a model's convergence, the backtest's coverage or a refit. A gate
+    string of a form not known here is kept as it is, never dropped."""
+    names = names or {}
+
+    def name(code: str) -> str:
+        return names.get(code, code.upper())
+
+    recent: dict[str, list[str]] = {}
+    refits: list[str] = []
+    out: list[str] = []
+    convergence = False
+    for gate in failed:
+        if m := re.match(r"recent fit: (\w+) (.+?): observed", gate):
+            recent.setdefault(m.group(1), []).append(_measure_words(m.group(2)))
+        elif m := re.match(r"backtest: refit at ([\d-]+): ", gate):
+            refits.append(_day(m.group(1)))
+        elif m := re.match(
+            r"backtest: 90% intervals held (\d+%) of held-out weeks 1-(\d+) ahead"
+            r" \(needs (.+)\)",
+            gate,
+        ):
+            out.append(
+                f"forecasts made from earlier data: the 90% ranges held {m.group(1)} of the "
+                f"actual weeks 1-{m.group(2)} ahead (needs {m.group(3)})"
+            )
+        elif m := re.match(r"(\w+): 90% predictive intervals held (\d+%)", gate):
+            out.append(f"{name(m.group(1))}: the 90% ranges held {m.group(2)} of past weeks")
+        elif m := re.match(r"([a-z0-9 ]+) model: ", gate):
+            phrase = f"the {m.group(1)} model's sampling did not settle"
+            if phrase not in out:
+                out.append(phrase)
+        elif re.match(r"(R-hat|bulk ESS|tail ESS|E-BFMI|\d+ divergent)", gate):
+            convergence = True
+        else:
+            out.append(gate)
+    lead = ["the main model's sampling did not settle"] if convergence else []
+    lead += [
+        f"{name(m)}'s latest weeks ({', '.join(what)}) fall outside the model's range"
+        for m, what in recent.items()
+    ]
+    if refits:
+        lead.append(
+            f"the forecast test's refit on the weeks up to {' and '.join(refits)} did not settle"
+        )
+    return lead + out
+
+
+def draft_words(failed: list[str], names: dict[str, str] | None = None) -> str:
+    """'DRAFT: N checks failed: ...' in plain words (the exact figures are on the technical
+    report), or '' when every gate passed."""
+    if not failed:
+        return ""
+    phrases = plain_failures(failed, names)
+    n = len(phrases)
+    return f"DRAFT: {n} check{'s' if n != 1 else ''} failed: " + "; ".join(phrases) + "."
+
+
 def trust_rows(
     shares: dict[str, Any],
     backtest: dict[str, Any],
@@ -42,21 +134,24 @@ def trust_rows(
     fit: dict[str, Any] | None = None,
     recent: dict[str, Any] | None = None,
     gates: dict[str, float] | None = None,
-) -> list[tuple[str, str]]:
+) -> list[Check]:
     """Trust-panel rows beyond the consumption fit's convergence; each threshold is the one the
-    gate used (``gates``: ``fit.gates`` of params.yaml; the backtest's range from its metrics)."""
+    gate used (``gates``: ``fit.gates`` of params.yaml; the backtest's range from its metrics);
+    pass or fail as the stage recorded it."""
     gates = gates or {}
     share_ok = [k for k, m in shares.items() if isinstance(m, dict) and m.get("gates_passed")]
     share_all = [k for k, m in shares.items() if isinstance(m, dict) and "gates_passed" in m]
     rows = []
     if fit is not None and "ppc_coverage_90_by_market" in fit:
         by = fit["ppc_coverage_90_by_market"]
+        low, high = gates.get("coverage_90_min", 0.8), gates.get("coverage_90_max", 0.97)
         rows.append(
-            (
-                "Weeks inside the 90% interval, market by market (each needs "
-                f"{_share(gates.get('coverage_90_min', 0.8))} to "
-                f"{_share(gates.get('coverage_90_max', 0.97))})",
+            Check(
+                f"Weeks inside the 90% interval, market by market (each needs {_share(low)} to "
+                f"{_share(high)})",
+                "Past weeks fall inside the model's 90% ranges about 9 times in 10, in every market.",
                 f"{min(by.values()):.0%} to {max(by.values()):.0%} across {len(by)} markets",
+                not any("predictive intervals held" in g for g in fit.get("gates_failed", [])),
             )
         )
     if recent is not None:
@@ -67,39 +162,57 @@ def trust_rows(
             else ""
         )
         rows.append(
-            (
+            Check(
                 "Latest weeks inside the interval of every 'now' the report states",
+                "Each market's latest weeks agree with what the report says about today.",
                 f"{recent['checked'] - recent['outside']} of {recent['checked']}{note}",
+                recent["outside"] == 0,
             )
         )
         if "headlines_checked" in recent:
             out = recent.get("headlines_withheld", [])
             names = ", ".join(line.split(" ", 1)[0].upper() for line in out)
             rows.append(
-                (
+                Check(
                     "Growth headlines (a year on year) that match the charts' own figure",
+                    "Where the model's growth figure disagrees with the charts, the report "
+                    "shows the charts' figure instead.",
                     f"{recent['headlines_checked'] - len(out)} of {recent['headlines_checked']}"
                     + (f"; withheld, the charts' figure shown instead: {names}" if out else ""),
+                    None,
                 )
             )
     low, high = backtest.get("coverage_90_range", (0.85, 0.95))
     refits = backtest.get("fits", [])
     refits_ok = sum(not f.get("gates_failed") for f in refits)
+    cov = backtest["model_coverage_90"]
     return rows + [
-        (
+        Check(
             "Share models passing every convergence gate",
+            "The genre, local-repertoire and hit-concentration models settled.",
             f"{len(share_ok)} of {len(share_all)}",
+            len(share_ok) == len(share_all),
         ),
-        (
+        Check(
             "Backtest refits passing every convergence gate",
+            "The model, refitted on earlier data at each test date, settled every time.",
             f"{refits_ok} of {len(refits)}",
+            refits_ok == len(refits),
         ),
-        (
+        Check(
             f"Backtest: held-out weeks 1-{backtest.get('gate_weeks', 13)} ahead inside the 90% "
             f"interval (needs {_share(low)} to {_share(high)})",
-            f"{backtest['model_coverage_90']:.0%} of {backtest['model_coverage_90_n']}",
+            "Forecasts made from earlier data: the weeks that followed fell inside the 90% "
+            "ranges about 9 times in 10.",
+            f"{cov:.0%} of {backtest['model_coverage_90_n']}",
+            bool(backtest.get("coverage_90_in_target", low <= cov <= high)),
         ),
-        ("Model comparison (ELPD-LOO)", loo["verdict"]),
+        Check(
+            "Model comparison (ELPD-LOO)",
+            "Would a simpler variant of the model predict left-out weeks as well?",
+            loo["verdict"],
+            None,
+        ),
     ]
 
 
@@ -151,45 +264,81 @@ def provenance(root: Path, model: Path) -> dict[str, str]:
     return {"run": run_id} | parts
 
 
+VERDICT = {True: ("pass", "Pass"), False: ("fail", "Fail"), None: ("note", "Read")}
+
+
 def trust_panel(
     metrics: dict[str, Any],
     failed: list[str],
     freshness: pd.DataFrame,
     provenance: dict[str, str],
-    extra_rows: list[tuple[str, str]] | None = None,
+    extra_rows: list[Check] | None = None,
     gates: dict[str, float] | None = None,
+    names: dict[str, str] | None = None,
+    detail: bool = False,
 ) -> str:
-    """HTML block for the top of a report: gate results, data freshness, what made it.
+    """HTML block of the trust panel: one row per check (what it means in plain words, the
+    result, pass or fail), data freshness, what made the page.
 
-    A failed gate turns the panel red and stamps the page DRAFT, naming each failed gate.
+    A failed gate turns the panel red and stamps the page DRAFT, naming in plain words what
+    failed; ``detail`` (the technical report) adds each failed gate's exact figures.
     ``gates``: the thresholds the fit was held to (``fit.gates`` of params.yaml).
     """
     g = {"r_hat_max": 1.01, "ess_min": 400, "divergences_max": 0, "bfmi_min": 0.3} | (gates or {})
     status = (
-        '<div class="banner draft">DRAFT: the model failed its quality checks: '
-        + html.escape("; ".join(failed))
-        + ". The numbers below are shown for review only.</div>"
+        f'<div class="banner draft">{html.escape(draft_words(failed, names), quote=False)} The numbers '
+        "below are for review only.</div>"
         if failed
         else '<div class="banner ok">Model checks passed: the numbers below come from a model '
         "that met every quality gate.</div>"
     )
+    ess = min(metrics["ess_bulk_min"], metrics["ess_tail_min"])
     rows = [
-        (f"Convergence (R-hat, max; needs &le; {g['r_hat_max']:g})", f"{metrics['r_hat_max']:.3f}"),
-        (
+        Check(
+            f"Convergence (R-hat, max; needs &le; {g['r_hat_max']:g})",
+            "Four independent runs of the sampler agree.",
+            f"{metrics['r_hat_max']:.3f}",
+            metrics["r_hat_max"] <= g["r_hat_max"],
+        ),
+        Check(
             f"Effective draws (ESS, min bulk / tail; needs &ge; {g['ess_min']:g})",
+            "Enough independent draws to pin down every figure.",
             f"{metrics['ess_bulk_min']:.0f} / {metrics['ess_tail_min']:.0f}",
+            ess >= g["ess_min"],
         ),
-        (
+        Check(
             f"Divergent transitions (needs at most {g['divergences_max']:g})",
+            "The sampler never met a region it could not explore.",
             f"{metrics['divergences']}",
+            metrics["divergences"] <= g["divergences_max"],
         ),
-        (
+        Check(
             f"Energy diagnostic (E-BFMI, min; needs &gt; {g['bfmi_min']:g})",
+            "The sampler moved freely between likely and unlikely values.",
             f"{metrics['bfmi_min']:.2f}",
+            metrics["bfmi_min"] > g["bfmi_min"],
         ),
-        *[(html.escape(k), html.escape(v)) for k, v in (extra_rows or [])],
+        *[
+            Check(html.escape(r.check), html.escape(r.meaning), html.escape(r.result), r.ok)
+            for r in (extra_rows or [])
+        ],
     ]
-    gate_rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+    body = "".join(
+        f'<tr><td>{r.check}<span class="meaning">{r.meaning}</span></td><td>{r.result}</td>'
+        f'<td class="verdict {VERDICT[r.ok][0]}">{VERDICT[r.ok][1]}</td></tr>'
+        for r in rows
+    )
+    table = (
+        '<table class="checks"><thead><tr><th>Check</th><th>Result</th><th>Verdict</th></tr>'
+        f"</thead><tbody>{body}</tbody></table>"
+    )
+    exact = (
+        "<p><b>Failed gates, exact figures:</b></p><ul>"
+        + "".join(f"<li><code>{html.escape(f)}</code></li>" for f in failed)
+        + "</ul>"
+        if detail and failed
+        else ""
+    )
     latest = freshness["last_week"].max()
     fresh = ", ".join(
         f"{html.escape(str(r.market).upper())} {pd.Timestamp(r.last_week):%d %b %Y}"
@@ -199,8 +348,7 @@ def trust_panel(
         f"{html.escape(k)} <code>{html.escape(v)}</code>" for k, v in provenance.items()
     )
     return (
-        f'<section class="trust" aria-label="trust panel">{status}'
-        f"<table>{gate_rows}</table>"
+        f'<section class="trust" aria-label="trust panel">{status}{table}{exact}'
         f"<p><b>Data up to:</b> week starting {pd.Timestamp(latest):%d %b %Y}. Last week per market: {fresh}.</p>"
         f'<p class="prov">{prov}</p></section>'
     )
