@@ -41,7 +41,7 @@ partner_markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import insights, plots, report
+from musicmarkets import insights, plots, report, summary
 from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
@@ -63,6 +63,21 @@ opportunity_check = inputs.opportunity_check(level_priors, interval, seed)
 
 # %%
 display(Markdown(f"# {name}: chart consumption, growth and outlook"))
+first_forecast_week = weekly["week_start"].min()
+display(
+    HTML(
+        summary.market_header(
+            market,
+            name,
+            market_week,
+            history,
+            totals,
+            interval,
+            first_forecast_week,
+            summary.report_date(paths.root, market_week["week_start"].max()),
+        )
+    )
+)
 display(Markdown(report.partner_links(partner_markets, names, market)))
 display(
     HTML(
@@ -115,9 +130,9 @@ display(HTML(report.figure_html(ax.figure, alt)))
 # %%
 display(
     HTML(
-        report.forecast_table(totals[totals["key"] == market], interval).to_html(
-            index=False, border=0
-        )
+        summary.dated_forecast_table(
+            totals[totals["key"] == market], first_forecast_week, interval
+        ).to_html(index=False, border=0)
     )
 )
 ax = plots.forecast_fan(history, weekly, market, title=name, interval=interval)

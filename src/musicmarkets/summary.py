@@ -93,12 +93,15 @@ def year_totals(market_week: pd.DataFrame, markets: list[str]) -> dict[str, obje
     }
 
 
-def next_year(totals: pd.DataFrame, history: pd.DataFrame) -> dict[str, float]:
-    """All markets' forecast for the next 52 weeks (median and interval) against the same
-    markets' observed last 52 weeks."""
-    f = totals[(totals["key"] == "all") & (totals["horizon_weeks"] == YEAR)].iloc[0]
-    h = history[history["key"] == "all"].sort_values("week_start").tail(YEAR)
-    actual = float(h["streams"].sum()) if len(h) == YEAR else float("nan")
+def next_year(totals: pd.DataFrame, history: pd.DataFrame, key: str = "all") -> dict[str, float]:
+    """The forecast for the next 52 weeks (median and interval) of ``key`` (all markets, a
+    region or a market) against its observed last 52 weeks."""
+    f = totals[(totals["key"] == key) & (totals["horizon_weeks"] == YEAR)].iloc[0]
+    h = history[history["key"] == key].sort_values("week_start").tail(YEAR)
+    whole = len(h) == YEAR and h["week_start"].iloc[-1] - h["week_start"].iloc[0] == pd.Timedelta(
+        weeks=YEAR - 1
+    )
+    actual = float(h["streams"].sum()) if whole else float("nan")
     return {
         "median": float(f["streams_median"]),
         "low": float(f["streams_low"]),
@@ -275,18 +278,9 @@ def first_screen(
     year = year_totals(market_week, markets)
     ahead = next_year(totals, history)
     start = market_week[market_week["market"].isin(markets)]["week_start"].min()
-    end_day = year["end"] + pd.Timedelta(days=6)
-    period = f"Chart weeks {day(start)} to {day(end_day)} · report of {day(date)}"
-    stale = ""
-    if date - end_day > pd.Timedelta(weeks=STALE_WEEKS):
-        stale = (
-            f'<p class="stale">The latest chart week ended {day(end_day)}, more than '
-            f"{STALE_WEEKS} weeks before this report: it describes that period, not today.</p>"
-        )
     body = [
         f"<h1>{html.escape(title)}</h1>",
-        f'<p class="period">{period}</p>',
-        stale,
+        period_lines(start, year["end"], date),
         trust_line(failed, names),
         f'<p class="summary">{html.escape(sentences(year, yoy, ahead, names, interval, first_forecast_week))}</p>',
         '<div class="cards">',
@@ -311,6 +305,62 @@ def first_screen(
         "tracks of each week and market.</p>"
     )
     return "\n".join(b for b in body if b)
+
+
+def period_lines(start: pd.Timestamp, end: pd.Timestamp, date: pd.Timestamp) -> str:
+    """HTML: the chart weeks a page covers and its report date, and, when the latest chart
+    week ended more than ``STALE_WEEKS`` before the report date, that it describes that past
+    period (``end``: the start of the latest chart week)."""
+    end_day = end + pd.Timedelta(days=6)
+    lines = (
+        f'<p class="period">Chart weeks {day(start)} to {day(end_day)} · report of {day(date)}</p>'
+    )
+    if date - end_day > pd.Timedelta(weeks=STALE_WEEKS):
+        lines += (
+            f'<p class="stale">The latest chart week ended {day(end_day)}, more than '
+            f"{STALE_WEEKS} weeks before this report: it describes that period, not today.</p>"
+        )
+    return lines
+
+
+def market_header(
+    market: str,
+    name: str,
+    market_week: pd.DataFrame,
+    history: pd.DataFrame,
+    totals: pd.DataFrame,
+    interval: float,
+    first_forecast_week: pd.Timestamp,
+    date: pd.Timestamp,
+) -> str:
+    """HTML under a partner page's title: the market's chart weeks and the report date (with
+    the past-period notice), and its size: Top 200 streams in the last 52 weeks against the
+    52 before, and the next 52 weeks' forecast against the last 52."""
+    weeks = market_week[market_week["market"] == market]["week_start"]
+    year = year_totals(market_week, [market])
+    ahead = next_year(totals, history, market)
+    change = (
+        f", {signed_percent(year['change'])} on the 52 weeks before"
+        if market in year["compared"]
+        else " (fewer than 104 weeks observed: no change to compare)"
+    )
+    against = (
+        f", {signed_percent(ahead['change'])} ({signed_percent(ahead['change_low'])} to "
+        f"{signed_percent(ahead['change_high'])}) on the last 52"
+        if np.isfinite(ahead["actual"])
+        else ""
+    )
+    size = (
+        f"{name}'s Top 200 chart streams in the last 52 weeks: "
+        f"{human_number(year['streams'])}{change}. The next 52 weeks "
+        f"({calendar_range(first_forecast_week, YEAR)}): {human_number(ahead['median'])} "
+        f"({human_number(ahead['low'])} to {human_number(ahead['high'])}, {interval:.0%} "
+        f"interval){against}. Top 200 chart streams, not total streaming."
+    )
+    return (
+        period_lines(weeks.min(), weeks.max(), date)
+        + f'<p class="summary">{html.escape(size, quote=False)}</p>'
+    )
 
 
 def dated_forecast_table(

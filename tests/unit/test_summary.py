@@ -185,3 +185,32 @@ def test_a_withheld_growth_headline_shows_the_charts_figure_without_a_model_inte
     assert "Fastest growth: Bland**, +119%" in text and "the charts' own figure" in text
     assert "+131%" in text  # the model's figure, named as not matching
     assert "No year-on-year figure" not in text
+
+
+def test_partner_header_gives_the_markets_size_period_and_a_stale_notice():
+    p = panel()
+    history = p.rename(columns={"market": "key"})
+    totals = pd.DataFrame(
+        {
+            "key": ["aa", "cc"],
+            "horizon_weeks": [52, 52],
+            "streams_median": [9.0e7, 8.0e7],
+            "streams_low": [8.0e7, 7.0e7],
+            "streams_high": [1.0e8, 9.0e7],
+        }
+    )
+    first = END + pd.Timedelta(weeks=1)
+    head = summary.market_header(
+        "aa", "Aland", p, history, totals, 0.9, first, pd.Timestamp("2026-12-01")
+    )
+    aa = p[p["market"] == "aa"].sort_values("week_start")
+    last, before = aa["streams"].iloc[-52:].sum(), aa["streams"].iloc[-104:-52].sum()
+    assert (
+        f"Aland's Top 200 chart streams in the last 52 weeks: {summary.human_number(last)}" in head
+    )
+    assert summary.signed_percent(last / before - 1) in head
+    assert summary.signed_percent(9.0e7 / last - 1) in head and "Jul 2020\u2013Jul 2021" in head
+    assert "describes that period" in head and "not total streaming" in head
+    # a market with under two years of weeks: no change against the year before
+    cc = summary.market_header("cc", "Cc", p, history, totals, 0.9, first, END)
+    assert "no change to compare" in cc and "describes that period" not in cc
