@@ -300,9 +300,15 @@ def test_people_tables_format_streams_points_and_links():
         }
     )
     t = report.forecast_table(totals)
-    assert t.loc[0, "Next 13 weeks"] == "20.8 bn (19.0 bn to 22.0 bn)"
+    assert t.loc[0, "Next 13 weeks"] == "20.8 bn (19.0 to 22.0 bn)"
+    # one unit per table: a market's 877 M reads in the table's bn, and alone in its own M
+    small = totals.assign(key="de", name="Germany", streams_median=[8.77e8, 3.1e9])
+    small = small.assign(streams_low=[7.58e8, 2.9e9], streams_high=[1.01e9, 3.3e9])
+    assert report.forecast_table(small).loc[0, "Next 13 weeks"] == "0.877 bn (0.758 to 1.01 bn)"
+    assert report.streams_interval(8.77e8, 7.58e8, 1.01e9) == "877 M (758 to 1,010 M)"
     assert t.loc[0, "vs same weeks a year earlier"] == "+6% (\u22121% to +13%)"
     assert report.signed_points(-3.44) == "\u22123.4 pts"
+    assert report.signed_points(0.03) == "+0.03 pts" and report.signed_points(0.001) == "0 pts"
     links = report.page_links(["de", "zz"], {"de": "Germany"})
     assert "[Germany](markets/de.html)" in links and "[ZZ](markets/zz.html)" in links
 
@@ -475,3 +481,26 @@ def test_chart_titles_state_the_takeaway_and_its_uncertainty():
     )
     wide = shifts.assign(shift_high=[0.5, 2.0])
     assert shift_title(wide, "label", "Genre mix").endswith("(its interval includes no change)")
+
+
+def test_coverage_table_separates_thousands():
+    coverage = pd.DataFrame(
+        {
+            "market": ["de"],
+            "first_week": pd.to_datetime(["2016-12-23"]),
+            "last_week": pd.to_datetime(["2020-07-17"]),
+            "weeks": [188],
+            "missing_weeks": [0],
+            "rows": [37600],
+        }
+    )
+    t = report.coverage_table(coverage, {"de": "Germany"})
+    assert t.loc[0, "Chart rows"] == "37,600" and t.loc[0, "Last week"] == "17 Jul 2020"
+
+
+def test_technical_tables_never_print_an_exponent_people_read():
+    table = pd.DataFrame({"elpd_loo": [2084.31, -12.345], "p_loo": [0.01234, 151.0]})
+    out = report.readable_table(table)
+    assert out["ELPD-LOO"].tolist() == ["2,084", "-12.3"]
+    assert out["P_loo"].tolist() == ["0.0123", "151"]
+    assert "e+" not in report.significant(123456.0)

@@ -16,13 +16,16 @@ from musicmarkets.report.export import (  # noqa: F401
 from musicmarkets.report.format import (  # noqa: F401
     READABLE,
     human_number,
+    in_unit,
     percent_interval,
     probability_words,
     readable_summary,
     readable_table,
     signed_percent,
+    significant,
     signed_points,
     streams_interval,
+    unit_of,
 )
 from musicmarkets.report.narrative import (  # noqa: F401
     LOCAL_MEASURE,

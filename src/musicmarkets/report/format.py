@@ -5,6 +5,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+UNITS = {"bn": 1e9, "M": 1e6, "k": 1e3, "": 1.0}
+
+
+def unit_of(value: float) -> str:
+    """The suffix ``human_number`` gives ``value``: 'bn', 'M', 'k' or ''."""
+    v = abs(float(f"{float(value):.3g}"))
+    return next((u for u, scale in UNITS.items() if v >= scale and u), "")
+
+
+def in_unit(value: float, unit: str) -> str:
+    """``value`` in ``unit`` ('bn', 'M', 'k' or ''), three significant figures, thousands
+    separated, without the suffix: in_unit(1.01e9, 'M') -> '1,010'."""
+    x = float(f"{float(value) / UNITS[unit]:.3g}")
+    if x == 0:
+        return "0"
+    return f"{x:,.{max(0, 2 - int(np.floor(np.log10(abs(x)))))}f}"
+
 
 def human_number(value: float, unit: str = "") -> str:
     """1234567 -> '1.23 M', 3.4e9 -> '3.40 bn', 7.917e8 -> '792 M': three significant figures
@@ -37,13 +54,21 @@ def percent_interval(low: float, high: float, decimals: int = 0) -> str:
 
 
 def signed_points(value: float, decimals: int = 1) -> str:
-    """3.44 -> '+3.4 pts' (share points); a real minus sign for negatives."""
+    """3.44 -> '+3.4 pts' (share points); a real minus sign for negatives; a small change
+    keeps its sign ('+0.03 pts'), never a '+0.0 pts', and no change reads '0 pts'."""
+    if value != 0 and round(abs(value), decimals) == 0:
+        decimals += 1
+    if round(abs(value), decimals) == 0:
+        return "0 pts"
     return f"{value:+.{decimals}f} pts".replace("-", "\u2212")
 
 
-def streams_interval(median: float, low: float, high: float) -> str:
-    """'1.2 bn (1.0 bn to 1.4 bn)'."""
-    return f"{human_number(median)} ({human_number(low)} to {human_number(high)})"
+def streams_interval(median: float, low: float, high: float, unit: str | None = None) -> str:
+    """'877 M (758 to 1,010 M)': the interval in one unit, the median's unless ``unit`` is
+    given (a table's)."""
+    u = unit_of(median) if unit is None else unit
+    suffix = f" {u}" if u else ""
+    return f"{in_unit(median, u)}{suffix} ({in_unit(low, u)} to {in_unit(high, u)}{suffix})"
 
 
 def probability_words(p: float) -> str:
@@ -59,6 +84,18 @@ def probability_words(p: float) -> str:
     if p > 0.1:
         return "unlikely"
     return "very unlikely"
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """``digits`` significant figures without an exponent where people read one: 2084.3 ->
+    '2,084' (never '2.08e+03'), 0.01234 -> '0.0123', -1.5 -> '-1.5'; an exponent only below
+    0.001."""
+    v = float(value)
+    if abs(v) >= 10 ** (digits - 1):
+        return f"{v:,.0f}"
+    if v == 0 or abs(v) >= 1e-3:
+        return f"{v:.{digits}g}"
+    return f"{v:.{digits - 1}e}"
 
 
 # column names of the technical tables, for people
@@ -102,7 +139,7 @@ def readable_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         elif pd.api.types.is_integer_dtype(values):
             out[col] = values.map(lambda v: f"{v:,}")
         elif pd.api.types.is_float_dtype(values):
-            out[col] = values.map(lambda v: f"{v:.{digits}g}" if pd.notna(v) else "")
+            out[col] = values.map(lambda v: significant(v, digits) if pd.notna(v) else "")
     return out.rename(columns=lambda c: READABLE.get(c, c[:1].upper() + c[1:]))
 
 
@@ -129,6 +166,6 @@ def readable_summary(summary: pd.DataFrame, interval: float = 0.9) -> pd.DataFra
         elif col == "r_hat":
             out[label] = v.map(lambda x: f"{x:.3f}")
         else:
-            out[label] = v.map(lambda x: f"{x:.3g}")
+            out[label] = v.map(lambda x: significant(x, 3))
     out.index.name = "Parameter"
     return out

@@ -13,6 +13,7 @@ from musicmarkets.report.format import (
     signed_percent,
     signed_points,
     streams_interval,
+    unit_of,
 )
 
 METHOD_NAMES = {
@@ -249,19 +250,21 @@ def coverage_table(coverage: pd.DataFrame, names: dict[str, str]) -> pd.DataFram
             "Last week": coverage["last_week"].dt.strftime("%d %b %Y"),
             "Weeks": coverage["weeks"],
             "Missing weeks": coverage["missing_weeks"],
-            "Chart rows": coverage["rows"],
+            "Chart rows": coverage["rows"].map(lambda v: f"{int(v):,}"),
         }
     )
 
 
 def forecast_table(totals: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
-    """Streams in the next quarter, half-year and year per market and in total, for people."""
+    """Streams in the next quarter, half-year and year per market and in total, for people,
+    every cell in one unit (the largest median's)."""
     rows = []
+    unit = unit_of(totals["streams_median"].max()) if len(totals) else ""
     for (_level, _key, name), g in totals.groupby(["level", "key", "name"], sort=False):
         row = {"Market or region": name}
         for r in g.itertuples():
             label = f"Next {r.horizon_weeks} weeks"
-            row[label] = streams_interval(r.streams_median, r.streams_low, r.streams_high)
+            row[label] = streams_interval(r.streams_median, r.streams_low, r.streams_high, unit)
             if r.horizon_weeks == g["horizon_weeks"].min():
                 row["vs same weeks a year earlier"] = (
                     f"{signed_percent(r.yoy_median)} ({percent_interval(r.yoy_low, r.yoy_high)})"
