@@ -22,8 +22,8 @@ from musicmarkets.report.format import (  # noqa: F401
     readable_summary,
     readable_table,
     signed_percent,
-    significant,
     signed_points,
+    significant,
     streams_interval,
     unit_of,
 )
