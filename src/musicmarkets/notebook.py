@@ -115,9 +115,13 @@ def run_notebook(
                 log.error("%s failed; the executed notebook is in %s", notebook.name, failed)
                 raise
     if html is not None:
-        from musicmarkets.report import notebook_to_html  # nbconvert: only for report pages
+        # nbconvert: only for report pages; DRAFT is decided from the gates the stages recorded
+        from musicmarkets.config import paths
+        from musicmarkets.report import notebook_to_html
+        from musicmarkets.report.inputs import ReportInputs
 
-        page = notebook_to_html(output, title or notebook.stem)
+        draft = bool(ReportInputs(paths(root)).failed)
+        page = notebook_to_html(output, title or notebook.stem, draft)
         write_text(page, root / html)
     log.info("stage %s: done in %.0f s", stage, time.perf_counter() - started)
     return output

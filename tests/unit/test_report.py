@@ -140,6 +140,8 @@ def test_html_has_no_code_parameters_or_stderr(tmp_path):
     assert "visible output" in page and "<h1" in page
     assert "print(" not in page and "secret_looking" not in page and "noisy" not in page
     assert 'class="draft-stamp"' not in page
+    # the stamp follows the gates the stages recorded, not what the page's text says
+    assert 'class="draft-stamp"' in report.notebook_to_html(_notebook(tmp_path), "T", draft=True)
 
 
 def test_offline_check_rejects_network_assets():

@@ -100,8 +100,9 @@ def _strip_for_stakeholders(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def notebook_to_html(notebook: Path, title: str) -> str:
-    """Render an executed notebook as one self-contained page for people who do not read code."""
+def notebook_to_html(notebook: Path, title: str, draft: bool = False) -> str:
+    """Render an executed notebook as one self-contained page for people who do not read code;
+    ``draft`` (a gate failed, as the stages recorded it) stamps it DRAFT."""
     nb = nbformat.read(notebook, as_version=4)
     nb = _strip_for_stakeholders(nb)
     exporter = HTMLExporter(template_name="basic")
@@ -114,7 +115,6 @@ def notebook_to_html(notebook: Path, title: str) -> str:
     if heading:  # the page's own heading names it in the browser tab (a partner page: its country)
         text = html.unescape(re.sub(r"<[^>]+>", "", heading.group(1))).strip()
         title = f"{text} · {title}" if text and text not in title else title
-    draft = 'class="banner draft"' in body
     stamp = '<div class="draft-stamp" role="status">DRAFT</div>' if draft else ""
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
