@@ -172,7 +172,9 @@ labels = pd.DataFrame(
     {"market": [data.markets[i] for i in data.market_idx], "week_start": data.week_start}
 )
 checks = validation.predictive_checks(idata, pm_model, seed, labels, recent_weeks, interval)
-idata = consumption.annotate(idata, data, structure, consumption.Priors.from_dict(priors))
+idata = consumption.annotate(
+    idata, data, structure, consumption.Priors.from_dict(priors), sampler | {"seed": seed}
+)
 metrics |= checks.metrics
 coverage_failed = validation.coverage_failures(
     checks.metrics["ppc_coverage_90_by_market"], limits.coverage_90_min, limits.coverage_90_max

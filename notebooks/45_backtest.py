@@ -47,7 +47,7 @@ sampler = {
     "draws": 3000,
     "tune": 1000,
     "chains": 4,
-    "target_accept": 0.95,
+    "target_accept": 0.98,
     "nuts_sampler": "nutpie",
 }
 model = {
@@ -150,7 +150,9 @@ for i, origin in enumerate(cut):
     )
     print(f"refit {i + 1} of {len(cut)} at {origin.date()}: {len(present)} markets", flush=True)
     tree, timing = sampling.fit(pm_model, sampling.SamplerConfig.from_dict(sampler), seed + i)
-    tree = consumption.annotate(tree, data, structure, consumption.Priors.from_dict(priors))
+    tree = consumption.annotate(
+        tree, data, structure, consumption.Priors.from_dict(priors), sampler | {"seed": seed + i}
+    )
     conv = diagnostics.convergence(tree)
     failed = diagnostics.check_gates(conv, diagnostics.Gates.from_dict(gates))
     fits.append({"origin": str(origin.date()), **conv, **timing, "gates_failed": failed})

@@ -408,7 +408,10 @@ def test_the_model_file_carries_its_specification(tmp_path):
     bare = cm.annotate(tree.copy(), data)
     with pytest.raises(ValueError, match="re-run the fit stage"):
         cm.spec(bare)
-    tree = cm.annotate(tree, data, structure, priors)
+    assert cm.sampler_settings(bare) == {}
+    sampler = {"draws": 4, "tune": 2, "target_accept": 0.98, "seed": 1}
+    tree = cm.annotate(tree, data, structure, priors, sampler)
     assert cm.spec(tree) == (structure, priors)
     tree.to_netcdf(tmp_path / "fit.nc")
     assert cm.spec(az.from_netcdf(tmp_path / "fit.nc")) == (structure, priors)
+    assert cm.sampler_settings(az.from_netcdf(tmp_path / "fit.nc")) == sampler
