@@ -3,7 +3,8 @@
 Small: three markets plus the Global chart, the year 2017 (which holds Germany's and the Global
 chart's missing weeks), few draws. Checks the outputs, the no-op second run, an experiment that
 changes one model parameter (only the fit and the report re-run), the report's sections, and
-every executed notebook through nbval.
+every executed notebook through nbval. The configuration is in small.py; the same-bytes check
+runs in test_determinism.py, beside this file's run.
 """
 
 from __future__ import annotations
@@ -18,38 +19,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import commit_all, copy_project, run
+from tests.conftest import commit_all, run
+from tests.pipeline.small import ADDED, LEGACY, SECRETS, SMALL, small_project
 
 pytestmark = pytest.mark.slow
 
-LEGACY = "data/raw/spotify_weekly_top200_8markets_2017_2020"
-KEPT = {"de", "gb", "it", "global"}  # the copy holds only these markets' files ...
-ADDED = "es"  # ... until a test drops Spain's files in
-# dummy credentials present in the environment of the first run: none may leak anywhere
-SECRETS = {
-    "LASTFM_API_KEY": "lfm-dummy-7c1e5a93",
-    "SPOTIFY_CLIENT_ID": "sp-id-dummy-41d2",
-    "SPOTIFY_CLIENT_SECRET": "sp-secret-dummy-9b7e",
-    "MUSICMARKETS_WAREHOUSE_URL": "postgresql+psycopg://analyst:pw-dummy-3f8a@db.invalid/dw",
-    "AWS_SECRET_ACCESS_KEY": "aws-secret-dummy-c0ffee",
-}
-FEW = {"draws": 300, "tune": 300, "chains": 2}
-SMALL = {
-    "common": {"markets": "all", "start": "2017-01-06", "end": "2017-12-29"},
-    "fit": {"sampler": FEW},
-    "variants": {"names": ["pooled"], "sampler": FEW},  # one variant: the foreach mechanism
-    "sensitivity": {"fit_until": "2017-09-29"},
-    "shares": {"sampler": FEW},
-    "backtest": {
-        "origins": 1,
-        "horizon": 8,
-        "horizons": [1, 4, 8],
-        "gate_weeks": 8,
-        "sampler": FEW,
-    },
-    "report": {"partner_markets": ["de", "gb", "it"]},
-    "events": {"simulate": {"rows": 200_000, "weeks": 8}},
-}
 STAGES = (
     "ingest",
     "enrich",
@@ -72,9 +46,6 @@ STAGES = (
     "events_manifest",
     "events",
 )
-# every stage that writes under data/, with what it reads (not the model variants, shares
-# figures, the backtest or the pages)
-DATA_STAGES = ("breadth", "events", "check_recent_fit", "forecast")
 PAGES = (
     "reports/index.html",
     "reports/technical.html",
@@ -82,12 +53,6 @@ PAGES = (
     "reports/markets/gb.html",
     "reports/markets/it.html",
 )
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    for key, value in extra.items():
-        base[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
-    return base
 
 
 @contextlib.contextmanager
@@ -106,13 +71,7 @@ def _restored(root):
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    root = copy_project(tmp_path_factory.mktemp("pipeline") / "project")
-    for folder in (root / LEGACY).iterdir():
-        if folder.is_dir() and folder.name.removesuffix("_features") not in KEPT:
-            shutil.rmtree(folder)
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    (root / "params.yaml").write_text(yaml.safe_dump(_merge(params, SMALL), sort_keys=False))
-    commit_all(root, "small")
+    root = small_project(tmp_path_factory.mktemp("pipeline") / "project")
     first = run(["dvc", "repro"], root, env=SECRETS)
     return root, first
 
@@ -228,68 +187,6 @@ def test_second_run_is_a_no_op(small):
     assert (
         run(["dvc", "status"], root).stdout.strip().endswith("Data and pipelines are up to date.")
     )
-
-
-def test_same_inputs_and_params_give_the_same_outputs(small, tmp_path):
-    """A second clean run elsewhere of every stage that writes data/ (and what they read):
-    byte-identical data, identical posterior summaries."""
-    import arviz as az
-
-    root, _ = small
-    again = copy_project(tmp_path / "again", source=root)
-    run(["dvc", "repro", *DATA_STAGES], again)
-    data = sorted(p.relative_to(again) for p in (again / "data").rglob("*.parquet"))
-    assert len(data) >= 10
-    differ = [str(rel) for rel in data if (root / rel).read_bytes() != (again / rel).read_bytes()]
-    assert not differ, (
-        f"{len(differ)} of {len(data)} data files differ: "
-        + "; ".join(_where_frames_differ(root / rel, again / rel) for rel in differ[:5])
-        + "; posteriors: "
-        + "; ".join(_where_posteriors_differ(root, again))
-    )
-    first = az.summary(az.from_netcdf(root / "models/consumption.nc"))
-    second = az.summary(az.from_netcdf(again / "models/consumption.nc"))
-    pd.testing.assert_frame_equal(first, second)
-
-
-def _where_frames_differ(a, b) -> str:
-    """Which columns of two parquet files differ, and by how much at most (for the message)."""
-    x, y = pd.read_parquet(a), pd.read_parquet(b)
-    if x.shape != y.shape or list(x.columns) != list(y.columns):
-        return f"{a.name}: shape {x.shape} vs {y.shape}"
-    cols = []
-    for c in x.columns:
-        if x[c].equals(y[c]):
-            continue
-        if pd.api.types.is_numeric_dtype(x[c]):
-            cols.append(f"{c} (max |diff| {(x[c] - y[c]).abs().max():.3g})")
-        else:
-            cols.append(c)
-    return f"{a.name}: {', '.join(cols) or 'same values, other bytes'}"
-
-
-def _where_posteriors_differ(a, b) -> list[str]:
-    """Per model file, the largest difference of any posterior variable between two runs."""
-    import numpy as np
-    import xarray as xr
-
-    out = []
-    for rel in sorted(p.relative_to(a) for p in (a / "models").rglob("*.nc")):
-        first, second = xr.open_datatree(a / rel), xr.open_datatree(b / rel)
-        for node in first.subtree:
-            if node.name != "posterior":
-                continue
-            x, y = node.to_dataset(), second[node.path].to_dataset()
-            worst = max(  # zero-size variables (e.g. no changepoint) hold nothing to compare
-                (
-                    float(np.nanmax(np.abs(x[v].to_numpy() - y[v].to_numpy())))
-                    for v in x
-                    if x[v].size
-                ),
-                default=0.0,
-            )
-            out.append(f"{rel}{node.path}: {worst:.3g}")
-    return out
 
 
 def test_interrupted_fit_leaves_nothing_dvc_accepts_and_a_rerun_completes(small, tmp_path):
