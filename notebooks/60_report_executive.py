@@ -56,7 +56,9 @@ ranks, coverage = inputs.ranks, inputs.coverage
 dvcplots.write_report_plots(paths.root, market_week, weekly, table, interval)
 
 # %% tags=["remove-cell"]
-growth = insights.growth_table(inputs.posterior, names, interval)
+order = insights.market_order(table)  # the one market order of every chart and table here
+regions_of_two = sorted(totals.loc[totals["level"] == "region", "key"].unique())  # 2+ markets
+growth = insights.in_market_order(insights.growth_table(inputs.posterior, names, interval), order)
 bands = insights.trend_bands(tree, interval)
 provenance = inputs.provenance()
 region_of, history = inputs.region_of, inputs.history
@@ -123,7 +125,9 @@ display(
 # ## Market growth ranking
 
 # %%
-ax = plots.growth_intervals(growth, interval=interval, title=report.growth_title(growth))
+ax = plots.growth_intervals(
+    growth, interval=interval, title=report.growth_title(growth), order=order
+)
 display(HTML(report.figure_html(ax.figure, report.growth_alt_text(growth, interval))))
 
 # %%
@@ -137,7 +141,7 @@ display(HTML(league.to_html(index=False, border=0)))
 # spread over several ranks has no settled place in the league.
 
 # %%
-ax = plots.rank_heatmap(ranks, names, title=report.rank_title(ranks, names))
+ax = plots.rank_heatmap(ranks, names, title=report.rank_title(ranks, names), order=order)
 top = ranks.idxmax(axis=1)
 alt = "Chance of each growth rank per market: " + "; ".join(
     f"{names.get(m, m.upper())} most likely rank {r} ({ranks.loc[m, r]:.0%})"
@@ -154,7 +158,9 @@ display(HTML(report.figure_html(ax.figure, alt)))
 # %%
 changes = table[["market", "flag"]]
 momentum_title = report.momentum_title(changes, names)
-fig = plots.momentum_grid(insights.momentum_path(tree, interval), names, interval=interval)
+fig = plots.momentum_grid(
+    insights.momentum_path(tree, interval), names, interval=interval, order=order
+)
 display(Markdown(momentum_title + "."))
 display(HTML(report.figure_html(fig, "Momentum per market over the weeks: " + momentum_title)))
 
@@ -169,15 +175,16 @@ display(HTML(report.figure_html(fig, "Momentum per market over the weeks: " + mo
 # %%
 display(
     HTML(
-        summary.dated_forecast_table(totals, first_forecast_week, interval).to_html(
-            index=False, border=0
-        )
+        summary.dated_forecast_table(
+            insights.in_market_order(totals, ["all", *regions_of_two, *order], "key"),
+            first_forecast_week,
+            interval,
+        ).to_html(index=False, border=0)
     )
 )
 
 # %%
-regions = sorted(totals.loc[totals["level"] == "region", "key"].unique())  # 2+ markets each
-keys = ["all", *regions, *sorted(region_of)]
+keys = ["all", *regions_of_two, *[m for m in order if m in region_of]]
 fig = plots.forecast_grid(history, weekly, keys, labels, interval=interval)
 alt = "Forecast fan charts: " + "; ".join(
     f"{r['name']} next {int(r['horizon_weeks'])} weeks {report.human_number(r['streams_median'])} streams"
@@ -209,7 +216,11 @@ local = shifts[
     (shifts["measure"] == "local_share") & shifts["market"].map(readable).fillna(False)
 ].assign(label=lambda d: d["market"].map(lambda m: names.get(m, m.upper())))
 ax = plots.shift_intervals(
-    local, "label", report.shift_title(local, "label", "Local repertoire"), interval=interval
+    local,
+    "label",
+    report.shift_title(local, "label", "Local repertoire"),
+    interval=interval,
+    order=order,
 )
 alt = "Change in local-repertoire share per market, points: " + "; ".join(
     f"{r.label} {report.signed_points(r.shift_pts)}" for r in local.itertuples()
@@ -218,7 +229,11 @@ display(HTML(report.figure_html(ax.figure, alt)))
 display(
     HTML(
         report.share_table(
-            shifts[shifts["market"].map(readable).fillna(True)], "local_share", names, interval
+            shifts[shifts["market"].map(readable).fillna(True)],
+            "local_share",
+            names,
+            interval,
+            order,
         ).to_html(index=False, border=0)
     )
 )
@@ -228,7 +243,11 @@ display(
 
 # %%
 display(
-    HTML(report.share_table(shifts, "top10_share", names, interval).to_html(index=False, border=0))
+    HTML(
+        report.share_table(shifts, "top10_share", names, interval, order).to_html(
+            index=False, border=0
+        )
+    )
 )
 
 # %% [markdown]
@@ -242,7 +261,11 @@ genres = shifts[shifts["measure"] == "genre_mix"].assign(
 )
 biggest = genres.loc[genres["shift_pts"].abs().sort_values(ascending=False).index[:12]]
 ax = plots.shift_intervals(
-    biggest, "label", report.shift_title(biggest, "label", "Genre mix"), interval=interval
+    biggest,
+    "label",
+    report.shift_title(biggest, "label", "Genre mix"),
+    interval=interval,
+    order=order,
 )
 alt = "Largest genre-share shifts: " + "; ".join(
     f"{r.label} {report.signed_points(r.shift_pts)}" for r in biggest.itertuples()
@@ -260,7 +283,7 @@ display(HTML(report.figure_html(ax.figure, alt)))
 # %%
 if opportunity_check["holds"]:
     display(Markdown(report.opportunity_text(table, names, interval)))
-    ax = plots.opportunity_intervals(table, names, interval=interval)
+    ax = plots.opportunity_intervals(table, names, interval=interval, order=order)
     alt = "Streams per person against prediction: " + "; ".join(
         f"{names.get(r.market, r.market.upper())} {report.signed_percent(r.opportunity_gap)}"
         for r in table.dropna(subset=["opportunity_gap"]).itertuples()
@@ -282,7 +305,7 @@ else:
 # the model treats as unusual weeks rather than changes of trend.
 
 # %%
-fig = plots.trend_grid(bands, names, interval=interval)
+fig = plots.trend_grid(bands, names, interval=interval, order=order)
 alt = f"Weekly streams per person per market with the model trend and its {interval:.0%} band, one panel per market."
 display(HTML(report.figure_html(fig, alt)))
 
@@ -295,10 +318,10 @@ gaps = inputs.gaps
 display(Markdown(report.quality_text(inputs.ingest, inputs.quarantine, gaps)))
 
 # %%
-ax = plots.coverage_timeline(market_week, gaps)
+ax = plots.coverage_timeline(market_week, gaps, order=order)
 alt = f"Weeks with chart data per market; {len(gaps)} missing week(s) marked with a cross."
 display(HTML(report.figure_html(ax.figure, alt)))
-display(HTML(report.coverage_table(coverage, names).to_html(index=False, border=0)))
+display(HTML(report.coverage_table(coverage, names, order).to_html(index=False, border=0)))
 
 # %% [markdown]
 # ## Beyond the eight markets

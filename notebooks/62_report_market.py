@@ -118,7 +118,13 @@ display(Markdown(report.plain_words(interval)))
 # ## Growth rank among the markets
 
 # %%
-ax = plots.rank_heatmap(ranks, names, highlight=market, title=report.rank_title(ranks, names))
+ax = plots.rank_heatmap(
+    ranks,
+    names,
+    highlight=market,
+    title=report.rank_title(ranks, names),
+    order=insights.market_order(table),  # the executive report's order
+)
 alt = f"Chance of each growth rank; {name}: " + ", ".join(
     f"rank {k} {p:.0%}" for k, p in ranks.loc[market].items() if p >= 0.01
 )

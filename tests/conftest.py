@@ -35,6 +35,7 @@ COPY_IGNORE = shutil.ignore_patterns(
     "*.ipynb",
     "index.html",
     ".ipynb_checkpoints",
+    "kernel-ipc-*",  # a stage's kernel sockets, where a run of an older version is under way
 )
 
 

@@ -373,3 +373,22 @@ def history_totals(panel: pd.DataFrame, region_of: dict[str, str]) -> pd.DataFra
             pd.DataFrame({"key": key, "week_start": agg.index, "streams": agg["sum"].to_numpy()})
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def market_order(table: pd.DataFrame) -> list[str]:
+    """The one order of markets every chart and table of a report uses: the league table's,
+    by median growth rank (ties: higher momentum first)."""
+    t = table.sort_values(["rank_median", "growth_median"], ascending=[True, False])
+    return list(t["market"])
+
+
+def in_market_order(
+    frame: pd.DataFrame, order: list[str] | None, column: str = "market"
+) -> pd.DataFrame:
+    """``frame``'s rows with ``column`` in ``order`` (rows of one market keep their order;
+    markets not in ``order`` follow, as they came); ``frame`` itself where ``order`` is None."""
+    if order is None or frame.empty:
+        return frame
+    position = {m: i for i, m in enumerate(order)}
+    key = frame[column].map(lambda m: position.get(m, len(order)))
+    return frame.assign(_pos=key.to_numpy()).sort_values("_pos", kind="stable").drop(columns="_pos")

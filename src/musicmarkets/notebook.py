@@ -45,10 +45,14 @@ SINGLE_THREADED_BLAS = {
 class LocalKernelManager(AsyncKernelManager):
     """A kernel that talks over local sockets (ZeroMQ's ``ipc`` transport) instead of TCP
     ports: nothing listens on the network, and ipykernel has no unencrypted-TCP warning to
-    print into the pipeline's log."""
+    print into the pipeline's log. The sockets live in the temporary folder, never in the
+    project (a copy of the project taken meanwhile would meet them)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("transport", "ipc")
+        folder = Path(tempfile.gettempdir()) / "musicmarkets-kernels" / str(os.getpid())
+        folder.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("ip", str(folder / "ipc"))
         super().__init__(**kwargs)
 
 

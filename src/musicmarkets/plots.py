@@ -13,6 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from musicmarkets.insights import in_market_order
+
 PALETTE = sns.color_palette("colorblind")
 
 
@@ -44,10 +46,12 @@ def growth_intervals(
     label: str = "name",
     interval: float = 0.9,
     title: str = "Which markets grow fastest (size-adjusted)",
+    order: list[str] | None = None,
 ) -> Axes:
-    """Forest plot of yearly growth per market: median dot, interval bar, zero line."""
+    """Forest plot of yearly growth per market: median dot, interval bar, zero line; markets
+    top to bottom in ``order`` (the report's one market order) where given."""
     ax = _ax(ax, (7, 0.45 * len(table) + 1.2))
-    t = table.iloc[::-1]
+    t = in_market_order(table, order).iloc[::-1]
     y = np.arange(len(t))
     col = label if label in t else "market"
     ax.hlines(y, t["growth_low"], t["growth_high"], color=PALETTE[0], linewidth=3, alpha=0.7)
@@ -89,10 +93,14 @@ def trend_band(
 
 
 def trend_grid(
-    bands: pd.DataFrame, names: dict[str, str] | None = None, ncols: int = 2, interval: float = 0.9
+    bands: pd.DataFrame,
+    names: dict[str, str] | None = None,
+    ncols: int = 2,
+    interval: float = 0.9,
+    order: list[str] | None = None,
 ) -> Figure:
-    """One ``trend_band`` panel per market in a grid."""
-    markets = list(dict.fromkeys(bands["market"]))
+    """One ``trend_band`` panel per market in a grid (in ``order`` where given)."""
+    markets = list(dict.fromkeys(in_market_order(bands, order)["market"]))
     nrows = int(np.ceil(len(markets) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(GRID_WIDTH_IN, 2.6 * nrows), squeeze=False)
     for ax, m in zip(axes.flat, markets, strict=False):
@@ -113,10 +121,12 @@ def momentum_grid(
     title: str | None = None,
     ncols: int = 4,
     interval: float = 0.9,
+    order: list[str] | None = None,
 ) -> Figure:
     """Small multiples of ``insights.momentum_path``: each market's momentum (trend growth per
-    year) over its weeks with its band, on one shared axis so the panels compare."""
-    markets = list(dict.fromkeys(path["market"]))
+    year) over its weeks with its band, on one shared axis so the panels compare (markets in
+    ``order`` where given)."""
+    markets = list(dict.fromkeys(in_market_order(path, order)["market"]))
     nrows = int(np.ceil(len(markets) / ncols))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(GRID_WIDTH_IN, 2.3 * nrows), sharey=True, squeeze=False
@@ -148,9 +158,18 @@ def momentum_grid(
     return fig
 
 
-def coverage_timeline(panel: pd.DataFrame, gaps: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Which weeks each market has (bars) and which are missing (red crosses)."""
+def coverage_timeline(
+    panel: pd.DataFrame,
+    gaps: pd.DataFrame,
+    ax: Axes | None = None,
+    order: list[str] | None = None,
+) -> Axes:
+    """Which weeks each market has (bars) and which are missing (red crosses); markets top to
+    bottom in ``order`` where given."""
     markets = sorted(panel["market"].unique())
+    if order is not None:
+        markets = [m for m in order if m in markets] + [m for m in markets if m not in order]
+    markets = markets[::-1]  # the first at the top
     ax = _ax(ax, (8, 0.4 * len(markets) + 1.2))
     for i, m in enumerate(markets):
         w = panel.loc[panel["market"] == m, "week_start"]
@@ -243,11 +262,14 @@ def rank_heatmap(
     ax: Axes | None = None,
     highlight: str | None = None,
     title: str = "How sure is each market's rank?",
+    order: list[str] | None = None,
 ) -> Axes:
     """P(rank) per market: each row sums to 100%; darker = more probable. ``highlight``: the
     market whose row is outlined and labelled in bold (a partner page's own market)."""
-    order = (ranks.to_numpy() * np.arange(1, ranks.shape[1] + 1)).sum(axis=1).argsort()
-    r = ranks.iloc[order]
+    if order is None:
+        r = ranks.iloc[(ranks.to_numpy() * np.arange(1, ranks.shape[1] + 1)).sum(axis=1).argsort()]
+    else:
+        r = ranks.loc[[m for m in order if m in ranks.index]]
     ax = _ax(ax, (7, 0.45 * len(r) + 1.5))
     sns.heatmap(
         r * 100,
@@ -273,10 +295,18 @@ def rank_heatmap(
 
 
 def shift_intervals(
-    table: pd.DataFrame, label_col: str, title: str, ax: Axes | None = None, interval: float = 0.9
+    table: pd.DataFrame,
+    label_col: str,
+    title: str,
+    ax: Axes | None = None,
+    interval: float = 0.9,
+    order: list[str] | None = None,
 ) -> Axes:
-    """Forest plot of share shifts in points: median dot, interval bar, zero line."""
-    t = table.sort_values("shift_pts")
+    """Forest plot of share shifts in points: median dot, interval bar, zero line; by size, or
+    markets top to bottom in ``order`` (each market's rows by size) where given."""
+    t = table.sort_values("shift_pts")  # bottom to top: the largest at the top
+    if order is not None:  # the first market at the top, each market's largest first
+        t = in_market_order(t, order[::-1])
     ax = _ax(ax, (7, 0.4 * len(t) + 1.2))
     y = np.arange(len(t))
     ax.hlines(y, t["shift_low"], t["shift_high"], color=PALETTE[0], linewidth=3, alpha=0.7)
@@ -289,10 +319,16 @@ def shift_intervals(
 
 
 def opportunity_intervals(
-    table: pd.DataFrame, names: dict[str, str], ax: Axes | None = None, interval: float = 0.9
+    table: pd.DataFrame,
+    names: dict[str, str],
+    ax: Axes | None = None,
+    interval: float = 0.9,
+    order: list[str] | None = None,
 ) -> Axes:
-    """Consumption against the covariates' prediction: left of zero = room to grow."""
+    """Consumption against the covariates' prediction: left of zero = room to grow (markets
+    top to bottom in ``order`` where given)."""
     t = table.dropna(subset=["opportunity_gap"]).sort_values("opportunity_gap", ascending=False)
+    t = in_market_order(t, order).iloc[::-1] if order is not None else t
     ax = _ax(ax, (7, 0.45 * len(t) + 1.2))
     y = np.arange(len(t))
     ax.hlines(

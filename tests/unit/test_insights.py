@@ -1,5 +1,6 @@
 import arviz as az
 import numpy as np
+import pandas as pd
 import pytest
 
 from musicmarkets import insights
@@ -53,3 +54,23 @@ def test_regions_follow_the_models_market_order_not_the_sorted_one():
         }
     )
     assert insights.regions_of(tree) == {"us": "Northern America", "gb": "Northern Europe"}
+
+
+def test_one_market_order_for_every_chart_and_table():
+    """The league table's order (median rank, then momentum) sorts any frame by market,
+    keeping each market's rows in their order and markets it does not name at the end."""
+
+    table = pd.DataFrame(
+        {
+            "market": ["aa", "bb", "cc"],
+            "rank_median": [2.0, 1.0, 2.0],
+            "growth_median": [0.1, 0.3, 0.2],
+        }
+    )
+    order = insights.market_order(table)
+    assert order == ["bb", "cc", "aa"]
+    frame = pd.DataFrame({"market": ["aa", "zz", "cc", "aa", "bb"], "x": [1, 2, 3, 4, 5]})
+    out = insights.in_market_order(frame, order)
+    assert out["market"].tolist() == ["bb", "cc", "aa", "aa", "zz"]
+    assert out["x"].tolist() == [5, 3, 1, 4, 2]
+    assert insights.in_market_order(frame, None) is frame

@@ -64,3 +64,15 @@ def test_a_failed_stage_keeps_its_executed_copy_and_writes_no_output(tmp_path: P
         run_notebook("demo", Path("demo.py"), Path("out.ipynb"), root=tmp_path)
     assert not (tmp_path / "out.ipynb").exists()
     assert (tmp_path / "out.failed.ipynb").is_file()
+
+
+def test_kernel_sockets_live_outside_the_project() -> None:
+    """While a stage runs, its kernel's sockets exist as files: in the temporary folder, never
+    in the project (a copy of the project taken meanwhile failed on them)."""
+    import tempfile
+
+    from musicmarkets.notebook import LocalKernelManager
+
+    manager = LocalKernelManager()
+    assert manager.transport == "ipc"
+    assert Path(manager.ip).is_relative_to(tempfile.gettempdir()), manager.ip

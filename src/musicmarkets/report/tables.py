@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from musicmarkets.insights import in_market_order
 from musicmarkets.report.format import (
     human_number,
     percent_interval,
@@ -241,8 +242,12 @@ def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) ->
     )
 
 
-def coverage_table(coverage: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """Weeks and rows of chart data per market, dates written for people."""
+def coverage_table(
+    coverage: pd.DataFrame, names: dict[str, str], order: list[str] | None = None
+) -> pd.DataFrame:
+    """Weeks and rows of chart data per market (in ``order`` where given), dates written for
+    people."""
+    coverage = in_market_order(coverage, order).reset_index(drop=True)
     return pd.DataFrame(
         {
             "Market": [names.get(m, m.upper()) for m in coverage["market"]],
@@ -276,11 +281,17 @@ def forecast_table(totals: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
 
 
 def share_table(
-    shifts: pd.DataFrame, measure: str, names: dict[str, str], interval: float = 0.9
+    shifts: pd.DataFrame,
+    measure: str,
+    names: dict[str, str],
+    interval: float = 0.9,
+    order: list[str] | None = None,
 ) -> pd.DataFrame:
     """Share now (the last weeks) and its shift since the baseline weeks (the market's first
-    weeks outside December), in share points."""
+    weeks outside December), in share points; by size, or markets in ``order`` (the report's
+    one market order; each market's rows by size) where given."""
     d = shifts[shifts["measure"] == measure].sort_values("shift_pts", ascending=False)
+    d = in_market_order(d, order)
     out = pd.DataFrame(
         {
             "Market": [names.get(m, m.upper()) for m in d["market"]],
