@@ -506,3 +506,17 @@ def test_technical_tables_never_print_an_exponent_people_read():
     assert out["ELPD-LOO"].tolist() == ["2,084", "-12.3"]
     assert out["P_loo"].tolist() == ["0.0123", "151"]
     assert "e+" not in report.significant(123456.0)
+
+
+def test_technical_tables_name_models_and_methods_for_people():
+    table = pd.DataFrame(
+        {"method": ["random_walk", "gbm"], "best_baseline": ["ets", "drift"], "crps": [0.1, 0.2]}
+    )
+    out = report.readable_table(table)
+    assert out["Method"].tolist() == [
+        "Last value (random walk)",
+        "Gradient boosting (machine learning)",
+    ]
+    assert out["Best baseline"].tolist()[0] == "Exponential smoothing (ETS)"
+    cmp = report.readable_table(pd.DataFrame({"model": ["no_covariates", "hierarchical"]}))
+    assert cmp["Model"].tolist() == ["Without GDP, internet and population", "Production model"]

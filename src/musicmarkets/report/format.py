@@ -98,6 +98,25 @@ def significant(value: float, digits: int = 3) -> str:
     return f"{v:.{digits - 1}e}"
 
 
+METHOD_NAMES = {
+    "model": "Bayesian model (this report)",
+    "random_walk": "Last value (random walk)",
+    "drift": "Last value plus average trend (drift)",
+    "seasonal_naive": "Same week last year (seasonal naive)",
+    "ets": "Exponential smoothing (ETS)",
+    "arima": "ARIMA",
+    "gbm": "Gradient boosting (machine learning)",
+}
+VARIANT_NAMES = {
+    "hierarchical": "Production model",
+    "pooled": "All markets share one growth path",
+    "unpooled": "Each market on its own",
+    "no_covariates": "Without GDP, internet and population",
+    "normal": "Without allowance for unusual weeks (normal errors)",
+}
+# columns whose values are keys, and the names people read for them
+VALUE_NAMES = {"model": VARIANT_NAMES, "method": METHOD_NAMES, "best_baseline": METHOD_NAMES}
+
 # column names of the technical tables, for people
 READABLE = {
     "model": "Model",
@@ -124,12 +143,15 @@ READABLE = {
 
 
 def readable_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
-    """A technical table for reading: named columns, yes/no for booleans, shares as percent,
+    """A technical table for reading: named columns, names for keys (model variants,
+    forecasting methods), yes/no for booleans, shares as percent,
     the same number of significant digits in every number column, integers as integers."""
     out = table.copy()
     for col in out.columns:
         values = out[col]
-        if values.dtype == bool or set(values.dropna().unique()) <= {True, False}:
+        if col in VALUE_NAMES:
+            out[col] = values.map(lambda v, names=VALUE_NAMES[col]: names.get(v, v))
+        elif values.dtype == bool or set(values.dropna().unique()) <= {True, False}:
             out[col] = values.map({True: "yes", False: "no"}).fillna("")
         elif col.startswith(("ppc_coverage", "coverage", "inside")) or col in (
             "inside 50%",

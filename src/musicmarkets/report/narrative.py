@@ -7,13 +7,13 @@ from typing import Any
 import pandas as pd
 
 from musicmarkets.report.format import (
+    METHOD_NAMES,
     percent_interval,
     probability_words,
     signed_percent,
     signed_points,
     streams_interval,
 )
-from musicmarkets.report.tables import METHOD_NAMES
 from musicmarkets.report.trust import draft_words
 
 

@@ -8,6 +8,8 @@ import pandas as pd
 
 from musicmarkets.insights import in_market_order
 from musicmarkets.report.format import (
+    METHOD_NAMES,
+    VARIANT_NAMES,
     human_number,
     percent_interval,
     probability_words,
@@ -16,16 +18,6 @@ from musicmarkets.report.format import (
     streams_interval,
     unit_of,
 )
-
-METHOD_NAMES = {
-    "model": "Bayesian model (this report)",
-    "random_walk": "Last value (random walk)",
-    "drift": "Last value plus average trend (drift)",
-    "seasonal_naive": "Same week last year (seasonal naive)",
-    "ets": "Exponential smoothing (ETS)",
-    "arima": "ARIMA",
-    "gbm": "Gradient boosting (machine learning)",
-}
 
 
 def backtest_table(backtest: dict[str, Any], horizons: tuple[int, ...] = (13, 52)) -> pd.DataFrame:
@@ -53,16 +45,9 @@ def backtest_table(backtest: dict[str, Any], horizons: tuple[int, ...] = (13, 52
 
 def loo_table(loo: dict[str, Any]) -> pd.DataFrame:
     """The model comparison, for people."""
-    labels = {
-        "hierarchical": "Production model",
-        "pooled": "All markets share one growth path",
-        "unpooled": "Each market on its own",
-        "no_covariates": "Without GDP, internet and population",
-        "normal": "Without allowance for unusual weeks (normal errors)",
-    }
     return pd.DataFrame(
         {
-            "Model": labels.get(r["model"], r["model"]),
+            "Model": VARIANT_NAMES.get(r["model"], r["model"]),
             "ELPD-LOO": f"{r['elpd_loo']:.1f}",
             "Behind the best by": f"{r['elpd_diff']:.1f} \u00b1 {r['diff_se']:.1f}",
             "Passed its quality gates": "yes" if r.get("gates_passed") else "no",
