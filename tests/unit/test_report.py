@@ -520,3 +520,10 @@ def test_technical_tables_name_models_and_methods_for_people():
     assert out["Best baseline"].tolist()[0] == "Exponential smoothing (ETS)"
     cmp = report.readable_table(pd.DataFrame({"model": ["no_covariates", "hierarchical"]}))
     assert cmp["Model"].tolist() == ["Without GDP, internet and population", "Production model"]
+
+
+def test_the_loo_verdict_names_variants_for_people():
+    verdict = "the production model scores highest; the next, no_covariates, is behind by 0.9"
+    words = report.named_variants(verdict)
+    assert "no_covariates" not in words
+    assert "the next, the variant 'without GDP, internet and population', is behind" in words

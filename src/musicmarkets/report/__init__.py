@@ -76,6 +76,7 @@ from musicmarkets.report.trust import (  # noqa: F401
     file_digest,
     gates_failed,
     git_commit,
+    named_variants,
     plain_failures,
     provenance,
     trust_panel,

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from musicmarkets.report.format import VARIANT_NAMES
+
 
 def gates_failed(
     fit: dict[str, Any],
@@ -127,6 +129,15 @@ def draft_words(failed: list[str], names: dict[str, str] | None = None) -> str:
     return f"DRAFT: {n} check{'s' if n != 1 else ''} failed: " + "; ".join(phrases) + "."
 
 
+def named_variants(text: str) -> str:
+    """``text`` with each model variant's key ('no_covariates') replaced by its name for people
+    ('the variant without GDP, internet and population')."""
+    for key, name in VARIANT_NAMES.items():
+        if key != "hierarchical":
+            text = re.sub(rf"\b{key}\b", f"the variant '{name[0].lower() + name[1:]}'", text)
+    return text
+
+
 def trust_rows(
     shares: dict[str, Any],
     backtest: dict[str, Any],
@@ -210,7 +221,7 @@ def trust_rows(
         Check(
             "Model comparison (ELPD-LOO)",
             "Would a simpler variant of the model predict left-out weeks as well?",
-            loo["verdict"],
+            named_variants(loo["verdict"]),
             None,
         ),
     ]
