@@ -122,7 +122,10 @@ display(
 )
 
 # %% [markdown]
-# ## Market growth ranking
+# ## Momentum ranking
+# Momentum is the growth rate of each market's current trend, per year (the headline growth
+# above compares the latest 13 weeks with the same weeks a year earlier; the two answer
+# different questions and can differ).
 
 # %%
 ax = plots.growth_intervals(
@@ -143,7 +146,7 @@ display(HTML(league.to_html(index=False, border=0)))
 # %%
 ax = plots.rank_heatmap(ranks, names, title=report.rank_title(ranks, names), order=order)
 top = ranks.idxmax(axis=1)
-alt = "Chance of each growth rank per market: " + "; ".join(
+alt = "Chance of each momentum rank per market: " + "; ".join(
     f"{names.get(m, m.upper())} most likely rank {r} ({ranks.loc[m, r]:.0%})"
     for m, r in top.items()
 )

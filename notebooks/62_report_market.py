@@ -115,7 +115,8 @@ display(
 display(Markdown(report.plain_words(interval)))
 
 # %% [markdown]
-# ## Growth rank among the markets
+# ## Momentum rank among the markets
+# Momentum: the growth rate of each market's current trend, per year.
 
 # %%
 ax = plots.rank_heatmap(
@@ -125,7 +126,7 @@ ax = plots.rank_heatmap(
     title=report.rank_title(ranks, names),
     order=insights.market_order(table),  # the executive report's order
 )
-alt = f"Chance of each growth rank; {name}: " + ", ".join(
+alt = f"Chance of each momentum rank; {name}: " + ", ".join(
     f"rank {k} {p:.0%}" for k, p in ranks.loc[market].items() if p >= 0.01
 )
 display(HTML(report.figure_html(ax.figure, alt)))

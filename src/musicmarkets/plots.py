@@ -59,7 +59,7 @@ def growth_intervals(
     ax.axvline(0, color="0.3", linewidth=1, linestyle="--")
     ax.set_yticks(y, t[col])
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel(f"yearly growth of chart streams per person (median and {interval:.0%} interval)")
+    ax.set_xlabel(f"momentum: trend growth per year (median and {interval:.0%} interval)")
     ax.set_title(_wrap(title), loc="left")
     return ax
 
@@ -288,7 +288,7 @@ def rank_heatmap(
             plt.Rectangle((0, row), r.shape[1], 1, fill=False, edgecolor=PALETTE[3], linewidth=3)
         )
         ax.get_yticklabels()[row].set_fontweight("bold")
-    ax.set_xlabel("growth rank (1 = fastest); numbers are chances in %")
+    ax.set_xlabel("momentum rank (1 = fastest); numbers are chances in %")
     ax.set_ylabel("")
     ax.set_title(_wrap(title), loc="left")
     return ax

@@ -461,14 +461,17 @@ def test_chart_titles_state_the_takeaway_and_its_uncertainty():
         }
     )
     assert (
-        growth_title(growth) == "Brazil grows fastest, +21% a year; 1 other market could be as fast"
+        growth_title(growth)
+        == "Momentum: Brazil's trend rises fastest, +21% a year; 1 other market could be as fast"
     )
     clear = growth.assign(growth_low=[0.25, -0.02, 0.08])
     assert growth_title(clear).endswith("clearly ahead of every other market")
     ranks = pd.DataFrame({1: [0.55, 0.45], 2: [0.45, 0.55]}, index=["br", "es"])
-    assert rank_title(ranks, {"br": "Brazil"}).startswith("No rank is settled: Brazil ranks first")
+    assert rank_title(ranks, {"br": "Brazil"}).startswith(
+        "No momentum rank is settled: Brazil ranks first"
+    )
     sure = pd.DataFrame({1: [0.02, 0.98], 2: [0.98, 0.02]}, index=["br", "es"])
-    assert rank_title(sure, {}) == "ES almost surely ranks first (98% of the draws)"
+    assert rank_title(sure, {}) == "ES almost surely ranks first by momentum (98% of the draws)"
     shifts = pd.DataFrame(
         {
             "label": ["DE", "US"],

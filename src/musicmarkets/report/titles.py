@@ -8,13 +8,17 @@ from musicmarkets.report.format import signed_percent, signed_points
 
 
 def growth_title(table: pd.DataFrame) -> str:
-    """'Brazil grows fastest, +21% a year; 2 other markets could be as fast': the leader by
-    median and how many others' intervals reach its interval's lower end."""
+    """'Momentum: Brazil's trend rises fastest, +21% a year; 2 other markets could be as
+    fast': the leader by median momentum (the current trend slope, not the year-on-year
+    headline) and how many others' intervals reach its interval's lower end."""
     label = "name" if "name" in table else "market"
     lead = table.loc[table["growth_median"].idxmax()]
     others = table.drop(index=lead.name)
     close = int((others["growth_high"] >= lead["growth_low"]).sum())
-    head = f"{lead[label]} grows fastest, {signed_percent(lead['growth_median'])} a year"
+    head = (
+        f"Momentum: {lead[label]}'s trend rises fastest, "
+        f"{signed_percent(lead['growth_median'])} a year"
+    )
     if close == 0:
         return head + ", clearly ahead of every other market"
     return head + f"; {close} other market{'s' if close > 1 else ''} could be as fast"
@@ -27,8 +31,10 @@ def rank_title(ranks: pd.DataFrame, names: dict[str, str]) -> str:
     lead = first.idxmax()
     name = names.get(lead, str(lead).upper())
     if first.max() >= 0.9:
-        return f"{name} almost surely ranks first ({first.max():.0%} of the draws)"
-    return f"No rank is settled: {name} ranks first most often, {first.max():.0%} of the time"
+        return f"{name} almost surely ranks first by momentum ({first.max():.0%} of the draws)"
+    return (
+        f"No momentum rank is settled: {name} ranks first most often, {first.max():.0%} of the time"
+    )
 
 
 def shift_title(table: pd.DataFrame, label_col: str, subject: str) -> str:
