@@ -147,7 +147,7 @@ def test_report_sections_and_honest_gates(small):
     page = (root / "reports/index.html").read_text()
     for section in (
         "Key findings",
-        "Market growth ranking",
+        "Momentum ranking",
         "What the next quarters look like",
         "Where consumption is shifting",
         "Opportunity markets",
@@ -173,8 +173,16 @@ def test_report_sections_and_honest_gates(small):
     # a failed gate (any model, the backtest, the recent-weeks check) must be visible on the
     # page; a page whose gates all passed must not be stamped DRAFT
     assert ('class="draft-stamp"' in page) == bool(failed)
+    # in plain words on the stakeholder page, with the exact figures on the technical report
+    from musicmarkets.config import paths
+    from musicmarkets.report.inputs import ReportInputs
+
+    names = ReportInputs(paths(root)).names
+    for phrase in report.plain_failures(failed, names):
+        assert html.escape(phrase, quote=False) in page, phrase
+    technical = (root / "reports/technical.html").read_text()
     for failure in failed:
-        assert html.escape(failure) in page
+        assert html.escape(failure) in technical, failure
     # no code, no injected parameters, nothing loaded from a network host
     assert "import " not in page and "injected-parameters" not in page
     assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", page)
@@ -390,7 +398,7 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
     expected = {
         "reports/index.html": (
             "Key findings",
-            "Market growth ranking",
+            "Momentum ranking",
             "What the next quarters",
             "Where consumption is shifting",
             "Opportunity markets",
