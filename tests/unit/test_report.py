@@ -67,6 +67,8 @@ def test_failed_gates_in_plain_words_keep_every_gate():
         "recent fit: it local_share: observed 0.78 outside 0.81 to 0.88",
         "genre mix model: 2 divergent transitions",
         "backtest: refit at 2019-02-08: 3 divergent transitions",
+        "backtest: refit at 2019-02-08: R-hat 1.020 > 1.01",
+        "top10 share model: R-hat 1.020 > 1.01",
         *("backtest: " + g for g in bt.coverage_gate(0.84, 13, 0.85, 0.95)),
         "a gate nobody has named yet",
     ]
@@ -77,13 +79,14 @@ def test_failed_gates_in_plain_words_keep_every_gate():
         in words
     )
     assert "IT's latest weeks (local-repertoire share) fall outside the model's range" in words
-    assert any("refit on the weeks up to 8 Feb 2019" in w for w in words)
+    assert "the forecast test's refit on the weeks up to 8 Feb 2019 did not settle" in words
     assert "Brazil: the 90% ranges held 70% of past weeks" in words
-    assert "the genre mix model's sampling did not settle" in words
+    assert "the genre-mix model's sampling did not settle" in words
+    assert "the hit-concentration model's sampling did not settle" in words
     assert any("held 84% of the actual weeks 1-13 ahead (needs 85% to 95%)" in w for w in words)
-    assert words[-1] == "a gate nobody has named yet" and len(words) == 8
+    assert words[-1] == "a gate nobody has named yet" and len(words) == 9
     line = report.draft_words(failed, {"es": "Spain"})
-    assert line.startswith("DRAFT: 8 checks failed: ") and "R-hat" not in line
+    assert line.startswith("DRAFT: 9 checks failed: ") and "R-hat" not in line
     assert report.draft_words([]) == ""
 
 

@@ -57,6 +57,14 @@ MEASURE_WORDS = {
 }
 
 
+# the share models as ``gates_failed`` names them, and as people do
+SHARE_MODELS = {
+    "local share": "local-repertoire",
+    "top10 share": "hit-concentration",
+    "genre mix": "genre-mix",
+}
+
+
 def _measure_words(measure: str) -> str:
     if measure.startswith("genre:"):
         return f"{measure.split(':', 1)[1]} share"
@@ -87,7 +95,8 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
         if m := re.match(r"recent fit: (\w+) (.+?): observed", gate):
             recent.setdefault(m.group(1), []).append(_measure_words(m.group(2)))
         elif m := re.match(r"backtest: refit at ([\d-]+): ", gate):
-            refits.append(_day(m.group(1)))
+            if _day(m.group(1)) not in refits:
+                refits.append(_day(m.group(1)))
         elif m := re.match(
             r"backtest: 90% intervals held (\d+%) of held-out weeks 1-(\d+) ahead"
             r" \(needs (.+)\)",
@@ -100,7 +109,8 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
         elif m := re.match(r"(\w+): 90% predictive intervals held (\d+%)", gate):
             out.append(f"{name(m.group(1))}: the 90% ranges held {m.group(2)} of past weeks")
         elif m := re.match(r"([a-z0-9 ]+) model: ", gate):
-            phrase = f"the {m.group(1)} model's sampling did not settle"
+            what = SHARE_MODELS.get(m.group(1), m.group(1))
+            phrase = f"the {what} model's sampling did not settle"
             if phrase not in out:
                 out.append(phrase)
         elif re.match(r"(R-hat|bulk ESS|tail ESS|E-BFMI|\d+ divergent)", gate):
