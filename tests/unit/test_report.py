@@ -533,3 +533,20 @@ def test_the_loo_verdict_names_variants_for_people():
     words = report.named_variants(verdict)
     assert "no_covariates" not in words
     assert "the next, the variant 'without GDP, internet and population', is behind" in words
+
+
+def test_convergence_table_keeps_each_cell_short():
+    """The failed gates' figures are listed once under the trust panel; the table says how
+    many (a cell with every gate string scrolled the technical page sideways at 1024 px)."""
+    bad = {
+        "r_hat_max": 1.18,
+        "ess_bulk_min": 9,
+        "ess_tail_min": 9,
+        "divergences": 3,
+        "bfmi_min": 0.33,
+        "gates_passed": False,
+        "gates_failed": ["R-hat 1.180 > 1.01", "bulk ESS 9 < 400", "3 divergent transitions"],
+    }
+    good = bad | {"gates_passed": True, "gates_failed": []}
+    table = report.convergence_table([("consumption", bad), ("genre mix", good)])
+    assert table["Gates"].tolist() == ["FAILED (3, listed above)", "passed"]
