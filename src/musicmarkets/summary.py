@@ -26,6 +26,7 @@ from musicmarkets.report import (
     human_number,
     signed_percent,
     signed_points,
+    streams_interval,
 )
 
 STALE_WEEKS = 13  # older data than this at the report date: the page says it describes the past
@@ -169,10 +170,7 @@ def cards(
         )
     else:
         out.append(Card("Fastest growth, year on year", "n/a", "no market has a year of data"))
-    forecast = (
-        f"{human_number(ahead['median'])} streams ({human_number(ahead['low'])} to "
-        f"{human_number(ahead['high'])})"
-    )
+    forecast = f"{streams_interval(ahead['median'], ahead['low'], ahead['high'])} streams"
     known = np.isfinite(ahead["actual"])  # 52 observed weeks to set the forecast against
     out.append(
         Card(
@@ -240,8 +238,8 @@ def sentences(
     )
     third = (
         f"For the next 52 weeks ({calendar_range(first_forecast_week, YEAR)}) the model expects "
-        f"{human_number(ahead['median'])} streams ({human_number(ahead['low'])} to "
-        f"{human_number(ahead['high'])}){against}; ranges are {interval:.0%} intervals."
+        f"{streams_interval(ahead['median'], ahead['low'], ahead['high'])} streams{against}; "
+        f"ranges are {interval:.0%} intervals."
     )
     return " ".join([first, second, third])
 
@@ -353,8 +351,8 @@ def market_header(
     size = (
         f"{name}'s Top 200 chart streams in the last 52 weeks: "
         f"{human_number(year['streams'])}{change}. The next 52 weeks "
-        f"({calendar_range(first_forecast_week, YEAR)}): {human_number(ahead['median'])} "
-        f"({human_number(ahead['low'])} to {human_number(ahead['high'])}, {interval:.0%} "
+        f"({calendar_range(first_forecast_week, YEAR)}): "
+        f"{streams_interval(ahead['median'], ahead['low'], ahead['high'])} ({interval:.0%} "
         f"interval){against}. Top 200 chart streams, not total streaming."
     )
     return (
