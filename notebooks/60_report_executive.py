@@ -113,7 +113,7 @@ display(
             failed,
             coverage[coverage["market"].isin(growth["market"])],
             provenance,
-            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
+            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates, names),
             gates,
             names,
         )

@@ -86,7 +86,7 @@ display(
             failed,
             coverage[coverage["market"] == market],
             inputs.provenance(),
-            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
+            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates, names),
             gates,
             names,
         )

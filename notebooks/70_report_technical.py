@@ -65,7 +65,7 @@ display(
             failed,
             coverage[coverage["market"] != "global"],
             inputs.provenance(),
-            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates),
+            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates, inputs.names),
             gates,
             inputs.names,
             detail=True,
@@ -104,7 +104,9 @@ names = [
 ]
 present = [n for n in names if n in tree["posterior"]]
 summary = az.summary(tree, var_names=present, ci_prob=interval)
-display(HTML(report.readable_summary(summary, interval).to_html(border=0)))
+# the Monte Carlo error of the mean only: the table fits a laptop's width
+shown = report.readable_summary(summary.drop(columns=["mcse_sd"], errors="ignore"), interval)
+display(HTML(shown.to_html(border=0)))
 
 # %% [markdown]
 # ## Rank plots

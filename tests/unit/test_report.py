@@ -369,6 +369,11 @@ def test_trust_panel_says_when_a_now_sits_within_monte_carlo_error_of_its_bound(
     backtest = {"model_coverage_90": 0.9, "model_coverage_90_n": 100}
     loo = {"verdict": "about equally well"}
     recent = {"checked": 60, "outside": 0, "at_the_edge": ["us streams_per_capita: ..."]}
+    withheld = recent | {"headlines_checked": 8, "headlines_withheld": ["in growth over a year"]}
+    rows = report.trust_rows({}, backtest, loo, None, withheld, None, {"in": "India"})
+    assert next(r for r in rows if r.check.startswith("Growth headlines")).result == (
+        "7 of 8; withheld, the charts' figure shown instead: India"
+    )
     rows = {r.check: r.result for r in report.trust_rows({}, backtest, loo, None, recent)}
     line = rows["Latest weeks inside the interval of every 'now' the report states"]
     assert line.startswith("60 of 60; 1 so close to a bound")

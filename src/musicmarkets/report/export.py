@@ -57,7 +57,7 @@ h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px sol
 table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem;display:block;max-width:100%;
 overflow-x:auto}th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;
 white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:5rem}
-td:first-child{white-space:normal;min-width:7rem}
+td:first-child{white-space:normal;min-width:7rem}tbody th{white-space:normal;min-width:0}
 img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
 @media print{body{max-width:none;margin:0}table{display:table}
 td{white-space:normal}h2{break-after:avoid}img,.card{break-inside:avoid}}

@@ -155,6 +155,7 @@ def trust_rows(
     fit: dict[str, Any] | None = None,
     recent: dict[str, Any] | None = None,
     gates: dict[str, float] | None = None,
+    names: dict[str, str] | None = None,
 ) -> list[Check]:
     """Trust-panel rows beyond the consumption fit's convergence; each threshold is the one the
     gate used (``gates``: ``fit.gates`` of params.yaml; the backtest's range from its metrics);
@@ -192,14 +193,15 @@ def trust_rows(
         )
         if "headlines_checked" in recent:
             out = recent.get("headlines_withheld", [])
-            names = ", ".join(line.split(" ", 1)[0].upper() for line in out)
+            codes = [line.split(" ", 1)[0] for line in out]
+            who = ", ".join((names or {}).get(c, c.upper()) for c in codes)
             rows.append(
                 Check(
                     "Growth headlines (a year on year) that match the charts' own figure",
                     "Where the model's growth figure disagrees with the charts, the report "
                     "shows the charts' figure instead.",
                     f"{recent['headlines_checked'] - len(out)} of {recent['headlines_checked']}"
-                    + (f"; withheld, the charts' figure shown instead: {names}" if out else ""),
+                    + (f"; withheld, the charts' figure shown instead: {who}" if out else ""),
                     None,
                 )
             )
