@@ -124,7 +124,8 @@ pm_model
 
 # %%
 settings = sampling.SamplerConfig.from_dict(sampler)
-idata, timing = sampling.fit(pm_model, settings, seed)
+limits = diagnostics.Gates.from_dict(gates)
+idata, metrics, failed = sampling.fit_checked(pm_model, settings, seed, limits)
 
 # %% [markdown]
 # ## Diagnostics
@@ -132,18 +133,12 @@ idata, timing = sampling.fit(pm_model, settings, seed)
 # publish the numbers or must mark them DRAFT.
 
 # %%
-metrics = diagnostics.convergence(idata)
-limits = diagnostics.Gates.from_dict(gates)
-failed = diagnostics.check_gates(metrics, limits)
 metrics |= {
-    **timing,
     "variant": variant,
     "fit_until": None if fit_until is None else str(pd.Timestamp(fit_until).date()),
     "markets": len(data.markets),
     "regions": len(data.regions),
     "observations": data.n_obs,
-    "gates_passed": not failed,
-    "gates_failed": failed,
     "nuts_sampler": settings.nuts_sampler,
     "parameterization": parameterization,
     # partial weeks (before a market's launch date) are left out of the fit, never filled

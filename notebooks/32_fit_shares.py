@@ -67,7 +67,7 @@ import pandas as pd
 import xarray as xr
 
 from musicmarkets import config, diagnostics, io, sampling
-from musicmarkets.models import consumption, shares
+from musicmarkets.models import consumption, share_summary, shares
 
 paths = config.paths()
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
@@ -82,11 +82,9 @@ checked = ["a", "b", "h", "delta", "sigma", "phi"]
 fits, tables, metrics = {}, [], {}
 for measure, column in (("local_share", "local_share"), ("top10_share", "top10_share")):
     data = shares.prepare_share(market_week, column, modelled, floor, changepoint_weeks)
-    tree, timing = sampling.fit(shares.build_share_model(data, share_priors), settings, seed)
-    conv = diagnostics.convergence(tree, var_names=checked)
-    failed = diagnostics.check_gates(conv, limits)
-    metrics[measure] = conv | timing | {"gates_passed": not failed, "gates_failed": failed}
-    shift = shares.share_shift(tree["posterior"], data, interval, recent_weeks, seed)
+    model = shares.build_share_model(data, share_priors)
+    tree, metrics[measure], failed = sampling.fit_checked(model, settings, seed, limits, checked)
+    shift = share_summary.share_shift(tree["posterior"], data, interval, recent_weeks, seed)
     tables.append(shift.assign(measure=measure))
     fits[measure] = tree
     print(measure, "GATES FAILED: " + "; ".join(failed) if failed else "all gates passed")
@@ -94,27 +92,17 @@ for measure, column in (("local_share", "local_share"), ("top10_share", "top10_s
 # %%
 genre_markets = sorted(set(genre_shares["market"]) & set(modelled))
 gdata = shares.prepare_genres(genre_shares, genre_markets, genres_top, floor, changepoint_weeks)
-tree, timing = sampling.fit(shares.build_genre_model(gdata, share_priors), settings, seed)
-conv = diagnostics.convergence(tree, var_names=checked)
-failed = diagnostics.check_gates(conv, limits)
-metrics["genre_mix"] = (
-    conv
-    | timing
-    | {
-        "gates_passed": not failed,
-        "gates_failed": failed,
-        "genres": gdata.categories,
-        "markets": gdata.markets,
-    }
-)
-gshift = shares.genre_shift(tree["posterior"], gdata, interval, recent_weeks, seed)
+gmodel = shares.build_genre_model(gdata, share_priors)
+tree, metrics["genre_mix"], failed = sampling.fit_checked(gmodel, settings, seed, limits, checked)
+metrics["genre_mix"] |= {"genres": gdata.categories, "markets": gdata.markets}
+gshift = share_summary.genre_shift(tree["posterior"], gdata, interval, recent_weeks, seed)
 tables.append(gshift.assign(measure="genre_mix"))
 fits["genre_mix"] = tree
 print("genre_mix", "GATES FAILED: " + "; ".join(failed) if failed else "all gates passed")
 
 # %%
 shifts = pd.concat(tables, ignore_index=True)
-now = shares.now_rows(shifts)
+now = share_summary.now_rows(shifts)
 shifts.round(3)
 
 # %%

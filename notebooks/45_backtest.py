@@ -117,6 +117,7 @@ regions = covariates.drop_duplicates("market").set_index("market")[structure.reg
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
 panel = market_week[market_week["market"].isin(modelled) & market_week["streams_per_capita"].gt(0)]
 panel = panel.assign(y=np.log(panel["streams_per_capita"]))
+limits = diagnostics.Gates.from_dict(gates)
 cut = bt.origins(panel["week_start"].max(), origins, spacing, horizon)
 cut
 
@@ -149,13 +150,12 @@ for i, origin in enumerate(cut):
         likelihood=structure.likelihood,
     )
     print(f"refit {i + 1} of {len(cut)} at {origin.date()}: {len(present)} markets", flush=True)
-    tree, timing = sampling.fit(pm_model, sampling.SamplerConfig.from_dict(sampler), seed + i)
+    settings = sampling.SamplerConfig.from_dict(sampler)
+    tree, conv, _ = sampling.fit_checked(pm_model, settings, seed + i, limits)
     tree = consumption.annotate(
         tree, data, structure, consumption.Priors.from_dict(priors), sampler | {"seed": seed + i}
     )
-    conv = diagnostics.convergence(tree)
-    failed = diagnostics.check_gates(conv, diagnostics.Gates.from_dict(gates))
-    fits.append({"origin": str(origin.date()), **conv, **timing, "gates_failed": failed})
+    fits.append({"origin": str(origin.date()), **conv})
     sim = forecast.simulate(tree, horizon, seed + i)  # the refit's own changepoint settings
     pop = dict(zip(data.markets, data.population, strict=True))
     week_pos = {w: j for j, w in enumerate(sim.weeks)}

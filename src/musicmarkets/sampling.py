@@ -11,6 +11,7 @@ from typing import Any
 import pymc as pm
 import pytensor
 
+from musicmarkets import diagnostics
 from musicmarkets.config import ParamsBlock
 
 log = logging.getLogger(__name__)
@@ -90,3 +91,19 @@ def fit(model: pm.Model, config: SamplerConfig, seed: int) -> tuple[Any, dict[st
     sampling = float(attrs.get("sampling_time", wall))
     log.info("sampled with %s in %.1f s (wall %.1f s)", config.nuts_sampler, sampling, wall)
     return idata, {"wall_seconds": wall, "sampling_seconds": sampling}
+
+
+def fit_checked(
+    model: pm.Model,
+    config: SamplerConfig,
+    seed: int,
+    gates: diagnostics.Gates,
+    var_names: list[str] | None = None,
+) -> tuple[Any, dict[str, Any], list[str]]:
+    """Fit and judge in one step, as every fitting stage does: the DataTree, its convergence
+    metrics with the timings and the verdict (``gates_passed``, ``gates_failed``), and the list
+    of failed convergence gates (empty when the fit may be published)."""
+    tree, timing = fit(model, config, seed)
+    metrics = diagnostics.convergence(tree, var_names=var_names)
+    failed = diagnostics.check_gates(metrics, gates)
+    return tree, metrics | timing | {"gates_passed": not failed, "gates_failed": failed}, failed

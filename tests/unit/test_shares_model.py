@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from musicmarkets import validation
-from musicmarkets.models import shares
+from musicmarkets.models import share_summary, shares
 
 WEEKS = pd.date_range("2017-11-03", periods=120, freq="7D")  # Fridays, two Decembers
 
@@ -57,11 +57,11 @@ def posterior_at(truth: dict, data: shares.ShareData, draws: int = 400) -> xr.Da
 def test_baseline_weeks_skip_december_and_recent_weeks_are_the_last():
     panel, _ = simulate(1)
     d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002, 26)
-    base = shares.baseline_rows(d, 0, 8)
+    base = share_summary.baseline_rows(d, 0, 8)
     assert len(base) == 8
     assert not (pd.DatetimeIndex(d.week_start[base]).month == 12).any()
     assert pd.Timestamp(d.week_start[base[0]]) == pd.Timestamp("2017-11-03")
-    recent = shares.recent_rows(d, 1, 8)
+    recent = share_summary.recent_rows(d, 1, 8)
     assert pd.Timestamp(d.week_start[recent[-1]]) == WEEKS[-1]
     assert (d.market_idx[recent] == 1).all() and len(recent) == 8
 
@@ -77,10 +77,10 @@ def test_changepoints_reach_the_last_weeks():
 def test_now_from_the_true_model_holds_the_data_and_a_moved_market_fails_the_gate():
     panel, truth = simulate(2)
     d = shares.prepare_share(panel, "local_share", ["br", "fr"], 0.002, 26)
-    shifts = shares.share_shift(posterior_at(truth, d), d, 0.9, 8, seed=3).assign(
+    shifts = share_summary.share_shift(posterior_at(truth, d), d, 0.9, 8, seed=3).assign(
         measure="local_share"
     )
-    now = shares.now_rows(shifts)
+    now = share_summary.now_rows(shifts)
     assert list(now.columns) == validation.NOW_COLUMNS
     assert validation.recent_fit_failures(now) == []
     # the shift is measured against the non-December start, in points
@@ -96,8 +96,8 @@ def test_now_from_the_true_model_holds_the_data_and_a_moved_market_fails_the_gat
 
     moved, _ = simulate(2, shift_recent=0.5)
     dm = shares.prepare_share(moved, "local_share", ["br", "fr"], 0.002, 26)
-    now_moved = shares.now_rows(
-        shares.share_shift(posterior_at(truth, dm), dm, 0.9, 8, seed=3).assign(
+    now_moved = share_summary.now_rows(
+        share_summary.share_shift(posterior_at(truth, dm), dm, 0.9, 8, seed=3).assign(
             measure="local_share"
         )
     )
@@ -118,7 +118,7 @@ def test_genre_now_rows_name_each_genre():
             "end_mcse": [0.001, 0.001],
         }
     )
-    assert shares.now_rows(shifts)["measure"].tolist() == ["genre:Pop", "genre:Other"]
+    assert share_summary.now_rows(shifts)["measure"].tolist() == ["genre:Pop", "genre:Other"]
 
 
 def test_interval_bounds_carry_their_monte_carlo_error():
