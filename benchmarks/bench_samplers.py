@@ -40,8 +40,7 @@ def production_model():
     regions = cov.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
     data = consumption.prepare(panel, markets, structure, regions)
     return consumption.build_model(data, consumption.Priors.from_dict(cfg["priors"]),
-                                   cfg["parameterization"], structure.ar1,
-                                   likelihood=structure.likelihood)
+                                   cfg["parameterization"], structure)
 """
 
 ONE_FIT = (

@@ -112,9 +112,8 @@ pm_model = consumption.build_model(
     data,
     consumption.Priors.from_dict(priors),
     parameterization,
-    structure.ar1,
+    structure,
     variant=variant,
-    likelihood=structure.likelihood,
 )
 print(
     f"variant {variant}: {len(data.markets)} markets in {len(data.regions)} regions, "

@@ -146,8 +146,7 @@ for i, origin in enumerate(cut):
         data,
         consumption.Priors.from_dict(priors),
         parameterization,
-        structure.ar1,
-        likelihood=structure.likelihood,
+        structure,
     )
     print(f"refit {i + 1} of {len(cut)} at {origin.date()}: {len(present)} markets", flush=True)
     settings = sampling.SamplerConfig.from_dict(sampler)

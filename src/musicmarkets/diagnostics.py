@@ -8,7 +8,7 @@ from typing import Any
 import arviz as az
 import numpy as np
 
-from musicmarkets.config import ParamsBlock
+from musicmarkets.params import ParamsBlock
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,9 @@ import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
 
-from musicmarkets.config import (
-    load_params,
-    load_stages,
-    repo_root,
-    stage_param_keys,
-    stage_parameters,
-)
+from musicmarkets.config import load_params, load_stages, repo_root
 from musicmarkets.io import atomic_path, remove_stale_temporaries, write_text
+from musicmarkets.params import stage_param_keys, stage_parameters
 
 log = logging.getLogger(__name__)
 

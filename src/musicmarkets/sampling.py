@@ -12,7 +12,7 @@ import pymc as pm
 import pytensor
 
 from musicmarkets import diagnostics
-from musicmarkets.config import ParamsBlock
+from musicmarkets.params import ParamsBlock
 
 log = logging.getLogger(__name__)
 

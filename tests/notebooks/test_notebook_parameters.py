@@ -6,7 +6,7 @@ import shlex
 import jupytext
 import pytest
 
-from musicmarkets import config
+from musicmarkets import config, params
 from musicmarkets.notebook import parameters_cell
 
 STAGES = config.load_stages(config.repo_root(__file__))
@@ -24,14 +24,14 @@ def notebook_of(stage: dict) -> str:
 def test_parameters_cell_matches_params_yaml(name, repo):
     stage = STAGES[name]
     nb = repo / notebook_of(stage)
-    expected = config.stage_parameters(config.load_params(repo), config.stage_param_keys(stage))
+    expected = params.stage_parameters(config.load_params(repo), params.stage_param_keys(stage))
     defaults = parameters_cell(nb)
     # names that a stage of this notebook sets on its command line (a foreach stage's item)
     set_by_cmd = {
         k
         for s in STAGES.values()
         if notebook_of(s) == notebook_of(stage)
-        for k in config.stage_overrides(s)
+        for k in params.stage_overrides(s)
     }
     assert set_by_cmd <= set(defaults), f"{nb.name}: --set names a missing parameter"
     assert set(defaults) - set_by_cmd == set(expected) - set_by_cmd, (

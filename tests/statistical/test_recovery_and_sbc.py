@@ -91,7 +91,9 @@ def test_simulation_based_calibration_of_a_small_model():
     )
     data = design(3, 40, 5, structure)
     priors = cm.Priors.from_params()
-    model = cm.build_model(data, priors, "non_centred", ar1=False, likelihood="normal")
+    model = cm.build_model(
+        data, priors, "non_centred", cm.Structure.from_params(ar1=False, likelihood="normal")
+    )
     import nutpie
 
     compiled = nutpie.compile_pymc_model(model)
@@ -149,7 +151,9 @@ def test_simulation_based_calibration_of_the_production_model_at_reduced_size():
     )
     data = design(3, 104, 5, structure)
     form = {"level": "centred", "trend": "non_centred", "season": "centred"}
-    model = cm.build_model(data, cm.Priors.from_params(), form, likelihood="student_t")
+    model = cm.build_model(
+        data, cm.Priors.from_params(), form, cm.Structure.from_params(likelihood="student_t")
+    )
     import nutpie
 
     compiled = nutpie.compile_pymc_model(model)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from musicmarkets import config
+from musicmarkets import config, params
 
 
 def test_repo_root_found_from_a_subfolder(repo):
@@ -28,27 +28,27 @@ PARAMS = {
 
 
 def test_stage_parameters_expands_blocks_and_dotted_keys():
-    got = config.stage_parameters(PARAMS, ["common.seed", "fit"])
+    got = params.stage_parameters(PARAMS, ["common.seed", "fit"])
     assert got == {"seed": 1, "priors": {"a": 1}, "sampler": {"draws": 5}}
 
 
 def test_stage_parameters_rejects_missing_and_duplicate_names():
     with pytest.raises(KeyError, match="common.nope"):
-        config.stage_parameters(PARAMS, ["common.nope"])
+        params.stage_parameters(PARAMS, ["common.nope"])
     with pytest.raises(ValueError, match="given twice"):
-        config.stage_parameters({"a": {"x": 1}, "b": {"x": 2}}, ["a", "b"])
+        params.stage_parameters({"a": {"x": 1}, "b": {"x": 2}}, ["a", "b"])
 
 
 def test_stage_param_keys_accepts_params_yaml_only():
-    assert config.stage_param_keys({"params": ["a", {"params.yaml": ["b.c"]}]}) == ["a", "b.c"]
+    assert params.stage_param_keys({"params": ["a", {"params.yaml": ["b.c"]}]}) == ["a", "b.c"]
     with pytest.raises(ValueError, match="other.yaml"):
-        config.stage_param_keys({"params": [{"other.yaml": ["x"]}]})
+        params.stage_param_keys({"params": [{"other.yaml": ["x"]}]})
 
 
 def test_every_stage_block_exists(repo):
-    params = config.load_params(repo)
+    values = config.load_params(repo)
     for name, stage in config.load_stages(repo).items():
-        config.stage_parameters(params, config.stage_param_keys(stage))  # raises if stale
+        params.stage_parameters(values, params.stage_param_keys(stage))  # raises if stale
         assert isinstance(name, str) and Path(repo / "dvc.yaml").is_file()
 
 

@@ -128,7 +128,9 @@ def test_likelihood_matches_the_equation_on_an_unbalanced_panel(likelihood):
         panel, ["m0", "m1", "m2"], cm.Structure.from_params(fourier_order=2, changepoint_weeks=26)
     )
     assert (data.prev_idx < 0).sum() == 5  # three series starts, two gaps
-    model = cm.build_model(data, cm.Priors.from_params(), likelihood=likelihood)
+    model = cm.build_model(
+        data, cm.Priors.from_params(), structure=cm.Structure.from_params(likelihood=likelihood)
+    )
     tree = pm.sample_prior_predictive(draws=4, model=model, random_seed=3)
     prior = tree["prior"].to_dataset()
     loglik = model.compile_fn(

@@ -71,3 +71,17 @@ def test_the_cycle_finder_finds_a_hidden_cycle():
 
 def test_no_import_cycle_in_the_package():
     assert cycles(import_graph()) == []
+
+
+def test_models_and_gates_know_nothing_of_the_repository_layout():
+    """The models, the sampler and the gates take their parameters from ``musicmarkets.params``;
+    none imports the path finding of ``musicmarkets.config`` (a fit runs on any data handed to
+    it, wherever the repository is)."""
+    graph = import_graph()
+    layer = [m for m in graph if m.startswith("musicmarkets.models")]
+    layer += ["musicmarkets.diagnostics", "musicmarkets.sampling", "musicmarkets.params"]
+    offenders = {
+        m: graph[m] & {"musicmarkets.config"} for m in layer if "musicmarkets.config" in graph[m]
+    }
+    # params reads the repository's params.yaml only when no mapping is handed to it
+    assert offenders == {"musicmarkets.params": {"musicmarkets.config"}}

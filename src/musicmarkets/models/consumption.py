@@ -107,20 +107,22 @@ def build_model(
     data: ModelData,
     priors: Priors,
     parameterization: str | dict[str, str] = "centred",
-    ar1: bool = True,
+    structure: Structure | None = None,
     variant: str = "hierarchical",
-    likelihood: str = "student_t",
 ) -> pm.Model:
     """The consumption model (see the module docstring) for one of ``VARIANTS``.
 
     ``parameterization`` is ``"centred"``, ``"non_centred"`` or a dict giving the form of
     ``level``, ``trend`` and ``season`` separately: choose it by diagnostics
-    (benchmarks/bench_samplers.py compares them). The ``normal`` variant overrides
-    ``likelihood``.
+    (benchmarks/bench_samplers.py compares them). ``structure`` gives the AR(1) term and the
+    likelihood (params.yaml's ``fit.model`` when not given; its other terms shaped ``data``
+    in ``prepare``). The ``normal`` variant overrides the likelihood.
     """
     import pymc as pm
     import pytensor.tensor as pt
 
+    structure = structure if structure is not None else Structure.from_params()
+    ar1, likelihood = structure.ar1, structure.likelihood
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
     if variant == "normal":

@@ -40,7 +40,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from musicmarkets.config import ParamsBlock
+from musicmarkets.params import ParamsBlock
 
 OTHER = "Other"
 

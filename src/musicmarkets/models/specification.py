@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from musicmarkets.config import ParamsBlock
+from musicmarkets.params import ParamsBlock
 
 PARAMETERIZATIONS = ("centred", "non_centred")
 VARIANTS = ("hierarchical", "pooled", "unpooled", "no_covariates", "normal")
