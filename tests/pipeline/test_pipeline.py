@@ -311,6 +311,29 @@ def test_compare_says_whether_two_revisions_posteriors_agree(small):
     assert "up to date" in run(["dvc", "status"], root).stdout
 
 
+def test_editing_a_package_file_reruns_exactly_the_stages_that_run_it(small):
+    """dvc.yaml declares every package file a stage runs (tests/unit/test_dvc_deps.py); so an
+    edit to one of them marks exactly those stages changed (`dvc status`), no fewer, no more."""
+    from musicmarkets.config import load_stages
+
+    root, _ = small
+    edited = "src/musicmarkets/models/share_summary.py"
+    expected = {n for n, s in load_stages(root).items() if edited in s.get("deps", [])}
+    assert expected == {"shares"}  # the share models' summaries: one stage runs them
+    with _restored(root):
+        with open(root / edited, "a", encoding="utf-8") as fh:
+            fh.write("\n# an edit\n")
+        status = json.loads(run(["dvc", "status", "--json"], root).stdout)
+        assert set(status) == expected, status
+        edited_all = "src/musicmarkets/models/modelfile.py"  # every stage that reads a fit
+        run(["git", "checkout", "--", edited], root)
+        with open(root / edited_all, "a", encoding="utf-8") as fh:
+            fh.write("\n# an edit\n")
+        status = json.loads(run(["dvc", "status", "--json"], root).stdout)
+        readers = {n for n, s in load_stages(root).items() if edited_all in s.get("deps", [])}
+        assert set(status) == readers and {"fit", "forecast", "backtest"} <= readers, status
+
+
 @pytest.mark.heavy
 def test_why_splits_a_forecast_change_between_data_params_and_code(small):
     """Only a parameter changes between two commits: the data and code effects are exactly

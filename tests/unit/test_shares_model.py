@@ -215,3 +215,77 @@ def test_genre_noise_density_is_the_multivariate_normal_it_states():
         np.broadcast_to(mu, (20000, 4)), sigma, np.full(20000, s_o), rng=rng
     )
     assert np.cov(draws.T) == pytest.approx(cov, abs=0.004)
+
+
+def simulate_genres(seed: int) -> tuple[pd.DataFrame, dict]:
+    """Genre shares of two markets from the genre model's story: log-ratios to Other with a
+    trend that bends at each changepoint (large slope changes, so an error in the slope-change
+    term shows), AR(1) noise per genre, no December shift."""
+    rng = np.random.default_rng(seed)
+    genres = ["Pop", "Rap"]
+    end = WEEKS[-1]
+    t = ((WEEKS - end).days / 365.25).to_numpy()
+    cps = shares.share_changepoints(t, 26)
+    hinge = np.minimum(t[:, None] - cps[None, :], 0.0)
+    truth = {
+        "a": rng.normal(0, 0.5, (2, 2)),
+        "b": rng.normal(0, 0.3, (2, 2)),
+        "h": np.zeros((2, 2)),
+        "delta": rng.normal(0, 1.5, (2, 2, len(cps))),
+        "phi": np.array([0.5, 0.5]),
+        "sigma": np.full((2, 2), 0.03),
+    }
+    rows = []
+    for m, market in enumerate(("de", "us")):
+        mean = truth["a"][m] + truth["b"][m] * t[:, None] + hinge @ truth["delta"][m].T
+        z = mean + rng.normal(0, 0.03, mean.shape)
+        full = np.exp(np.concatenate([z, np.zeros((len(t), 1))], axis=1))
+        comp = full / full.sum(axis=1, keepdims=True)
+        for g, genre in enumerate([*genres, "Indie"]):  # Indie: not modelled, becomes Other
+            rows.append(
+                pd.DataFrame(
+                    {"market": market, "week_start": WEEKS, "genre": genre, "share": comp[:, g]}
+                )
+            )
+    return pd.concat(rows, ignore_index=True), truth
+
+
+def test_genre_baseline_and_now_follow_the_observed_weeks_where_the_trend_bends():
+    """The published genre shares at the baseline (early weeks, where every slope change still
+    acts) and now match the observed means of the same weeks, when the posterior holds the
+    parameters the data came from; and the structural mean of many rows equals that of each row
+    alone (the slope changes are each row's own)."""
+    frame, truth = simulate_genres(5)
+    d = shares.prepare_genres(frame, ["de", "us"], 2, 0.002, 26)
+    assert sorted(d.categories) == ["Pop", "Rap"] and len(d.changepoints) >= 3
+    order = [["Pop", "Rap"].index(g) for g in d.categories]  # the model's genre order
+    truth = {k: (v[..., order, :] if k == "delta" else v[..., order]) for k, v in truth.items()}
+    draws = 200
+    rep = lambda v: np.broadcast_to(np.asarray(v, float), (1, draws, *np.shape(v)))  # noqa: E731
+    mg = ("chain", "draw", "market", "genre")
+    post = xr.Dataset(
+        {
+            "a": (mg, rep(truth["a"])),
+            "b": (mg, rep(truth["b"])),
+            "h": (mg, rep(truth["h"])),
+            "delta": ((*mg, "changepoint"), rep(truth["delta"])),
+            "phi": (("chain", "draw", "genre"), rep(truth["phi"])),
+            "sigma": (mg, rep(truth["sigma"])),
+            "sigma_other": (("chain", "draw", "market"), rep([1e-6, 1e-6])),
+        }
+    )
+    rows = np.arange(0, len(d.y), 7)
+    together = share_summary.structural(post, d, rows)
+    alone = np.concatenate(
+        [share_summary.structural(post, d, rows[i : i + 1]) for i in range(len(rows))], axis=1
+    )
+    np.testing.assert_allclose(together, alone)
+    shifts = share_summary.genre_shift(post, d, 0.9, 8, seed=1)
+    for col_obs, col_model in (
+        ("observed_baseline", "share_start"),
+        ("observed_recent", "share_end"),
+    ):
+        gap = (shifts[col_model] - shifts[col_obs]).abs()
+        assert gap.max() < 0.02, shifts[["market", "genre", col_obs, col_model]]
+    shift_obs = 100 * (shifts["observed_recent"] - shifts["observed_baseline"])
+    assert (shifts["shift_pts"] - shift_obs).abs().max() < 2.0

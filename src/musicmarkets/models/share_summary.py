@@ -28,7 +28,7 @@ def structural(posterior: Any, d: ShareData, rows: np.ndarray) -> np.ndarray:
     delta = _draws(posterior, "delta")  # (sample, market, [genre,] changepoint)
     m, t, hol, hin = d.market_idx[rows], d.t[rows], d.holiday[rows], d.hinge[rows]
     if d.categories:
-        cp = np.einsum("smgk,nk->sng", delta[:, m], hin) if hin.shape[1] else 0.0
+        cp = np.einsum("sngk,nk->sng", delta[:, m], hin) if hin.shape[1] else 0.0
         return a[:, m] + b[:, m] * t[None, :, None] + h[:, m] * hol[None, :, None] + cp
     cp = np.einsum("snk,nk->sn", delta[:, m], hin) if hin.shape[1] else 0.0
     return a[:, m] + b[:, m] * t[None, :] + h[:, m] * hol[None, :] + cp
