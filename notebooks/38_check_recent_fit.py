@@ -33,6 +33,10 @@
 # week's noise drawn again. A headline that misses is withheld from every page (the reason is
 # stated there, and the model's figure stays in the technical report):
 # `data/processed/yoy.parquet`, `headlines_withheld` in the metrics.
+#
+# Every share shift starts from a baseline (a market's first weeks outside December), and that
+# start is checked the same way against the observed mean of those weeks: a shift whose start
+# misses is withheld from every page (`shifts_withheld` in the metrics).
 
 # %% tags=["parameters"]
 interval = 0.9
@@ -43,6 +47,7 @@ import pandas as pd
 import xarray as xr
 
 from musicmarkets import config, insights, io, plots, validation
+from musicmarkets.models import share_summary
 
 paths = config.paths()
 parts = [
@@ -54,6 +59,15 @@ failed = validation.recent_fit_failures(now)
 edges = validation.recent_fit_edges(now)
 print("recent_fit GATE FAILED:\n" + "\n".join(failed) if failed else "recent_fit: every now holds")
 print("at the edge (within Monte Carlo error of a bound):\n" + "\n".join(edges) if edges else "")
+
+# %%
+starts = share_summary.start_rows(pd.read_parquet(paths.processed / "share_shifts.parquet"))
+shifts_withheld = validation.recent_fit_failures(starts)
+print(
+    "share shifts withheld (their start misses the observed weeks):\n" + "\n".join(shifts_withheld)
+    if shifts_withheld
+    else "every share shift starts where the observed weeks are"
+)
 
 # %%
 tree = xr.open_datatree(paths.models / "consumption.nc")
@@ -84,6 +98,11 @@ io.write_json(
         "at_the_edge": edges,
         "headlines_checked": int(yoy["holds"].notna().sum()),
         "headlines_withheld": withheld,
+        "shifts_checked": len(starts),
+        "shifts_withheld": shifts_withheld,
+        "shifts_withheld_keys": starts.loc[
+            validation.outside(starts), ["market", "measure"]
+        ].values.tolist(),
     },
     paths.metrics / "recent_fit.json",
 )

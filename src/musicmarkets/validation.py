@@ -88,14 +88,20 @@ def recent_fit_failures(now: pd.DataFrame, margin: float = MCSE_MARGIN) -> list[
     ``margin`` Monte Carlo errors (``now_mcse``), so that another seed or machine gives the
     same verdict; values nearer the bound than that are listed by ``recent_fit_edges``."""
     out = []
-    for r in now.itertuples():
-        tol = margin * float(getattr(r, "now_mcse", 0.0) or 0.0)
-        if not r.now_low - tol <= r.observed_recent <= r.now_high + tol:
-            out.append(
-                f"{r.market} {r.measure}: observed {r.observed_recent:.5g} outside "
-                f"{r.now_low:.5g} to {r.now_high:.5g}"
-            )
+    for r in now[outside(now, margin)].itertuples():
+        out.append(
+            f"{r.market} {r.measure}: observed {r.observed_recent:.5g} outside "
+            f"{r.now_low:.5g} to {r.now_high:.5g}"
+        )
     return out
+
+
+def outside(now: pd.DataFrame, margin: float = MCSE_MARGIN) -> pd.Series:
+    """Per row of a ``NOW_COLUMNS`` table: does the observed value clear its interval by more
+    than ``margin`` Monte Carlo errors (``recent_fit_failures`` names these rows)?"""
+    tol = margin * now.get("now_mcse", pd.Series(0.0, index=now.index)).fillna(0.0)
+    obs = now["observed_recent"]
+    return ~((now["now_low"] - tol <= obs) & (obs <= now["now_high"] + tol))
 
 
 def recent_fit_edges(now: pd.DataFrame, margin: float = MCSE_MARGIN) -> list[str]:

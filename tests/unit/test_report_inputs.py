@@ -57,3 +57,45 @@ def test_names_and_ranks_come_ready_for_the_pages(tmp_path):
     assert list(ranks.index) == ["de", "gb"] and list(ranks.columns) == [1, 2]
     assert ranks.loc["gb", 2] == 0.7
     assert inputs.why is None  # no attribution run in this copy
+
+
+def test_a_shift_whose_start_misses_the_charts_is_left_out_of_the_pages(tmp_path):
+    """The check stage records the shifts whose baseline misses the observed weeks
+    (``share_summary.start_rows``); the pages' loader leaves exactly those out."""
+    from musicmarkets import validation
+    from musicmarkets.models import share_summary
+    from musicmarkets.report.trust import trust_rows
+
+    paths, _ = _project(tmp_path)
+    shifts = pd.DataFrame(
+        {
+            "market": ["de", "de", "gb"],
+            "genre": ["Pop", "Other", None],
+            "measure": ["genre_mix", "genre_mix", "local_share"],
+            "observed_baseline": [0.165, 0.30, 0.40],  # de Pop: far below the model's start
+            "start_mean": [0.012, 0.31, 0.41],
+            "start_low": [0.008, 0.28, 0.38],
+            "start_high": [0.016, 0.33, 0.44],
+            "start_mcse": [0.0005, 0.0005, 0.0005],
+            "shift_pts": [55.0, -1.0, 2.0],
+        }
+    )
+    shifts.to_parquet(paths.processed / "share_shifts.parquet")
+    starts = share_summary.start_rows(shifts)
+    assert starts["measure"].tolist() == ["genre:Pop", "genre:Other", "local_share"]
+    missed = validation.outside(starts)
+    assert missed.tolist() == [True, False, False]
+    recent = {
+        "gates_failed": [],
+        "checked": 3,
+        "outside": 0,
+        "shifts_checked": 3,
+        "shifts_withheld": validation.recent_fit_failures(starts),
+        "shifts_withheld_keys": starts.loc[missed, ["market", "measure"]].values.tolist(),
+    }
+    (paths.metrics / "recent_fit.json").write_text(json.dumps(recent))
+    shown = ReportInputs(paths).shifts
+    assert shown["shift_pts"].tolist() == [-1.0, 2.0]
+    backtest = {"model_coverage_90": 0.9, "model_coverage_90_n": 100, "fits": [], "gate_weeks": 13}
+    rows = trust_rows({}, backtest, {"verdict": "v"}, recent=recent)
+    assert any("2 of 3; left out: 1" in r.result for r in rows)

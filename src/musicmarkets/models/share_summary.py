@@ -128,6 +128,7 @@ def share_shift(
                 obs_base, obs_recent = obs_base[k], obs_recent[k]
             row = _shift_table([w["market"]], genre, base[:, None], recent[:, None], interval)
             row["end_mcse"] = validation.interval_mcse(recent, interval, chains)
+            row["start_mcse"] = validation.interval_mcse(base, interval, chains)
             row["observed_baseline"] = float(obs_base)
             row["observed_recent"] = float(obs_recent)
             for key in ("baseline_from", "baseline_to", "recent_from", "recent_to"):
@@ -152,6 +153,9 @@ def _shift_table(
         {
             "market": markets,
             "share_start": np.median(start, axis=0),
+            "start_mean": np.mean(start, axis=0),
+            "start_low": np.quantile(start, lo, axis=0),
+            "start_high": np.quantile(start, hi, axis=0),
             "share_end": np.median(end, axis=0),
             "end_mean": np.mean(end, axis=0),
             "end_low": np.quantile(end, lo, axis=0),
@@ -184,3 +188,17 @@ def now_rows(shifts: pd.DataFrame) -> pd.DataFrame:
             "now_mcse": shifts["end_mcse"],
         }
     ).reset_index(drop=True)
+
+
+def start_rows(shifts: pd.DataFrame) -> pd.DataFrame:
+    """The baseline every published shift starts from, checked like a "now"
+    (``validation.NOW_COLUMNS``): the observed mean of the baseline weeks against the posterior
+    predictive interval of the same mean. A shift whose start misses is withheld."""
+    start = shifts.assign(
+        observed_recent=shifts["observed_baseline"],
+        end_mean=shifts["start_mean"],
+        end_low=shifts["start_low"],
+        end_high=shifts["start_high"],
+        end_mcse=shifts["start_mcse"],
+    )
+    return now_rows(start)

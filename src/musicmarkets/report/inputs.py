@@ -101,7 +101,18 @@ class ReportInputs:
 
     @cached_property
     def shifts(self) -> pd.DataFrame:
-        return self._processed("share_shifts")
+        """The share shifts the pages may publish: those whose start (the baseline weeks) the
+        ``check_recent_fit`` stage found inside the observed weeks' range (the others are
+        withheld, and the trust panel says which)."""
+        shifts = self._processed("share_shifts")
+        withheld = {tuple(k) for k in self.recent.get("shifts_withheld_keys", [])}
+        if not withheld:
+            return shifts
+        measure = shifts["measure"].where(
+            shifts["measure"] != "genre_mix", "genre:" + shifts.get("genre", "")
+        )
+        keep = [(m, k) not in withheld for m, k in zip(shifts["market"], measure, strict=True)]
+        return shifts[keep].reset_index(drop=True)
 
     @cached_property
     def weekly(self) -> pd.DataFrame:

@@ -205,6 +205,17 @@ def trust_rows(
                     None,
                 )
             )
+        if "shifts_checked" in recent:
+            out = recent.get("shifts_withheld", [])
+            rows.append(
+                Check(
+                    "Share shifts that start where the charts' own first weeks are",
+                    "A shift whose starting share disagrees with the charts is left out.",
+                    f"{recent['shifts_checked'] - len(out)} of {recent['shifts_checked']}"
+                    + (f"; left out: {len(out)}" if out else ""),
+                    None,
+                )
+            )
     low, high = backtest.get("coverage_90_range", (0.85, 0.95))
     refits = backtest.get("fits", [])
     refits_ok = sum(not f.get("gates_failed") for f in refits)
