@@ -242,9 +242,13 @@ display(Markdown(report.sensitivity_text(sensitivity)))
 # %%
 by_h = pd.DataFrame(backtest["by_horizon"]).rename(
     columns={"coverage_50": "inside 50%", "coverage_90": "inside 90%", "n": "weeks scored"}
-)
+)[["method", "horizon", "crps", "inside 50%", "inside 90%", "weeks scored"]]
 display(HTML(report.readable_table(by_h).to_html(index=False, border=0)))
 paired = pd.DataFrame(backtest["against_best_baseline"])
+paired = paired[
+    ["horizon", "best_baseline", "baseline_crps", "model_crps"]
+    + ["diff_mean", "diff_low", "diff_high", "model_no_worse", "origins"]
+]
 display(HTML(report.readable_table(paired).to_html(index=False, border=0)))
 display(Markdown(report.backtest_text(backtest)))
 fig = plots.backtest_errors(scored)

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape as html_escape
 from html import unescape as html_unescape
 from pathlib import Path
@@ -110,12 +110,18 @@ document.getElementById('frame').addEventListener('load', function () {{
     }}
     return true;
   }}).slice(0, 5).map(function (e) {{ return e.tagName.toLowerCase() + '.' + e.className; }});
+  var tables = Array.prototype.slice.call(doc.querySelectorAll('table')).filter(function (t) {{
+    return t.scrollWidth > t.clientWidth + 1;  // scrolls sideways inside its own box
+  }}).map(function (t) {{
+    return (t.querySelector('th, td') || t).textContent.trim().slice(0, 40) + ' (' +
+      t.scrollWidth + ' in ' + t.clientWidth + ' px)';
+  }});
   var text = Array.prototype.slice.call(doc.querySelectorAll('img[data-text-px]')).map(function (i) {{
     return i.getBoundingClientRect().width / i.naturalWidth * parseFloat(i.dataset.textPx);
   }});
   document.getElementById('width-probe').textContent = JSON.stringify({{page: root.scrollWidth,
     viewport: view, wide: wide, text: text.length ? Math.min.apply(null, text) : null,
-    charts: text.length}});
+    charts: text.length, tables: tables}});
 }});
 </script></body></html>"""
 
@@ -127,6 +133,7 @@ class Width:
     wide: list[str]  # the first elements that stick out past the viewport
     chart_text_px: float | None = None  # smallest chart text as laid out (None: no chart)
     charts: int = 0
+    scrolling_tables: list[str] = field(default_factory=list)  # tables that scroll inside
 
 
 def page_width(page: Path, width: int, screenshot: Path | None = None) -> Width:
@@ -169,6 +176,7 @@ def page_width(page: Path, width: int, screenshot: Path | None = None) -> Width:
         measured["wide"],
         measured["text"],
         measured["charts"],
+        measured["tables"],
     )
 
 

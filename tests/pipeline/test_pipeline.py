@@ -459,7 +459,7 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
 
 def test_pages_fit_phone_laptop_and_desktop_widths_and_print(small, artifacts_dir):
     """No sideways scrolling at 375, 1024 and 1440 px (the page's width against the viewport's,
-    measured in Chromium), screenshots of each in tests/artifacts, chart text at least 11 px at
+    measured in Chromium; at 1024 px and wider, no table scrolling inside its box), screenshots of each in tests/artifacts, chart text at least 11 px at
     1280 px (the smallest label as laid out), and a PDF a partner can forward."""
     from tests.browser import chromium, page_width, print_pdf
 
@@ -475,6 +475,8 @@ def test_pages_fit_phone_laptop_and_desktop_widths_and_print(small, artifacts_di
             seen = page_width(root / page, width, shot)
             assert seen.viewport == width, (page, width, seen)
             assert seen.page <= seen.viewport, f"{page} scrolls sideways at {width} px: {seen}"
+            if width >= 1024:  # a laptop: every table fits (a phone may scroll a wide one)
+                assert seen.scrolling_tables == [], (page, width, seen.scrolling_tables)
             assert shot.is_file() and shot.stat().st_size > 10_000, (page, width)
         at_laptop = page_width(root / page, 1280)  # chart text a reader gets on a laptop
         assert at_laptop.charts > 0, page

@@ -517,6 +517,9 @@ def test_technical_tables_never_print_an_exponent_people_read():
     assert out["ELPD-LOO"].tolist() == ["2,084", "-12.3"]
     assert out["P_loo"].tolist() == ["0.0123", "151"]
     assert "e+" not in report.significant(123456.0)
+    assert (
+        report.significant(4.05e-4) == "0.000405" and report.significant(-8.3e-5, 2) == "-0.000083"
+    )
 
 
 def test_technical_tables_name_models_and_methods_for_people():

@@ -56,8 +56,9 @@ margin:2rem auto;padding:0 1rem;color:#1b1b1b;line-height:1.5}
 h1{font-size:1.8rem;margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem;display:block;max-width:100%;
 overflow-x:auto}th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;
-white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:5rem}
+white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:3.5rem}
 td:first-child{white-space:normal;min-width:7rem}tbody th{white-space:normal;min-width:0}
+td.long{white-space:normal;min-width:11rem}
 img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
 @media print{body{max-width:none;margin:0}table{display:table}
 td{white-space:normal}h2{break-after:avoid}img,.card{break-inside:avoid}}
@@ -112,6 +113,7 @@ def notebook_to_html(notebook: Path, title: str, draft: bool = False) -> str:
     exporter.exclude_output_prompt = True
     exporter.anchor_link_text = ""
     body, _ = exporter.from_notebook_node(nb)
+    body = wrap_long_cells(body)
     heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
     if heading:  # the page's own heading names it in the browser tab (a partner page: its country)
         text = html.unescape(re.sub(r"<[^>]+>", "", heading.group(1))).strip()
@@ -124,6 +126,24 @@ def notebook_to_html(notebook: Path, title: str, draft: bool = False) -> str:
     )
     check_offline(page)
     return page
+
+
+LONG_CELL = 26  # characters: a table cell longer than this is text, and may wrap
+_CELL = re.compile(r"<td(?P<attrs>(?:\s[^>]*)?)>(?P<body>.*?)</td>", re.S)
+
+
+def wrap_long_cells(body: str, limit: int = LONG_CELL) -> str:
+    """Mark table cells that hold text (longer than ``limit`` characters) so that they wrap:
+    numbers and interval cells ("20.9 bn (17.9 to 24.8 bn)") stay on one line, a sentence in
+    a table wraps instead of pushing the table past a laptop's width."""
+
+    def mark(m: re.Match[str]) -> str:
+        text = html.unescape(re.sub(r"<[^>]+>", "", m["body"])).strip()
+        if len(text) <= limit or "class=" in m["attrs"]:
+            return m[0]
+        return f'<td class="long"{m["attrs"]}>{m["body"]}</td>'
+
+    return _CELL.sub(mark, body)
 
 
 def check_offline(page: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -87,15 +89,16 @@ def probability_words(p: float) -> str:
 
 
 def significant(value: float, digits: int = 3) -> str:
-    """``digits`` significant figures without an exponent where people read one: 2084.3 ->
-    '2,084' (never '2.08e+03'), 0.01234 -> '0.0123', -1.5 -> '-1.5'; an exponent only below
-    0.001."""
+    """``digits`` significant figures without an exponent: 2084.3 -> '2,084' (never
+    '2.08e+03'), 0.01234 -> '0.0123', 0.000405 -> '0.000405' (never '4.05e-04'), -1.5 ->
+    '-1.5'."""
     v = float(value)
     if abs(v) >= 10 ** (digits - 1):
         return f"{v:,.0f}"
     if v == 0 or abs(v) >= 1e-3:
         return f"{v:.{digits}g}"
-    return f"{v:.{digits - 1}e}"
+    decimals = digits - 1 - math.floor(math.log10(abs(v)))
+    return f"{v:.{decimals}f}"
 
 
 METHOD_NAMES = {
