@@ -56,12 +56,11 @@ def percent_interval(low: float, high: float, decimals: int = 0) -> str:
 
 
 def signed_points(value: float, decimals: int = 1) -> str:
-    """3.44 -> '+3.4 pts' (share points); a real minus sign for negatives; a small change
-    keeps its sign ('+0.03 pts'), never a '+0.0 pts', and no change reads '0 pts'."""
-    if value != 0 and round(abs(value), decimals) == 0:
-        decimals += 1
+    """3.44 -> '+3.4 pts' (share points); a real minus sign for negatives; a change that
+    rounds to zero reads 'about 0 pts' (never '+0.0 pts' or '+0.01 pts', a sign that says
+    nothing)."""
     if round(abs(value), decimals) == 0:
-        return "0 pts"
+        return "about 0 pts"
     return f"{value:+.{decimals}f} pts".replace("-", "\u2212")
 
 

@@ -10,7 +10,7 @@ from musicmarkets.insights import in_market_order
 from musicmarkets.report.format import (
     METHOD_NAMES,
     VARIANT_NAMES,
-    human_number,
+    in_unit,
     percent_interval,
     probability_words,
     signed_percent,
@@ -63,7 +63,7 @@ def convergence_table(rows: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
         {
             "Model": name,
             "R-hat max": f"{m['r_hat_max']:.3f}",
-            "ESS bulk / tail min": f"{m['ess_bulk_min']:.0f} / {m['ess_tail_min']:.0f}",
+            "ESS bulk / tail min": f"{m['ess_bulk_min']:,.0f} / {m['ess_tail_min']:,.0f}",
             "Divergences": m["divergences"],
             "E-BFMI min": f"{m['bfmi_min']:.2f}",
             "Wall time": f"{m.get('wall_seconds', float('nan')):.0f} s",
@@ -99,8 +99,10 @@ def breadth_tables(no1_scale: pd.DataFrame, top50: pd.DataFrame, names: dict[str
         {
             "Region": shown["country"].fillna(shown["market"].str.upper()),
             "Weeks": shown["weeks"],
-            "Median weekly streams of the #1 track": shown["median_no1_streams"].map(human_number),
-            "Per million people": shown["no1_streams_per_million"].map(lambda v: f"{v:,.0f}"),
+            "Median weekly streams of the #1 track (thousands)": shown["median_no1_streams"].map(
+                lambda v: in_unit(v, "k")
+            ),
+            "Per million people": shown["no1_streams_per_million"].map(lambda v: in_unit(v, "")),
         }
     )
     t2 = pd.DataFrame(

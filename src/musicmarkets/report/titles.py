@@ -25,15 +25,18 @@ def growth_title(table: pd.DataFrame) -> str:
 
 
 def rank_title(ranks: pd.DataFrame, names: dict[str, str]) -> str:
-    """The most probable leader and how sure that is, from the rank-probability table
-    (markets by rows, ranks 1.. by columns, rows summing to 1)."""
+    """The leader by median rank (the statistic every rank table shows) and how sure its
+    first place is, from the rank-probability table (markets by rows, ranks 1.. by columns,
+    rows summing to 1)."""
     first = ranks.iloc[:, 0]
-    lead = first.idxmax()
+    median = (ranks.cumsum(axis=1) >= 0.5).idxmax(axis=1).astype(int)
+    lead = median.sort_values(kind="stable").index[0]
     name = names.get(lead, str(lead).upper())
-    if first.max() >= 0.9:
-        return f"{name} almost surely ranks first by momentum ({first.max():.0%} of the draws)"
+    if first[lead] >= 0.9:
+        return f"{name} almost surely ranks first by momentum ({first[lead]:.0%} of the draws)"
     return (
-        f"No momentum rank is settled: {name} ranks first most often, {first.max():.0%} of the time"
+        f"No momentum rank is settled: {name} has the best median rank ({median[lead]}), "
+        f"and is first in {first[lead]:.0%} of the draws"
     )
 
 

@@ -337,7 +337,7 @@ def trust_panel(
         Check(
             f"Effective draws (ESS, min bulk / tail; needs &ge; {g['ess_min']:g})",
             "Enough independent draws to pin down every figure.",
-            f"{metrics['ess_bulk_min']:.0f} / {metrics['ess_tail_min']:.0f}",
+            f"{metrics['ess_bulk_min']:,.0f} / {metrics['ess_tail_min']:,.0f}",
             ess >= g["ess_min"],
         ),
         Check(
