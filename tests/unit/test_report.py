@@ -313,6 +313,12 @@ def test_people_tables_format_streams_points_and_links():
     assert report.streams_interval(8.77e8, 7.58e8, 1.01e9) == "877 M (758 to 1,010 M)"
     assert t.loc[0, "vs same weeks a year earlier"] == "+6% (\u22121% to +13%)"
     assert report.signed_points(-3.44) == "\u22123.4 pts"
+    assert [report.share_percent(v) for v in (0.213, 0.0042, 0.0004, 0.0)] == [
+        "21%",
+        "0.4%",
+        "under 0.1%",
+        "0%",
+    ]
     assert report.signed_points(0.03) == "about 0 pts" and report.signed_points(-0.001) == (
         "about 0 pts"
     )

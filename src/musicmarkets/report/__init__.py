@@ -21,6 +21,7 @@ from musicmarkets.report.format import (  # noqa: F401
     probability_words,
     readable_summary,
     readable_table,
+    share_percent,
     signed_percent,
     signed_points,
     significant,

@@ -51,6 +51,15 @@ def signed_percent(value: float, decimals: int = 0) -> str:
     return text.replace("-", "\u2212")
 
 
+def share_percent(value: float) -> str:
+    """A share for reading: 0.213 -> '21%', 0.0042 -> '0.4%', 0.0004 -> 'under 0.1%' (never a
+    '0%' for a share that is there)."""
+    pct = 100 * float(value)
+    if pct >= 1 or pct == 0:
+        return f"{pct:.0f}%"
+    return f"{pct:.1f}%" if pct >= 0.1 else "under 0.1%"
+
+
 def percent_interval(low: float, high: float, decimals: int = 0) -> str:
     return f"{signed_percent(low, decimals)} to {signed_percent(high, decimals)}"
 

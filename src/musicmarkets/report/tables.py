@@ -13,6 +13,7 @@ from musicmarkets.report.format import (
     in_unit,
     percent_interval,
     probability_words,
+    share_percent,
     signed_percent,
     signed_points,
     streams_interval,
@@ -284,7 +285,7 @@ def share_table(
         {
             "Market": [names.get(m, m.upper()) for m in d["market"]],
             "Share now": [
-                f"{e:.0%} ({lo:.0%} to {hi:.0%})"
+                f"{share_percent(e)} ({share_percent(lo)} to {share_percent(hi)})"
                 for e, lo, hi in zip(d["share_end"], d["end_low"], d["end_high"], strict=True)
             ],
             "Shift since first weeks": [
