@@ -62,7 +62,10 @@ def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
     rose = int((changes["flag"] == "accelerated").sum())
     steady = len(changes) - slowed - rose
     if slowed == rose == 0:
-        return f"No market's momentum changed clearly at its latest trend change ({steady} steady)"
+        return (
+            f"No market's momentum changed clearly at its latest trend change ({steady} steady); "
+            "the lines show the earlier changes"
+        )
     parts = []
     if slowed:
         parts.append(
