@@ -124,7 +124,11 @@ def plain_words(interval: float) -> str:
     return (
         "*Growth* is the yearly change of Top 200 chart streams **per person** in a market, so large "
         f"and small markets compare fairly. A *{interval:.0%} interval* is the range the growth lies "
-        f"in with {interval:.0%} probability, given the data and the model."
+        f"in with {interval:.0%} probability, given the data and the model. Which figure answers "
+        "\"is it growing?\": *growth over a year* (the latest 13 weeks against the same weeks a "
+        "year earlier) says where the market is now; the change of the last 52 weeks against "
+        "the 52 before compares whole years, so it still carries growth from earlier in the year; "
+        "*momentum* is the pace of the trend today, and the forecasts say where it leads."
     )
 
 
