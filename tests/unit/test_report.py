@@ -572,3 +572,45 @@ def test_convergence_table_keeps_each_cell_short():
     good = bad | {"gates_passed": True, "gates_failed": []}
     table = report.convergence_table([("consumption", bad), ("genre mix", good)])
     assert table["Gates"].tolist() == ["FAILED (3, listed above)", "passed"]
+
+
+def test_backtest_lines_say_worse_only_where_the_interval_excludes_no_difference():
+    rows = [
+        {
+            "horizon": 1,
+            "best_baseline": "ets",
+            "model_crps": 0.042,
+            "baseline_crps": 0.046,
+            "diff_low": -0.012,
+            "diff_high": 0.004,
+            "model_no_worse": True,
+            "origins": 8,
+        },
+        {
+            "horizon": 13,
+            "best_baseline": "ets",
+            "model_crps": 0.078,
+            "baseline_crps": 0.074,
+            "diff_low": -0.017,
+            "diff_high": 0.025,
+            "model_no_worse": False,
+            "origins": 8,
+        },
+        {
+            "horizon": 52,
+            "best_baseline": "gbm",
+            "model_crps": 0.117,
+            "baseline_crps": 0.081,
+            "diff_low": 0.011,
+            "diff_high": 0.062,
+            "model_no_worse": False,
+            "origins": 8,
+        },
+    ]
+    one, thirteen, year = report.backtest_text({"against_best_baseline": rows}).splitlines()
+    assert one.startswith("- 1 week ahead: the model did about as well") and "(ets)" not in one
+    assert (
+        "slightly worse than the best simple method (exponential smoothing), within the "
+        "noise of the 8 test dates" in thirteen
+    )
+    assert "**the model did worse than a simple method (gradient boosting)**" in year

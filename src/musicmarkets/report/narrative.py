@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -125,7 +126,7 @@ def plain_words(interval: float) -> str:
         "*Growth* is the yearly change of Top 200 chart streams **per person** in a market, so large "
         f"and small markets compare fairly. A *{interval:.0%} interval* is the range the growth lies "
         f"in with {interval:.0%} probability, given the data and the model. Which figure answers "
-        "\"is it growing?\": *growth over a year* (the latest 13 weeks against the same weeks a "
+        '"is it growing?": *growth over a year* (the latest 13 weeks against the same weeks a '
         "year earlier) says where the market is now; the change of the last 52 weeks against "
         "the 52 before compares whole years, so it still carries growth from earlier in the year; "
         "*momentum* is the pace of the trend today, and the forecasts say where it leads."
@@ -186,19 +187,27 @@ def sensitivity_text(sensitivity: dict[str, Any]) -> str:
 
 
 def backtest_text(backtest: dict[str, Any]) -> str:
-    """Does the model beat the simplest forecasters? One line per horizon, for people."""
+    """Does the model beat the simplest forecasters? One line per horizon, for people: better
+    or worse only where the interval over the test dates excludes no difference."""
     lines = []
     for r in backtest["against_best_baseline"]:
-        base = METHOD_NAMES.get(r["best_baseline"], r["best_baseline"]).lower()
+        name = METHOD_NAMES.get(r["best_baseline"], r["best_baseline"])
+        base = re.sub(r"\s*\(.*\)$", "", name).lower()  # 'exponential smoothing'
         if r["diff_high"] < 0:
             said = f"the model forecast better than the best simple method ({base})"
+        elif r["diff_low"] > 0:
+            said = f"**the model did worse than a simple method ({base})**"
         elif r["model_no_worse"]:
             said = f"the model did about as well as the best simple method ({base})"
         else:
-            said = f"**the model did worse than a simple method ({base})**"
+            said = (
+                f"the model did slightly worse than the best simple method ({base}), within the "
+                f"noise of the {r.get('origins', 'several')} test dates"
+            )
+        weeks = "1 week" if r["horizon"] == 1 else f"{r['horizon']} weeks"
         lines.append(
-            f"- {r['horizon']} weeks ahead: {said}; CRPS {r['model_crps']:.3f} against "
-            f"{r['baseline_crps']:.3f}."
+            f"- {weeks} ahead: {said}; average error score (CRPS, lower is better) "
+            f"{r['model_crps']:.3f} against {r['baseline_crps']:.3f}."
         )
     return "\n".join(lines)
 
