@@ -365,6 +365,8 @@ def trust_panel(
     table = (
         '<table class="checks"><thead><tr><th>Check</th><th>Result</th><th>Verdict</th></tr>'
         f"</thead><tbody>{body}</tbody></table>"
+        '<p class="meaning">Pass or Fail: a quality gate (one Fail marks every page DRAFT). '
+        "Read: a figure to weigh, not a gate.</p>"
     )
     exact = (
         "<p><b>Failed gates, exact figures:</b></p><ul>"
