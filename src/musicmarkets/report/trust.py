@@ -365,7 +365,7 @@ def trust_panel(
     table = (
         '<table class="checks"><thead><tr><th>Check</th><th>Result</th><th>Verdict</th></tr>'
         f"</thead><tbody>{body}</tbody></table>"
-        '<p class="meaning">Pass or Fail: a quality gate (one Fail marks every page DRAFT). '
+        '<p class="meaning">Pass or Fail: a quality gate (one Fail marks the pages as drafts). '
         "Read: a figure to weigh, not a gate.</p>"
     )
     exact = (
