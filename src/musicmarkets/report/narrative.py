@@ -42,8 +42,9 @@ def growth_words(row: pd.Series, interval: float) -> tuple[str, str]:
             f"{percent_interval(row['yoy_low'], row['yoy_high'])} ({interval:.0%} interval)"
         )
     return signed_percent(row["observed_yoy"]), (
-        "the charts' own figure; no interval: the model's smoothed figure "
-        f"({signed_percent(row['model_yoy_median'])}) does not match it"
+        "counted straight from the charts, without a range: the model's estimate "
+        f"({signed_percent(row['model_yoy_median'])}) disagrees with the charts here, so it is "
+        "not shown as the figure (a market still growing into a new service changes fast)"
     )
 
 
