@@ -319,7 +319,7 @@ def test_editing_a_package_file_reruns_exactly_the_stages_that_run_it(small):
     root, _ = small
     edited = "src/musicmarkets/models/share_summary.py"
     expected = {n for n, s in load_stages(root).items() if edited in s.get("deps", [])}
-    assert expected == {"shares"}  # the share models' summaries: one stage runs them
+    assert expected == {"shares", "check_recent_fit"}  # the stages that run the summaries
     with _restored(root):
         with open(root / edited, "a", encoding="utf-8") as fh:
             fh.write("\n# an edit\n")

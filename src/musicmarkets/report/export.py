@@ -58,7 +58,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem;display:block;max
 overflow-x:auto}th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;
 white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:3.5rem}
 td:first-child{white-space:normal;min-width:7rem}tbody th{white-space:normal;min-width:0}
-td.long{white-space:normal;min-width:11rem}
+td.long{white-space:normal}@media (min-width:700px){td.long{min-width:11rem}}
 img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
 @media print{body{max-width:none;margin:0}table{display:table}
 td{white-space:normal}h2{break-after:avoid}img,.card{break-inside:avoid}}
