@@ -182,7 +182,10 @@ def test_a_withheld_growth_headline_shows_the_charts_figure_without_a_model_inte
         }
     )
     text = growth_headlines(table, [], 0.9, yoy, {"bb": "Bland"})
-    assert "Fastest growth: Bland**, +119%" in text and "counted straight from the charts, without a range" in text
+    assert (
+        "Fastest growth: Bland**, +119%" in text
+        and "counted straight from the charts, without a range" in text
+    )
     assert "+131%" in text  # the model's figure, named as not matching
     assert "No year-on-year figure" not in text
 
