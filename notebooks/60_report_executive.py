@@ -169,7 +169,8 @@ display(HTML(report.figure_html(fig, "Momentum per market over the weeks: " + mo
 
 # %% [markdown]
 # ## What the next quarters look like
-# Weekly Top 200 streams for the next 13, 26 and 52 weeks, with intervals. Regional and
+# Top 200 streams in the next 13 and 52 weeks, with intervals, beside the last 52 weeks as
+# charted (the charts below draw every week in between). Regional and
 # all-market totals are added up draw by draw from the market forecasts, so they agree with
 # the markets and carry their own uncertainty. The forecasts assume that a shock under way
 # lasts (the 2020 lockdown had ended by the latest week) and that the trend may bend again, at
@@ -182,13 +183,22 @@ display(
             insights.in_market_order(totals, ["all", *regions_of_two, *order], "key"),
             first_forecast_week,
             interval,
+            history,
+            horizons=(13, 52),
         ).to_html(index=False, border=0)
     )
 )
 
 # %%
 keys = ["all", *regions_of_two, *[m for m in order if m in region_of]]
-fig = plots.forecast_grid(history, weekly, keys, labels, interval=interval)
+fig = plots.forecast_grid(
+    history,
+    weekly,
+    keys,
+    labels,
+    interval=interval,
+    title=summary.forecast_chart_title("All markets", totals, history),
+)
 alt = "Forecast fan charts: " + "; ".join(
     f"{r['name']} next {int(r['horizon_weeks'])} weeks {report.human_number(r['streams_median'])} streams"
     for _, r in totals[totals["horizon_weeks"] == totals["horizon_weeks"].max()].iterrows()
@@ -280,7 +290,7 @@ display(HTML(report.figure_html(ax.figure, alt)))
 # A market that streams less per person than its GDP per person, internet use and population
 # predict (from how the other markets relate to them) may have room to grow. A gap is named
 # here only when it holds up: each market, left out in turn, must fall inside the interval
-# that the other markets and the covariates predict for it, and the gap must keep its sign
+# that the other markets and these three figures predict for it, and the gap must keep its sign
 # under a narrower and a wider prior.
 
 # %%
@@ -308,7 +318,9 @@ else:
 # the model treats as unusual weeks rather than changes of trend.
 
 # %%
-fig = plots.trend_grid(bands, names, interval=interval, order=order)
+fig = plots.trend_grid(
+    bands, names, interval=interval, order=order, title=report.trend_title(bands, names)
+)
 alt = f"Weekly streams per person per market with the model trend and its {interval:.0%} band, one panel per market."
 display(HTML(report.figure_html(fig, alt)))
 

@@ -138,11 +138,21 @@ display(HTML(report.figure_html(ax.figure, alt)))
 display(
     HTML(
         summary.dated_forecast_table(
-            totals[totals["key"] == market], first_forecast_week, interval
+            totals[totals["key"] == market],
+            first_forecast_week,
+            interval,
+            history,
+            horizons=(13, 52),
         ).to_html(index=False, border=0)
     )
 )
-ax = plots.forecast_fan(history, weekly, market, title=name, interval=interval)
+ax = plots.forecast_fan(
+    history,
+    weekly,
+    market,
+    title=summary.forecast_chart_title(name, totals, history, market),
+    interval=interval,
+)
 alt = f"{name}: weekly Top 200 streams, observed and forecast with 50% and {interval:.0%} bands."
 display(HTML(report.figure_html(ax.figure, alt)))
 
@@ -151,7 +161,9 @@ display(HTML(report.figure_html(ax.figure, alt)))
 # Dots are observed weekly streams per person; the band is the model's trend with seasonality.
 
 # %%
-ax = plots.trend_band(bands, market, title=name, interval=interval)
+ax = plots.trend_band(
+    bands, market, title=report.trend_title(bands, names, market), interval=interval
+)
 alt = f"{name}: weekly streams per person with the model trend and its {interval:.0%} band."
 display(HTML(report.figure_html(ax.figure, alt)))
 

@@ -375,6 +375,16 @@ def history_totals(panel: pd.DataFrame, region_of: dict[str, str]) -> pd.DataFra
     return pd.concat(frames, ignore_index=True)
 
 
+def last_weeks_total(history: pd.DataFrame, key: str, weeks: int = 52) -> float:
+    """Observed streams of ``key`` (a market, region or "all") in its latest ``weeks`` weeks of
+    ``history`` (`history_totals`' layout); NaN unless those weeks are consecutive and complete."""
+    h = history[history["key"] == key].sort_values("week_start").tail(weeks)
+    whole = len(h) == weeks and h["week_start"].iloc[-1] - h["week_start"].iloc[0] == pd.Timedelta(
+        weeks=weeks - 1
+    )
+    return float(h["streams"].sum()) if whole else float("nan")
+
+
 def market_order(table: pd.DataFrame) -> list[str]:
     """The one order of markets every chart and table of a report uses: the league table's,
     by median growth rank (ties: higher momentum first)."""

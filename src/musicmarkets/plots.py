@@ -86,7 +86,7 @@ def trend_band(
         b["week_start"], b["fit_median"], color=PALETTE[0], linewidth=1.5, label="model, median"
     )
     ax.plot(b["week_start"], b["observed"], ".", color=PALETTE[1], markersize=3, label="observed")
-    ax.set_title(title or market.upper())
+    ax.set_title(_wrap(title or market.upper()), loc="left")
     ax.set_ylabel("weekly streams per person")
     dates_axis(ax)
     return ax
@@ -98,6 +98,7 @@ def trend_grid(
     ncols: int = 2,
     interval: float = 0.9,
     order: list[str] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """One ``trend_band`` panel per market in a grid (in ``order`` where given)."""
     markets = list(dict.fromkeys(in_market_order(bands, order)["market"]))
@@ -111,6 +112,8 @@ def trend_grid(
         ax.set_visible(False)
     axes.flat[0].legend(loc="upper left", fontsize=SMALL_PT)
     fig.supylabel("weekly chart streams per person")
+    if title:
+        fig.suptitle(_wrap(title, 90))
     fig.tight_layout()
     return fig
 
@@ -192,8 +195,15 @@ def dates_axis(ax: Axes) -> Axes:
 
 
 def streams_axis(ax: Axes) -> Axes:
-    """Format a y axis of stream counts in millions / billions."""
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.0f}M"))
+    """Format a y axis of stream counts in the tables' units: billions ("1.8 bn") where the
+    axis reaches a billion, else millions ("300 M")."""
+
+    def tick(v: float, _: int) -> str:
+        if max(abs(y) for y in ax.get_ylim()) >= 1e9:
+            return f"{v / 1e9:,.1f} bn"
+        return f"{v / 1e6:,.0f} M"
+
+    ax.yaxis.set_major_formatter(FuncFormatter(tick))
     return ax
 
 
@@ -228,7 +238,7 @@ def forecast_fan(
         label="forecast, 50% band",
     )
     ax.plot(f["week_start"], f["median"], color=PALETTE[0], linewidth=1.5, label="forecast, median")
-    ax.set_title(title or key)
+    ax.set_title(_wrap(title or key), loc="left")
     streams_axis(ax)
     dates_axis(ax)
     return ax
@@ -241,6 +251,7 @@ def forecast_grid(
     names: dict[str, str],
     ncols: int = 2,
     interval: float = 0.9,
+    title: str | None = None,
 ) -> Figure:
     """One ``forecast_fan`` panel per key (market, region or 'all')."""
     nrows = int(np.ceil(len(keys) / ncols))
@@ -252,6 +263,8 @@ def forecast_grid(
         ax.set_visible(False)
     axes.flat[0].legend(loc="upper left", fontsize=SMALL_PT)
     fig.supylabel("weekly Top 200 streams")
+    if title:
+        fig.suptitle(_wrap(title, 90))
     fig.tight_layout()
     return fig
 
@@ -338,7 +351,9 @@ def opportunity_intervals(
     ax.axvline(0, color="0.3", linewidth=1, linestyle="--")
     ax.set_yticks(y, [names.get(m, m.upper()) for m in t["market"]])
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_xlabel(f"streams per person vs what covariates predict ({interval:.0%} interval)")
+    ax.set_xlabel(
+        f"streams per person against GDP, internet and population ({interval:.0%} interval)"
+    )
     ax.set_title("Opportunity: markets below their predicted consumption")
     return ax
 

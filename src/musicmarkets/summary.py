@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from musicmarkets.insights import last_weeks_total
 from musicmarkets.report import (
     draft_words,
     forecast_table,
+    forecast_title,
     growth_order,
     growth_words,
     human_number,
@@ -98,11 +100,7 @@ def next_year(totals: pd.DataFrame, history: pd.DataFrame, key: str = "all") -> 
     """The forecast for the next 52 weeks (median and interval) of ``key`` (all markets, a
     region or a market) against its observed last 52 weeks."""
     f = totals[(totals["key"] == key) & (totals["horizon_weeks"] == YEAR)].iloc[0]
-    h = history[history["key"] == key].sort_values("week_start").tail(YEAR)
-    whole = len(h) == YEAR and h["week_start"].iloc[-1] - h["week_start"].iloc[0] == pd.Timedelta(
-        weeks=YEAR - 1
-    )
-    actual = float(h["streams"].sum()) if whole else float("nan")
+    actual = last_weeks_total(history, key, YEAR)
     return {
         "median": float(f["streams_median"]),
         "low": float(f["streams_low"]),
@@ -362,14 +360,29 @@ def market_header(
 
 
 def dated_forecast_table(
-    totals: pd.DataFrame, first_forecast_week: pd.Timestamp, interval: float
+    totals: pd.DataFrame,
+    first_forecast_week: pd.Timestamp,
+    interval: float,
+    history: pd.DataFrame | None = None,
+    horizons: tuple[int, ...] | None = None,
 ) -> pd.DataFrame:
     """`report.forecast_table` with each horizon's calendar months in its column name."""
-    table = forecast_table(totals, interval)
-    horizons = sorted(totals["horizon_weeks"].unique())
+    table = forecast_table(totals, interval, history, horizons)
+    horizons = horizons or tuple(sorted(totals["horizon_weeks"].unique()))
     return table.rename(
         columns={
             f"Next {h} weeks": f"Next {h} weeks ({calendar_range(first_forecast_week, int(h))})"
             for h in horizons
         }
+    )
+
+
+def forecast_chart_title(
+    name: str, totals: pd.DataFrame, history: pd.DataFrame, key: str = "all"
+) -> str:
+    """The takeaway title of a forecast chart: ``key``'s next 52 weeks with their interval and
+    their change on the last 52 observed weeks (`next_year`)."""
+    ahead = next_year(totals, history, key)
+    return forecast_title(
+        name, ahead, streams_interval(ahead["median"], ahead["low"], ahead["high"])
     )

@@ -614,3 +614,68 @@ def test_backtest_lines_say_worse_only_where_the_interval_excludes_no_difference
         "noise of the 8 test dates" in thirteen
     )
     assert "**the model did worse than a simple method (gradient boosting)**" in year
+
+
+def test_trend_title_states_the_move_the_chart_draws():
+    """Two markets simulated with a known yearly growth of streams per person (+30% and -10% a
+    year, 3 years of weeks) and one with one year only: the title names the rise and the fall
+    the lines draw, and leaves out the market without two years."""
+    rng = np.random.default_rng(5)
+    frames = []
+    for m, g, n in (("aa", 0.30, 156), ("bb", -0.10, 156), ("cc", 0.5, 60)):
+        w = pd.date_range("2017-01-06", periods=n, freq="7D")
+        years = np.arange(n) / 52.0
+        trend = np.exp(np.log1p(g) * years)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "market": m,
+                    "week_start": w,
+                    "fit_median": trend,
+                    "fit_low": trend * 0.95,
+                    "fit_high": trend * 1.05,
+                    "observed": trend * np.exp(rng.normal(0, 0.05, n)),
+                }
+            )
+        )
+    bands = pd.concat(frames, ignore_index=True)
+    levels = report.trend_levels(bands).set_index("market")
+    assert list(levels.index) == ["aa", "bb"]
+    # the latest year's mean against the first: two years of growth, averaged over each year
+    assert levels.loc["aa", "change"] == pytest.approx(1.3**2 - 1, rel=0.02)
+    assert levels.loc["bb", "change"] == pytest.approx(0.9**2 - 1, rel=0.02)
+    # the dots say the same: weekly noise of 5% leaves each year's mean within about 1%, so the
+    # two ratios agree within 4% (four standard errors)
+    ratio = (1 + levels["observed_change"]) / (1 + levels["change"])
+    assert abs(ratio - 1).max() < 0.04
+    names = {"aa": "Aland", "bb": "Bland", "cc": "Cland"}
+    title = report.trend_title(bands, names)
+    assert "up in 1 of 2 markets" in title and "most in Aland (+69%)" in title
+    assert "least in Bland (\u221219%)" in title
+    assert "+69% on its first year" in report.trend_title(bands, names, "aa")
+    assert report.trend_title(bands, names, "cc").startswith("Cland: the model's trend")
+
+
+def test_stream_axes_speak_the_tables_units():
+    """A forecast chart that reaches billions reads "1.5 bn" on its axis, as the tables do; one
+    in the hundreds of millions reads "300 M"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from musicmarkets import plots
+
+    def labels(values):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1, 2], values)
+        plots.streams_axis(ax)
+        fig.canvas.draw()
+        out = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+        plt.close(fig)
+        return out
+
+    big = labels([1.2e9, 1.5e9, 2.1e9])
+    assert big and all(t.endswith(" bn") for t in big) and "1.6 bn" in big
+    small = labels([2.0e8, 3.0e8, 4.0e8])
+    assert small and all(t.endswith(" M") for t in small) and "300 M" in small

@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 
 from musicmarkets import summary
+from musicmarkets.report import forecast_table, signed_percent
+from musicmarkets.summary import forecast_chart_title
 
 END = pd.Timestamp("2020-07-17")  # a Friday: the last chart week
 
@@ -217,3 +219,43 @@ def test_partner_header_gives_the_markets_size_period_and_a_stale_notice():
     # a market with under two years of weeks: no change against the year before
     cc = summary.market_header("cc", "Cc", p, history, totals, 0.9, first, END)
     assert "no change to compare" in cc and "describes that period" not in cc
+
+
+def test_forecast_table_sets_the_next_year_against_the_last_year_observed():
+    """Each row's 'Last 52 weeks (actual)' is the sum of its latest 52 observed weeks, and the
+    change is the forecast's median and bounds over that sum; a key with fewer weeks says so."""
+    p = panel()
+    history = p.rename(columns={"market": "key"})
+    totals = pd.DataFrame(
+        {
+            "horizon_weeks": [13, 52, 13, 52],
+            "level": "market",
+            "key": ["aa", "aa", "cc", "cc"],
+            "name": ["Aland", "Aland", "Cland", "Cland"],
+            "streams_median": [2.0e7, 9.0e7, 2.0e7, 9.0e7],
+            "streams_low": [1.8e7, 8.0e7, 1.8e7, 8.0e7],
+            "streams_high": [2.2e7, 1.0e8, 2.2e7, 1.0e8],
+            "yoy_median": np.nan,
+            "yoy_low": np.nan,
+            "yoy_high": np.nan,
+        }
+    )
+    t = forecast_table(totals, 0.9, history).set_index("Market or region")
+    actual = p[p["market"] == "aa"].sort_values("week_start").tail(52)["streams"].sum()
+    cell = t.loc["Aland", "Next 52 weeks vs the last 52 (actual)"]
+    assert cell.endswith(f" on {actual / 1e6:.3g} M")
+    lo, mid, hi = (v / actual - 1 for v in (8.0e7, 9.0e7, 1.0e8))
+    assert cell.startswith(f"{signed_percent(mid)} ({signed_percent(lo)} to {signed_percent(hi)})")
+    # 60 weeks of cc: a whole year observed; dropping one week inside it breaks the year
+    gap = history.drop(index=history[history["key"] == "cc"].index[-10])
+    t2 = forecast_table(totals, 0.9, gap).set_index("Market or region")
+    assert "fewer than 52 weeks" in t2.loc["Cland", "Next 52 weeks vs the last 52 (actual)"]
+    assert "Next 52 weeks vs the last 52 (actual)" not in forecast_table(totals, 0.9).columns
+    assert list(forecast_table(totals, 0.9, history, horizons=(52,)).columns) == [
+        "Market or region",
+        "Next 52 weeks",
+        "Next 52 weeks vs the last 52 (actual)",
+    ]
+    title = forecast_chart_title("Aland", totals, history, "aa")
+    assert title.startswith("Aland: 90.0 M (80.0 to 100 M) streams expected in the next 52 weeks")
+    assert title.endswith("on the last 52") and signed_percent(mid) in title

@@ -65,10 +65,13 @@ from musicmarkets.report.tables import (  # noqa: F401
     yoy_check_table,
 )
 from musicmarkets.report.titles import (  # noqa: F401,E402
+    forecast_title,
     growth_title,
     momentum_title,
     rank_title,
     shift_title,
+    trend_levels,
+    trend_title,
 )
 from musicmarkets.report.trust import (  # noqa: F401
     OUTPUTS,

@@ -42,9 +42,9 @@ def growth_words(row: pd.Series, interval: float) -> tuple[str, str]:
             f"{percent_interval(row['yoy_low'], row['yoy_high'])} ({interval:.0%} interval)"
         )
     return signed_percent(row["observed_yoy"]), (
-        "counted straight from the charts, without a range: the model's estimate "
-        f"({signed_percent(row['model_yoy_median'])}) disagrees with the charts here, so it is "
-        "not shown as the figure (a market still growing into a new service changes fast)"
+        "counted straight from the charts, without a range: an exact count of the charted "
+        f"streams; the model's estimate, {signed_percent(row['model_yoy_median'])}, misses the "
+        "charts here and is not used"
     )
 
 

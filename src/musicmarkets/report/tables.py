@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from musicmarkets.insights import in_market_order
+from musicmarkets.insights import in_market_order, last_weeks_total
 from musicmarkets.report.format import (
     METHOD_NAMES,
     VARIANT_NAMES,
@@ -19,6 +20,8 @@ from musicmarkets.report.format import (
     streams_interval,
     unit_of,
 )
+
+YEAR = 52  # weeks: the horizon set against the last year observed
 
 
 def backtest_table(backtest: dict[str, Any], horizons: tuple[int, ...] = (13, 52)) -> pd.DataFrame:
@@ -249,14 +252,23 @@ def coverage_table(
     )
 
 
-def forecast_table(totals: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+def forecast_table(
+    totals: pd.DataFrame,
+    interval: float = 0.9,
+    history: pd.DataFrame | None = None,
+    horizons: tuple[int, ...] | None = None,
+) -> pd.DataFrame:
     """Streams in the next quarter, half-year and year per market and in total, for people,
-    every cell in one unit (the largest median's)."""
+    every cell in one unit (the largest median's); only ``horizons`` (weeks) where given. With
+    ``history`` (observed weekly streams, `insights.history_totals`' layout), each row also
+    carries the next 52 weeks' forecast against its last 52 weeks as observed, and their sum."""
     rows = []
     unit = unit_of(totals["streams_median"].max()) if len(totals) else ""
-    for (_level, _key, name), g in totals.groupby(["level", "key", "name"], sort=False):
+    for (_level, key, name), g in totals.groupby(["level", "key", "name"], sort=False):
         row = {"Market or region": name}
         for r in g.itertuples():
+            if horizons is not None and r.horizon_weeks not in horizons:
+                continue
             label = f"Next {r.horizon_weeks} weeks"
             row[label] = streams_interval(r.streams_median, r.streams_low, r.streams_high, unit)
             if r.horizon_weeks == g["horizon_weeks"].min():
@@ -265,6 +277,18 @@ def forecast_table(totals: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
                     if pd.notna(r.yoy_median)
                     else "n/a (weeks missing a year earlier)"
                 )
+        year = g[g["horizon_weeks"] == YEAR]
+        if history is not None and len(year):
+            actual = last_weeks_total(history, key, YEAR)
+            f = year.iloc[0]
+            known = bool(np.isfinite(actual) and actual > 0)
+            row["Next 52 weeks vs the last 52 (actual)"] = (
+                f"{signed_percent(f.streams_median / actual - 1)} "
+                f"({percent_interval(f.streams_low / actual - 1, f.streams_high / actual - 1)})"
+                f" on {in_unit(actual, unit)} {unit}".rstrip()
+                if known
+                else "n/a (fewer than 52 weeks observed)"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from musicmarkets.report.format import signed_percent, signed_points
@@ -75,3 +76,61 @@ def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
         parts.append(f"rose in {rose} ({who('accelerated')})")
     text = " and ".join(parts)
     return text[0].upper() + text[1:] + (f"; {steady} steady" if steady else "")
+
+
+def forecast_title(name: str, ahead: dict[str, float], unit_text: str) -> str:
+    """'Brazil: 12.8 bn (11.1 to 14.6 bn) streams expected in the next 52 weeks, +2% (−12% to
+    +17%) on the last 52': ``ahead`` is `summary.next_year`'s dict, ``unit_text`` the
+    forecast already formatted with its interval."""
+    head = f"{name}: {unit_text} streams expected in the next 52 weeks"
+    if not np.isfinite(ahead["actual"]):
+        return head
+    return (
+        f"{head}, {signed_percent(ahead['change'])} "
+        f"({signed_percent(ahead['change_low'])} to {signed_percent(ahead['change_high'])}) "
+        "on the last 52"
+    )
+
+
+def trend_levels(bands: pd.DataFrame, weeks: int = 52) -> pd.DataFrame:
+    """Per market with two years of weeks: the mean of the model's trend (``fit_median`` of
+    `insights.trend_bands`) and of the observed streams per person in its latest ``weeks``
+    weeks against its first ``weeks``, as ``change`` and ``observed_change``."""
+    rows = []
+    for m, b in bands.sort_values("week_start").groupby("market", sort=False):
+        if len(b) < 2 * weeks:
+            continue
+        first, last = b.head(weeks), b.tail(weeks)
+        rows.append(
+            {
+                "market": m,
+                "change": last["fit_median"].mean() / first["fit_median"].mean() - 1,
+                "observed_change": last["observed"].mean() / first["observed"].mean() - 1,
+            }
+        )
+    return pd.DataFrame(rows, columns=["market", "change", "observed_change"])
+
+
+def trend_title(bands: pd.DataFrame, names: dict[str, str], market: str | None = None) -> str:
+    """How far each market's trend moved from its first year of weeks to its latest year (the
+    means of the line the chart draws); one market's sentence where ``market`` is given."""
+    levels = trend_levels(bands).set_index("market")
+    if market is not None:
+        name = names.get(market, market.upper())
+        if market not in levels.index:
+            return f"{name}: the model's trend against every observed week"
+        return (
+            f"{name}: the trend's latest year sits {signed_percent(levels.loc[market, 'change'])}"
+            " on its first year (streams per person)"
+        )
+    if levels.empty:
+        return "The model's trend against every observed week"
+    up = int((levels["change"] > 0).sum())
+    hi, lo = levels["change"].idxmax(), levels["change"].idxmin()
+    name = lambda m: names.get(m, str(m).upper())  # noqa: E731
+    return (
+        f"Streams per person, latest year against the first: up in {up} of {len(levels)} "
+        f"markets with two years of weeks, most in {name(hi)} "
+        f"({signed_percent(levels.loc[hi, 'change'])}), least in {name(lo)} "
+        f"({signed_percent(levels.loc[lo, 'change'])})"
+    )
