@@ -32,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-IGNORE = shutil.ignore_patterns(".venv", ".git", "cache", "tmp", "__pycache__", "artifacts")
+IGNORE = shutil.ignore_patterns(
+    ".venv", ".git", "cache", "tmp", "__pycache__", "artifacts", "kernel-ipc-*"
+)
 GATED = ("fit", "shares", "backtest", "check_recent_fit")
 
 
