@@ -1,5 +1,9 @@
 """Reading every raw chart file: the project's reader (contracts, quarantine, features join,
 worker processes) against a naive pandas loop (one read_csv per file, no checks), in one run.
+
+The project's first call includes starting its worker processes (what the ingest stage pays);
+later calls reuse them. Both figures are recorded; ``speedup_vs_naive`` compares best times and
+``speedup_vs_naive_first_call`` the first call of each.
 Writes benchmarks/results/ingest.json. Usage: python benchmarks/bench_ingest.py"""
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ def main() -> None:
     files = sum(1 for _ in LEGACY.rglob("*.csv.gz")) + sum(1 for _ in CURRENT.glob("*.csv*"))
     timings: dict[str, list[float]] = {"project_reader": [], "naive_pandas_loop": []}
     rows = {}
-    for _ in range(2):  # alternate, so neither gets a warmer page cache
+    for _ in range(3):  # alternate, so neither gets a warmer page cache
         for name, fn in (("project_reader", project), ("naive_pandas_loop", naive)):
             start = time.perf_counter()
             rows[name] = fn()
@@ -61,9 +65,12 @@ def main() -> None:
         "rows": rows,
         "seconds": timings,
         "speedup_vs_naive": round(best["naive_pandas_loop"] / best["project_reader"], 2),
+        "speedup_vs_naive_first_call": round(
+            timings["naive_pandas_loop"][0] / timings["project_reader"][0], 2
+        ),
     }
     (REPO / "benchmarks/results/ingest.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps({k: out[k] for k in ("files", "rows", "speedup_vs_naive")}))
+    print(json.dumps({k: out[k] for k in ("files", "rows", "speedup_vs_naive", "speedup_vs_naive_first_call")}))
 
 
 if __name__ == "__main__":

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from musicmarkets.sources import charts_current, charts_legacy
@@ -33,27 +33,47 @@ from musicmarkets.sources.chart_types import (  # noqa: F401  (re-exported for c
 )
 
 PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+CHUNKS_PER_WORKER = 4  # contiguous slices per worker: even load, few large pandas batches
 
 
-def _read_all(
-    files: list[ChartFile], reader: Callable[[ChartFile], pd.DataFrame]
-) -> list[pd.DataFrame]:
+def read_files(files: list[ChartFile]) -> pd.DataFrame:
+    """Rows of the files in either format, in file order, with a ``problem`` column.
+
+    Each format's files are parsed one by one and then typed and checked as one batch.
+    """
+    parts = []
+    for fmt, module in (("legacy", charts_legacy), ("current", charts_current)):
+        where = np.array([i for i, f in enumerate(files) if f.source_format == fmt], dtype=int)
+        if len(where):
+            rows = module.read_files([files[i] for i in where])
+            rows["_file"] = where[rows["_file"].to_numpy()]
+            parts.append(rows)
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if len(parts) > 1:
+        rows = rows.sort_values("_file", kind="stable", ignore_index=True)
+    return rows.drop(columns="_file")
+
+
+def _read_all(files: list[ChartFile]) -> pd.DataFrame:
     # Files are independent: parse them in worker processes (the per-file cost is pandas work
-    # that holds the GIL, so threads do not help); results keep the file order.
+    # that holds the GIL, so threads do not help); each worker reads contiguous slices, so
+    # the result keeps the file order.
     workers = min(os.cpu_count() or 1, max(1, len(files) // PARALLEL_MIN_FILES))
     if workers == 1:
-        return [reader(f) for f in files]
-    # forkserver, not fork: the caller (a Jupyter kernel, a test runner) may hold threads
+        return read_files(files)
+    size = -(-len(files) // (workers * CHUNKS_PER_WORKER))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    # forkserver, not fork: the caller (a Jupyter kernel, a test runner) may hold threads; the
+    # server imports the readers once, so workers start as forks of it rather than cold
     context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return list(pool.map(reader, files, chunksize=64))
+        return pd.concat(pool.map(read_files, chunks), ignore_index=True)
 
 
 def read_file(file: ChartFile) -> pd.DataFrame:
     """Rows of one file in either format (with a ``problem`` column)."""
-
-    module = charts_legacy if file.source_format == "legacy" else charts_current
-    return module.read_file(file)
+    return read_files([file])
 
 
 def discover(
@@ -89,7 +109,7 @@ def read_charts(
     ]
     if not files:
         raise FileNotFoundError(f"no chart files for markets={markets} in {start}..{end}")
-    rows = pd.concat(_read_all(files, read_file), ignore_index=True)
+    rows = _read_all(files)
     first_file = rows.groupby(["market", "week_start"], sort=False)["file"].transform("first")
     again = (rows["file"] != first_file) & rows["problem"].isna()
     rows.loc[again, "problem"] = "week already delivered by " + first_file[again].map(

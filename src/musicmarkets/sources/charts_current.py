@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from musicmarkets.contracts import ChartFileError
-from musicmarkets.sources.chart_types import AUDIO_FEATURES, ChartFile, rows_frame
-from musicmarkets.sources.textfile import read_table
+from musicmarkets.sources.chart_types import AUDIO_FEATURES, ChartFile, rows_frame, track_ids
+from musicmarkets.sources.textfile import frame, read_rows
 
 FILE_NAME = re.compile(
     r"^regional-(?P<market>[a-z]{2}|global)-weekly-(?P<end>\d{4}-\d{2}-\d{2})\.csv(?:\.gz)?$"
@@ -34,7 +34,7 @@ HEADER = [
     "weeks_on_chart",
     "streams",
 ]
-TRACK_URI = re.compile(r"^spotify:track:(?P<id>[A-Za-z0-9]{22})$")
+TRACK_URI = r"^spotify:track:(?P<id>[A-Za-z0-9]{22})$"
 
 
 def parse_file_name(path: Path) -> tuple[str, date, date]:
@@ -65,15 +65,20 @@ def discover(root: Path, markets: list[str] | None = None) -> list[ChartFile]:
     return files
 
 
-def read_file(file: ChartFile) -> pd.DataFrame:
-    """Rows of one current-format file, with a ``problem`` column."""
-    df = read_table(file.path, HEADER)
+def read_files(files: list[ChartFile]) -> pd.DataFrame:
+    """Rows of current-format files, with ``problem``; ``_file`` is the position in ``files``."""
+    df = frame([read_rows(f.path, HEADER) for f in files])
     df = df.rename(columns={"rank": "rank_raw", "streams": "streams_raw"})
-    ids = df["uri"].str.extract(TRACK_URI)["id"]
-    rows = rows_frame(file, df, ids, df["artist_names"])
+    ids = track_ids(df["uri"], TRACK_URI)
+    rows = rows_frame(files, df, ids, df["artist_names"])
     rows[AUDIO_FEATURES] = np.nan
-    rows["genre"] = pd.NA
+    rows["genre"] = pd.Series(pd.NA, index=rows.index, dtype="string")
     rows["feature_mismatch"] = False
     rows["label"] = df["source"].replace("", pd.NA).astype("string").to_numpy()
     rows["source_format"] = "current"
     return rows
+
+
+def read_file(file: ChartFile) -> pd.DataFrame:
+    """Rows of one current-format file, with a ``problem`` column."""
+    return read_files([file]).drop(columns="_file")

@@ -15,16 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from musicmarkets.contracts import ChartFileError
-from musicmarkets.sources.chart_types import AUDIO_FEATURES, ChartFile, rows_frame
-from musicmarkets.sources.textfile import decode, read_table
+from musicmarkets.contracts import ChartFileError, to_numbers
+from musicmarkets.sources.chart_types import AUDIO_FEATURES, ChartFile, rows_frame, track_ids
+from musicmarkets.sources.textfile import Table, decode, frame, read_rows
 
 FILE_NAME = re.compile(
     r"^(?P<market>[a-z]{2}|global)_(?P<start>\d{4}-\d{2}-\d{2})--(?P<end>\d{4}-\d{2}-\d{2})\.csv(?:\.gz)?$"
 )
 DISCLAIMER_PREFIX = ',,,"Note that these figures'
 PLAIN_HEADER = ["Position", "Track Name", "Artist", "Streams", "URL"]
-TRACK_URL = re.compile(r"^https://open\.spotify\.com/track/(?P<id>[A-Za-z0-9]{22})$")
+TRACK_URL = r"^https://open\.spotify\.com/track/(?P<id>[A-Za-z0-9]{22})$"
 # Feature files carry one to three leading index columns (unnamed or "index") and, for Italy, a
 # trailing "release date"; only these columns are required.
 FEATURES_REQUIRED = ["Position", "ID", *AUDIO_FEATURES, "genre"]
@@ -70,46 +70,68 @@ def discover(root: Path, markets: list[str] | None = None) -> list[ChartFile]:
     return files
 
 
-def read_plain(file: ChartFile) -> pd.DataFrame:
-    """Rows of one plain weekly file (features empty), with a ``problem`` column."""
+def load_plain(file: ChartFile) -> Table:
+    """Records of one plain weekly file (all fields text), after the structural checks."""
     text, _ = decode(file.path)
     skip = 1 if text.startswith(DISCLAIMER_PREFIX) else 0
-    df = read_table(file.path, PLAIN_HEADER, skip, text=text)
-    df = df.rename(
+    return read_rows(file.path, PLAIN_HEADER, skip, text=text)
+
+
+def load_features(path: Path) -> Table:
+    """Records of one features file (all fields text), after the structural checks."""
+    return read_rows(path, FEATURES_REQUIRED, 0, exact=False)
+
+
+def type_plain(files: list[ChartFile], raw: pd.DataFrame) -> pd.DataFrame:
+    """Typed rows of plain files (``raw`` from ``textfile.frame``), with ``problem``."""
+    df = raw.rename(
         columns={"Position": "rank_raw", "Streams": "streams_raw", "Track Name": "track_name"}
     )
-    ids = df["URL"].str.extract(TRACK_URL)["id"]
-    return rows_frame(file, df, ids, df["Artist"])
+    ids = track_ids(df["URL"], TRACK_URL)
+    return rows_frame(files, df, ids, df["Artist"])
 
 
-def read_features(path: Path) -> pd.DataFrame:
-    """Read one features file: rank, track id, audio features and genre (``none`` -> missing)."""
-    df = read_table(path, FEATURES_REQUIRED, 0, exact=False)
-    rank = pd.to_numeric(df["Position"], errors="coerce")
+def type_features(raw: pd.DataFrame) -> pd.DataFrame:
+    """Rank, track id, audio features and genre (``none`` -> missing) of stacked features files."""
+    rank = to_numbers(raw["Position"])
     out = pd.concat(
         [
-            pd.DataFrame({"rank": rank, "feature_id": df["ID"]}),
-            df[AUDIO_FEATURES].apply(pd.to_numeric, errors="coerce"),
+            pd.DataFrame({"_file": raw["_file"], "rank": rank, "feature_id": raw["ID"]}),
+            raw[AUDIO_FEATURES].apply(to_numbers),
         ],
         axis=1,
     )
-    genre = df["genre"].str.strip()
+    genre = raw["genre"].str.strip()
     out["genre"] = genre.where(~genre.str.lower().isin(["none", "", "nan"]))
-    out = out[out["rank"].notna()].drop_duplicates("rank")
+    out = out[out["rank"].notna()].drop_duplicates(["_file", "rank"])
     out["rank"] = out["rank"].astype("Int64")
     return out
 
 
-def read_file(file: ChartFile) -> pd.DataFrame:
-    """One week of one market with features joined by rank.
+def read_plain(file: ChartFile) -> pd.DataFrame:
+    """Rows of one plain weekly file (features empty), with a ``problem`` column."""
+    return type_plain([file], frame([load_plain(file)])).drop(columns="_file")
+
+
+def read_features(path: Path) -> pd.DataFrame:
+    """Read one features file: rank, track id, audio features and genre (``none`` -> missing)."""
+    return type_features(frame([load_features(path)], FEATURES_REQUIRED)).drop(columns="_file")
+
+
+def read_files(files: list[ChartFile]) -> pd.DataFrame:
+    """Weeks of legacy files with features joined by rank; ``_file`` is the position in ``files``.
 
     Features are attached only where the features file names the same track; a disagreement is
     counted in ``feature_mismatch`` and leaves that row's features missing.
     """
-    rows = read_plain(file)
-    if file.features is not None:
-        feats = read_features(file.features)
-        rows = rows.merge(feats, on="rank", how="left")
+    rows = type_plain(files, frame([load_plain(f) for f in files]))
+    have = [i for i, f in enumerate(files) if f.features is not None]
+    if have:
+        feats = type_features(
+            frame([load_features(files[i].features) for i in have], FEATURES_REQUIRED)
+        )
+        feats["_file"] = np.asarray(have)[feats["_file"].to_numpy()]
+        rows = rows.merge(feats, on=["_file", "rank"], how="left")
         wrong = rows["feature_id"].notna() & (rows["feature_id"] != rows["track_id"])
         if wrong.any():
             rows.loc[wrong, [*AUDIO_FEATURES, "genre"]] = np.nan
@@ -119,6 +141,12 @@ def read_file(file: ChartFile) -> pd.DataFrame:
         rows[AUDIO_FEATURES] = np.nan
         rows["genre"] = pd.NA
         rows["feature_mismatch"] = False
+    rows["genre"] = rows["genre"].astype("string")  # one missing marker, batch or not
     rows["label"] = pd.NA
     rows["source_format"] = "legacy"
     return rows
+
+
+def read_file(file: ChartFile) -> pd.DataFrame:
+    """One week of one market with features joined by rank (see ``read_files``)."""
+    return read_files([file]).drop(columns="_file")
