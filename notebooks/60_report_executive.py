@@ -42,7 +42,7 @@ from musicmarkets import dvcplots, insights, plots, report, summary
 from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
-inputs = ReportInputs()
+inputs = ReportInputs.shared()
 paths = inputs.paths
 level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
 fit, share_metrics, backtest, loo = inputs.fit, inputs.shares, inputs.backtest, inputs.loo
@@ -59,7 +59,7 @@ dvcplots.write_report_plots(paths.root, market_week, weekly, table, interval)
 order = insights.market_order(table)  # the one market order of every chart and table here
 regions_of_two = sorted(totals.loc[totals["level"] == "region", "key"].unique())  # 2+ markets
 growth = insights.in_market_order(insights.growth_table(inputs.posterior, names, interval), order)
-bands = insights.trend_bands(tree, interval)
+bands = inputs.trend_bands(interval)
 provenance = inputs.provenance()
 region_of, history = inputs.region_of, inputs.history
 labels = names | {r: r for r in set(region_of.values())} | {"all": "All markets"}

@@ -16,9 +16,9 @@
 
 # %% [markdown] tags=["remove-cell"]
 # # 62 · Partner report for one market
-# One page per market (the `partner@<market>` stages, a foreach over `report.partner_markets`),
-# rendered to `reports/markets/<market>.html` without code. Every number comes from the fitted
-# models and the metrics files.
+# One page per market, rendered to `reports/markets/<market>.html` without code (the `partner`
+# stage renders every market of `report.partner_markets` in one kernel, so the imports and the
+# inputs are loaded once). Every number comes from the fitted models and the metrics files.
 
 # %% tags=["parameters"]
 seed = 20170106
@@ -45,7 +45,7 @@ from musicmarkets import insights, plots, report, summary
 from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
-inputs = ReportInputs()
+inputs = ReportInputs.shared()
 paths = inputs.paths
 level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
 fit, share_metrics, backtest, loo = inputs.fit, inputs.shares, inputs.backtest, inputs.loo
@@ -57,7 +57,7 @@ name = names.get(market, market.upper())
 if market not in set(table["market"]):
     raise ValueError(f"market {market!r} is not in the fitted model; add its chart files first")
 row = table.set_index("market").loc[market]
-bands = insights.trend_bands(tree, interval)
+bands = inputs.trend_bands(interval)
 region_of, history = inputs.region_of, inputs.history
 opportunity_check = inputs.opportunity_check(level_priors, interval, seed)
 

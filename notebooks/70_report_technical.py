@@ -43,7 +43,7 @@ from musicmarkets import dvcplots, insights, opportunity, plots, report
 from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
-inputs = ReportInputs()
+inputs = ReportInputs.shared()
 paths = inputs.paths
 level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
 fit, share_metrics, backtest, loo = inputs.fit, inputs.shares, inputs.backtest, inputs.loo

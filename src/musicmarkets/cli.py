@@ -1,7 +1,7 @@
 """Command line of the project.
 
-``musicmarkets run STAGE NOTEBOOK OUTPUT [--html PAGE] [--set NAME=VALUE]``: execute a
-pipeline notebook.
+``musicmarkets run STAGE NOTEBOOK OUTPUT [--html PAGE] [--set NAME=VALUE] [--each NAME=LIST]``:
+execute a pipeline notebook (once per item of a list parameter with ``--each``).
 ``musicmarkets compare REV_A REV_B``: do two revisions' posteriors agree within Monte Carlo error
 (exit 0), or which quantities moved, in posterior sd (exit 3)?
 ``musicmarkets why REV_A REV_B``: split the change of each market's forecast between two
@@ -37,9 +37,24 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from musicmarkets.notebook import run_notebook
+    from musicmarkets.notebook import run_each, run_notebook
 
     overrides = parse_overrides(args.set or [])
+    if args.each:
+        name, sep, source = args.each.partition("=")
+        if not sep or not name.isidentifier() or not source.isidentifier():
+            raise ValueError(f"--each expects NAME=LIST_PARAMETER, got {args.each!r}")
+        run_each(
+            args.stage,
+            Path(args.notebook),
+            args.output,
+            args.html,
+            args.title,
+            name,
+            source,
+            overrides=overrides,
+        )
+        return 0
     run_notebook(
         args.stage,
         Path(args.notebook),
@@ -163,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         metavar="NAME=VALUE",
         help="set one notebook parameter (a foreach stage passes its item this way)",
+    )
+    run.add_argument(
+        "--each",
+        metavar="NAME=LIST",
+        help="run once per item of the stage's list parameter LIST, with NAME set to the item, "
+        "in one kernel; {NAME} in OUTPUT and --html is replaced by the item",
     )
     run.set_defaults(func=_run)
     val = sub.add_parser("validate", help="check chart files against the data contracts")

@@ -12,6 +12,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ import jupytext
 import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 
 from musicmarkets.config import load_params, load_stages, repo_root
 from musicmarkets.io import atomic_path, remove_stale_temporaries, write_text
@@ -75,8 +78,12 @@ def run_notebook(
     title: str | None = None,
     root: Path | None = None,
     overrides: dict[str, Any] | None = None,
+    kernel: AsyncKernelManager | None = None,
 ) -> Path:
-    """Execute ``notebook`` for ``stage`` and write the executed copy (and optional HTML)."""
+    """Execute ``notebook`` for ``stage`` and write the executed copy (and optional HTML).
+
+    ``kernel``: a kernel kept running between calls (``shared_kernel``); by default each call
+    starts its own and shuts it down."""
     root = root or repo_root()
     notebook, output = root / notebook, root / output
     stages = load_stages(root)
@@ -107,6 +114,7 @@ def run_notebook(
                     progress_bar=False,
                     log_output=False,
                     kernel_manager_class=LocalKernelManager,
+                    **({"km": kernel} if kernel is not None else {}),
                 )
             except papermill.PapermillExecutionError:
                 failed = output.with_suffix(".failed.ipynb")
@@ -124,3 +132,57 @@ def run_notebook(
         write_text(page, root / html)
     log.info("stage %s: done in %.0f s", stage, time.perf_counter() - started)
     return output
+
+
+@contextmanager
+def shared_kernel() -> Iterator[AsyncKernelManager]:
+    """One kernel for several notebook runs: started by the first run, shut down on exit."""
+    kernel_environment()
+    kernel = LocalKernelManager(kernel_name="python3")
+    try:
+        yield kernel
+    finally:
+        if kernel.has_kernel:
+            run_sync(kernel.shutdown_kernel)(now=True)
+        run_sync(kernel.cleanup_resources)()
+
+
+def run_each(
+    stage: str,
+    notebook: Path,
+    output: str,
+    html: str | None,
+    title: str | None,
+    name: str,
+    source: str,
+    root: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Run ``notebook`` once per item of the stage's list parameter ``source``, with the
+    notebook parameter ``name`` set to the item, all in one kernel: the imports and the inputs
+    are paid for once. ``{name}`` in ``output`` and ``html`` is replaced by each item."""
+    root = root or repo_root()
+    stages = load_stages(root)
+    params = stage_parameters(load_params(root), stage_param_keys(stages[stage]))
+    params |= overrides or {}
+    if not isinstance(params.get(source), list):
+        raise ValueError(f"stage {stage!r} has no list parameter {source!r} to run each item of")
+    outputs = []
+    with shared_kernel() as kernel:
+        for item in params[source]:
+            started = time.perf_counter()
+            fill = {name: item}
+            outputs.append(
+                run_notebook(
+                    stage,
+                    notebook,
+                    Path(output.format(**fill)),
+                    Path(html.format(**fill)) if html else None,
+                    title,
+                    root,
+                    (overrides or {}) | fill,
+                    kernel,
+                )
+            )
+            log.info("stage %s: %s=%s in %.1f s", stage, name, item, time.perf_counter() - started)
+    return outputs

@@ -7,7 +7,9 @@ names, regions, the history totals, the opportunity check, provenance) is derive
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,8 +21,29 @@ from musicmarkets.report.trust import gates_failed, provenance
 class ReportInputs:
     """The pipeline outputs a report page draws on, under one repository root."""
 
+    _shared: dict[Path, tuple[tuple, ReportInputs]] = {}
+
     def __init__(self, paths: config.Paths | None = None) -> None:
         self.paths = paths or config.paths()
+        self._derived: dict[tuple, Any] = {}
+
+    @classmethod
+    def shared(cls, paths: config.Paths | None = None) -> ReportInputs:
+        """One loader per process while the files it reads stay as they are: pages rendered
+        one after another in one kernel (the partner pages) read and derive everything once.
+        Any pipeline output written since (its size or time changed) gives a fresh loader."""
+        paths = paths or config.paths()
+        signature = _signature(paths)
+        cached = cls._shared.get(paths.root)
+        if cached is None or cached[0] != signature:
+            cached = (signature, cls(paths))
+            cls._shared[paths.root] = cached
+        return cached[1]
+
+    def _once(self, key: tuple, make: Callable[[], Any]) -> Any:
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
     # metrics written by the model stages
     @cached_property
@@ -193,13 +216,22 @@ class ReportInputs:
         """Observed chart streams per market, region and all markets."""
         return insights.history_totals(self.market_week, self.region_of)
 
+    def trend_bands(self, interval: float) -> pd.DataFrame:
+        """``insights.trend_bands`` of the fitted model (the pages' trend charts)."""
+        return self._once(
+            ("trend_bands", interval), lambda: insights.trend_bands(self.tree, interval)
+        )
+
     def leave_one_market_out(
         self, level_priors: dict[str, float], interval: float, seed: int
     ) -> pd.DataFrame:
         """Each market's level predicted from the others and the covariates (and with the
         covariates' prior halved and doubled)."""
-        return opportunity.leave_one_market_out(
-            self.posterior, self.constant, level_priors, interval, seed
+        return self._once(
+            ("leave_one_market_out", tuple(sorted(level_priors.items())), interval, seed),
+            lambda: opportunity.leave_one_market_out(
+                self.posterior, self.constant, level_priors, interval, seed
+            ),
         )
 
     def opportunity_check(
@@ -212,3 +244,17 @@ class ReportInputs:
 
     def provenance(self) -> dict[str, str]:
         return provenance(self.paths.root, self.paths.models / "consumption.nc")
+
+
+def _signature(paths: config.Paths) -> tuple:
+    """Name, size and modification time of every file a page may read."""
+    folders = (paths.metrics, paths.processed, paths.interim, paths.models, paths.models / "loo")
+    files = [paths.reports / "why_forecast_changed.json"]
+    for folder in folders:
+        files += sorted(folder.iterdir()) if folder.is_dir() else []
+    found = []
+    for file in files:
+        if file.is_file():
+            stat = file.stat()
+            found.append((str(file), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
