@@ -70,6 +70,16 @@ def parameters_cell(notebook: Path) -> dict[str, Any]:
     return {k: v for k, v in namespace.items() if not k.startswith("_")}
 
 
+def number_cells(path: Path) -> None:
+    """Cell ids by position (``cell-0``, ``cell-1``, ...) instead of the random ids given when
+    the script becomes a notebook and when Papermill injects its parameters: a page's bytes
+    then depend on its inputs only."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    nbformat.write(nb, path)
+
+
 def run_notebook(
     stage: str,
     notebook: Path,
@@ -121,6 +131,7 @@ def run_notebook(
                 shutil.copyfile(partial, failed)
                 log.error("%s failed; the executed notebook is in %s", notebook.name, failed)
                 raise
+            number_cells(partial)
     if html is not None:
         # nbconvert: only for report pages; DRAFT is decided from the gates the stages recorded
         from musicmarkets.config import paths

@@ -38,9 +38,7 @@ STAGES = (
     "forecast",
     "backtest",
     "report",
-    "partner@de",
-    "partner@gb",
-    "partner@it",
+    "partner",
     "technical",
     "events_simulate",
     "events_manifest",
@@ -281,12 +279,31 @@ def test_experiment_on_a_model_parameter_reruns_only_its_stages(small):
         assert "ingest:" not in status and "panel:" not in status
         run(["git", "checkout", "--", "params.yaml"], root)
         exp = run(["dvc", "exp", "run", "-S", "report.partner_markets=[de,gb]"], root)
-        assert "Running stage 'report'" in exp.stdout and "Running stage 'partner@de'" in exp.stdout
-        assert "Running stage 'partner@it'" not in exp.stdout  # no longer a page
+        assert "Running stage 'report'" in exp.stdout and "Running stage 'partner'" in exp.stdout
+        pages = sorted(p.name for p in (root / "reports/markets").glob("*.html"))
+        assert pages == ["de.html", "gb.html"]  # Italy's page is no longer made
         assert "Running stage 'fit'" not in exp.stdout
         assert "Running stage 'shares'" not in exp.stdout
         shown = run(["dvc", "exp", "show", "--csv"], root).stdout
         assert "report.partner_markets" in shown
+
+
+def test_a_page_rendered_after_others_in_one_kernel_is_the_page_rendered_alone(small, tmp_path):
+    """The partner stage renders every market in one kernel (imports and inputs loaded once):
+    the last market's page, rendered alone in a fresh kernel, has the same bytes."""
+    root, first = small
+    assert (first.stdout + first.stderr).count("stage partner: market=") == 3
+    cmd = yaml.safe_load((root / "dvc.yaml").read_text())["stages"]["partner"]["cmd"]
+    title = cmd.split('--title "')[1].split('"')[0]
+    alone = tmp_path / "it.html"
+    run(
+        [
+            "musicmarkets", "run", "partner", "notebooks/62_report_market.py",
+            str(tmp_path / "it.ipynb"), "--html", str(alone), "--title", title, "--set", "market=it",
+        ],
+        root,
+    )  # fmt: skip
+    assert alone.read_bytes() == (root / "reports/markets/it.html").read_bytes()
 
 
 def test_compare_says_whether_two_revisions_posteriors_agree(small):

@@ -99,3 +99,35 @@ def test_a_shift_whose_start_misses_the_charts_is_left_out_of_the_pages(tmp_path
     backtest = {"model_coverage_90": 0.9, "model_coverage_90_n": 100, "fits": [], "gate_weeks": 13}
     rows = trust_rows({}, backtest, {"verdict": "v"}, recent=recent)
     assert any("2 of 3; left out: 1" in r.result for r in rows)
+
+
+def test_the_shared_loader_is_reused_until_an_output_changes(tmp_path):
+    """Pages rendered one after another in one kernel share one loader (and what it derived);
+    a pipeline output written meanwhile gives a fresh loader that reads it."""
+    paths, _ = _project(tmp_path)
+    first = ReportInputs.shared(paths)
+    assert ReportInputs.shared(paths) is first
+    assert first.names == {"de": "Germany", "gb": "United Kingdom"}
+    pd.DataFrame({"market": ["de"], "country": ["Deutschland"]}).to_parquet(
+        paths.interim / "covariates.parquet"
+    )
+    fresh = ReportInputs.shared(paths)
+    assert fresh is not first and fresh.names == {"de": "Deutschland"}
+    (paths.metrics / "loo.json").write_text("{}")  # a new file counts too
+    assert ReportInputs.shared(paths) is not fresh
+
+
+def test_derived_inputs_are_computed_once_per_argument(tmp_path, monkeypatch):
+    paths, _ = _project(tmp_path)
+    inputs = ReportInputs(paths)
+    calls = []
+
+    def bands(tree, interval):
+        calls.append(interval)
+        return pd.DataFrame({"interval": [interval]})
+
+    monkeypatch.setattr("musicmarkets.insights.trend_bands", bands)
+    monkeypatch.setattr(ReportInputs, "tree", None)
+    for interval in (0.9, 0.9, 0.5):
+        assert inputs.trend_bands(interval)["interval"].item() == interval
+    assert calls == [0.9, 0.5]
