@@ -70,7 +70,14 @@ def main() -> None:
         ),
     }
     (REPO / "benchmarks/results/ingest.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps({k: out[k] for k in ("files", "rows", "speedup_vs_naive", "speedup_vs_naive_first_call")}))
+    print(
+        json.dumps(
+            {
+                k: out[k]
+                for k in ("files", "rows", "speedup_vs_naive", "speedup_vs_naive_first_call")
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
