@@ -20,18 +20,25 @@ def notebook_of(stage: dict) -> str:
     return cmd[3]
 
 
+def each_names(stage: dict) -> list[str]:
+    """The notebook parameter that ``--each name=list`` sets to each item of the list."""
+    words = shlex.split(stage["cmd"])
+    return [v.partition("=")[0] for f, v in zip(words, words[1:], strict=False) if f == "--each"]
+
+
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_parameters_cell_matches_params_yaml(name, repo):
     stage = STAGES[name]
     nb = repo / notebook_of(stage)
     expected = params.stage_parameters(config.load_params(repo), params.stage_param_keys(stage))
     defaults = parameters_cell(nb)
-    # names that a stage of this notebook sets on its command line (a foreach stage's item)
+    # names that a stage of this notebook sets on its command line (a foreach stage's item,
+    # or the item of `--each name=list`)
     set_by_cmd = {
         k
         for s in STAGES.values()
         if notebook_of(s) == notebook_of(stage)
-        for k in params.stage_overrides(s)
+        for k in [*params.stage_overrides(s), *each_names(s)]
     }
     assert set_by_cmd <= set(defaults), f"{nb.name}: --set names a missing parameter"
     assert set(defaults) - set_by_cmd == set(expected) - set_by_cmd, (
