@@ -105,15 +105,15 @@ market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 if fit_until is not None:
     market_week = market_week[market_week["week_start"] <= pd.Timestamp(fit_until)]
 covariates = pd.read_parquet(paths.interim / "covariates.parquet")
-regions = covariates.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
-data = consumption.prepare(market_week, modelled, structure, regions)
-pm_model = consumption.build_model(
-    data,
+data, pm_model = consumption.set_up(
+    market_week,
+    modelled,
+    structure,
+    consumption.regions_from(covariates, structure),
     consumption.Priors.from_dict(priors),
     parameterization,
-    structure,
-    variant=variant,
+    variant,
 )
 print(
     f"variant {variant}: {len(data.markets)} markets in {len(data.regions)} regions, "

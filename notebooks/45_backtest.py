@@ -107,17 +107,24 @@ from IPython.display import display
 
 from musicmarkets import backtest as bt
 from musicmarkets import baselines, config, diagnostics, io, sampling
-from musicmarkets.models import consumption, forecast
+from musicmarkets.models import consumption
 
 paths = config.paths()
 structure = consumption.Structure.from_dict(model)
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 covariates = pd.read_parquet(paths.interim / "covariates.parquet")
-regions = covariates.drop_duplicates("market").set_index("market")[structure.region_level].to_dict()
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
 panel = market_week[market_week["market"].isin(modelled) & market_week["streams_per_capita"].gt(0)]
 panel = panel.assign(y=np.log(panel["streams_per_capita"]))
-limits = diagnostics.Gates.from_dict(gates)
+setup = {
+    "structure": structure,
+    "regions": consumption.regions_from(covariates, structure),
+    "priors": consumption.Priors.from_dict(priors),
+    "parameterization": parameterization,
+    "sampler": sampler,
+    "settings": sampling.SamplerConfig.from_dict(sampler),
+    "gates": diagnostics.Gates.from_dict(gates),
+}
 cut = bt.origins(panel["week_start"].max(), origins, spacing, horizon)
 cut
 
@@ -128,47 +135,10 @@ cut
 # %%
 rows, fits = [], []
 for i, origin in enumerate(cut):
-    train = panel[panel["week_start"] <= origin]
-    weeks_by_market = train.groupby("market")["week_start"].size()
-    present = [m for m in modelled if weeks_by_market.get(m, 0) >= 26]
-    train = train[train["market"].isin(present)]
-    test = panel[
-        (panel["week_start"] > origin)
-        & (panel["week_start"] <= origin + pd.Timedelta(weeks=horizon))
-        & panel["market"].isin(present)
-    ].reset_index(drop=True)
-    test = test.assign(
-        origin=origin,
-        weeks_ahead=((test["week_start"] - origin) / pd.Timedelta(weeks=1)).astype(int),
-    )
-    data = consumption.prepare(train, present, structure, regions)
-    pm_model = consumption.build_model(
-        data,
-        consumption.Priors.from_dict(priors),
-        parameterization,
-        structure,
-    )
-    print(f"refit {i + 1} of {len(cut)} at {origin.date()}: {len(present)} markets", flush=True)
-    settings = sampling.SamplerConfig.from_dict(sampler)
-    tree, conv, _ = sampling.fit_checked(pm_model, settings, seed + i, limits)
-    tree = consumption.annotate(
-        tree, data, structure, consumption.Priors.from_dict(priors), sampler | {"seed": seed + i}
-    )
-    fits.append({"origin": str(origin.date()), **conv})
-    sim = forecast.simulate(tree, horizon, seed + i)  # the refit's own changepoint settings
-    pop = dict(zip(data.markets, data.population, strict=True))
-    week_pos = {w: j for j, w in enumerate(sim.weeks)}
-    samples = np.stack(
-        [
-            np.log(sim.streams[:, sim.markets.index(m), week_pos[w]] / pop[m])
-            for m, w in zip(test["market"], test["week_start"], strict=True)
-        ],
-        axis=1,
-    )
-    rows.append(bt.score(test, "model", bt.sample_quantiles(samples)))
-    for name, method in baselines.BASELINES.items():
-        rows.append(bt.score(test, name, method(train, test)))
-    rows.append(bt.score(test, "gbm", baselines.gbm(train, test, present, seed)))
+    print(f"refit {i + 1} of {len(cut)} at {origin.date()}", flush=True)
+    scored_rows, fit = bt.refit_origin(panel, modelled, origin, horizon, setup, seed + i, seed)
+    rows += scored_rows
+    fits.append(fit)
 scored = pd.concat(rows, ignore_index=True)
 pd.DataFrame(fits)[["origin", "r_hat_max", "ess_bulk_min", "divergences", "wall_seconds"]]
 

@@ -8,6 +8,8 @@ rule: CRPS approximated as twice the mean pinball loss over those levels, and wh
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -154,3 +156,61 @@ def verdict(paired: pd.DataFrame) -> str:
             word = "slightly worse than (within noise)"
         parts.append(f"{r.horizon} weeks ahead: {word} {r.best_baseline.replace('_', ' ')}")
     return "; ".join(parts)
+
+
+def refit_origin(
+    panel: pd.DataFrame,
+    modelled: list[str],
+    origin: pd.Timestamp,
+    horizon: int,
+    setup: dict[str, Any],
+    seed: int,
+    baseline_seed: int,
+    min_weeks: int = 26,
+) -> tuple[list[pd.DataFrame], dict[str, Any]]:
+    """One origin of the backtest: the production model refitted on the weeks up to ``origin``
+    (markets with at least ``min_weeks`` weeks by then), judged by the production gates, and its
+    forecast of the next ``horizon`` weeks scored beside every baseline's by one rule.
+
+    ``panel`` holds ``y`` (log streams per person); ``setup`` the production settings:
+    ``structure``, ``regions``, ``priors`` (a Priors), ``parameterization``, ``sampler`` (the
+    params dict, recorded in the refit's model file), ``settings`` (its SamplerConfig) and
+    ``gates``. ``seed`` draws the refit and its forecast, ``baseline_seed`` the gradient
+    boosting. Returns the scored rows (model first) and the refit's convergence record."""
+    from musicmarkets import baselines, sampling
+    from musicmarkets.models import consumption, forecast
+
+    train = panel[panel["week_start"] <= origin]
+    weeks_by_market = train.groupby("market")["week_start"].size()
+    present = [m for m in modelled if weeks_by_market.get(m, 0) >= min_weeks]
+    train = train[train["market"].isin(present)]
+    test = panel[
+        (panel["week_start"] > origin)
+        & (panel["week_start"] <= origin + pd.Timedelta(weeks=horizon))
+        & panel["market"].isin(present)
+    ].reset_index(drop=True)
+    test = test.assign(
+        origin=origin,
+        weeks_ahead=((test["week_start"] - origin) / pd.Timedelta(weeks=1)).astype(int),
+    )
+    structure, priors = setup["structure"], setup["priors"]
+    data, pm_model = consumption.set_up(
+        train, present, structure, setup["regions"], priors, setup["parameterization"]
+    )
+    tree, conv, _ = sampling.fit_checked(pm_model, setup["settings"], seed, setup["gates"])
+    tree = consumption.annotate(tree, data, structure, priors, setup["sampler"] | {"seed": seed})
+    sim = forecast.simulate(tree, horizon, seed)  # the refit's own changepoint settings
+    pop = dict(zip(data.markets, data.population, strict=True))
+    week_pos = {w: j for j, w in enumerate(sim.weeks)}
+    samples = np.stack(
+        [
+            np.log(sim.streams[:, sim.markets.index(m), week_pos[w]] / pop[m])
+            for m, w in zip(test["market"], test["week_start"], strict=True)
+        ],
+        axis=1,
+    )
+    rows = [score(test, "model", sample_quantiles(samples))]
+    for name, method in baselines.BASELINES.items():
+        rows.append(score(test, name, method(train, test)))
+    rows.append(score(test, "gbm", baselines.gbm(train, test, present, baseline_seed)))
+    return rows, {"origin": str(origin.date()), **conv}

@@ -417,3 +417,34 @@ def test_the_model_file_carries_its_specification(tmp_path):
     tree.to_netcdf(tmp_path / "fit.nc")
     assert cm.spec(az.from_netcdf(tmp_path / "fit.nc")) == (structure, priors)
     assert cm.sampler_settings(az.from_netcdf(tmp_path / "fit.nc")) == sampler
+
+
+def test_set_up_builds_what_the_fit_and_every_refit_build():
+    """`set_up` (the fit notebook's and the backtest refits' one call) gives the arrays of
+    `prepare` and the graph of `build_model`, with each market's region read at the
+    structure's level from the covariates table."""
+    panel = simulated_panel(3, 60, 1)
+    covariates = pd.DataFrame(
+        {
+            "market": ["m0", "m1", "m2", "m0"],  # a market repeated: one region each
+            "sub_region": ["north", "north", "south", "north"],
+            "region": ["one", "one", "one", "one"],
+        }
+    )
+    structure = cm.Structure.from_params(covariates=())
+    regions = cm.regions_from(covariates, structure)
+    assert regions == {"m0": "north", "m1": "north", "m2": "south"}
+    assert set(
+        cm.regions_from(covariates, cm.Structure.from_params(region_level="region")).values()
+    ) == {"one"}
+    priors = cm.Priors.from_params()
+    data, model = cm.set_up(panel, ["m0", "m1", "m2"], structure, regions, priors, "non_centred")
+    direct = cm.prepare(panel, ["m0", "m1", "m2"], structure, regions)
+    np.testing.assert_array_equal(data.y, direct.y)
+    assert data.regions == direct.regions == ["north", "south"]
+    built = cm.build_model(direct, priors, "non_centred", structure)
+    assert sorted(v.name for v in model.free_RVs) == sorted(v.name for v in built.free_RVs)
+    point = built.initial_point()
+    assert model.compile_logp()(point) == pytest.approx(built.compile_logp()(point))
+    pooled = cm.set_up(panel, ["m0", "m1", "m2"], structure, regions, priors, "centred", "pooled")
+    assert sorted(v.name for v in pooled[1].free_RVs) != sorted(v.name for v in built.free_RVs)

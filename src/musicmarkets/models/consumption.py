@@ -67,6 +67,7 @@ from musicmarkets.models.specification import (  # noqa: F401
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pymc as pm
 
 
@@ -413,3 +414,24 @@ def simulate_observations(
         ar = phi[i] * (y[prev] - mu[prev]) if prev >= 0 else 0.0
         y[i] = mu[i] + ar + noise[i]
     return y
+
+
+def regions_from(covariates: pd.DataFrame, structure: Structure) -> dict[str, str]:
+    """Each market's region at the structure's ``region_level``, from the covariates table."""
+    level = structure.region_level
+    return covariates.drop_duplicates("market").set_index("market")[level].to_dict()
+
+
+def set_up(
+    panel: pd.DataFrame,
+    markets: list[str],
+    structure: Structure,
+    regions: dict[str, str],
+    priors: Priors,
+    parameterization: str | dict[str, str],
+    variant: str = "hierarchical",
+) -> tuple[ModelData, pm.Model]:
+    """The model's arrays (`prepare`) and its PyMC graph (`build_model`) in one step, as the fit,
+    the variants, the sensitivity fit and every backtest refit build them."""
+    data = prepare(panel, markets, structure, regions)
+    return data, build_model(data, priors, parameterization, structure, variant=variant)
