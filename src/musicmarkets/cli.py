@@ -38,12 +38,11 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
 
 def _run(args: argparse.Namespace) -> int:
     from musicmarkets.notebook import run_each, run_notebook
+    from musicmarkets.params import parse_each
 
     overrides = parse_overrides(args.set or [])
     if args.each:
-        name, sep, source = args.each.partition("=")
-        if not sep or not name.isidentifier() or not source.isidentifier():
-            raise ValueError(f"--each expects NAME=LIST_PARAMETER, got {args.each!r}")
+        name, source = parse_each(args.each)
         run_each(
             args.stage,
             Path(args.notebook),

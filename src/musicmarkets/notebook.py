@@ -141,7 +141,8 @@ def run_notebook(
         draft = bool(ReportInputs(paths(root)).failed)
         page = notebook_to_html(output, title or notebook.stem, draft)
         write_text(page, root / html)
-    log.info("stage %s: done in %.0f s", stage, time.perf_counter() - started)
+    if kernel is None:  # a run in a shared kernel is one item of a stage: run_each logs the end
+        log.info("stage %s: done in %.0f s", stage, time.perf_counter() - started)
     return output
 
 
@@ -179,6 +180,7 @@ def run_each(
     if not isinstance(params.get(source), list):
         raise ValueError(f"stage {stage!r} has no list parameter {source!r} to run each item of")
     outputs = []
+    stage_started = time.perf_counter()
     with shared_kernel() as kernel:
         for item in params[source]:
             started = time.perf_counter()
@@ -196,4 +198,5 @@ def run_each(
                 )
             )
             log.info("stage %s: %s=%s in %.1f s", stage, name, item, time.perf_counter() - started)
+    log.info("stage %s: done in %.0f s", stage, time.perf_counter() - stage_started)
     return outputs

@@ -23,6 +23,21 @@ def stage_overrides(stage: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def parse_each(item: str) -> tuple[str, str]:
+    """``--each NAME=LIST_PARAMETER``: the notebook parameter set to each item, and the list
+    parameter (a notebook parameter) whose items it takes."""
+    name, sep, source = item.partition("=")
+    if not sep or not name.isidentifier() or not source.isidentifier():
+        raise ValueError(f"--each expects NAME=LIST_PARAMETER, got {item!r}")
+    return name, source
+
+
+def stage_each(stage: dict[str, Any]) -> list[str]:
+    """Notebook parameters a stage's command sets to each item of a list (``--each``)."""
+    words = shlex.split(stage["cmd"])
+    return [parse_each(v)[0] for f, v in zip(words, words[1:], strict=False) if f == "--each"]
+
+
 def stage_param_keys(stage: dict[str, Any]) -> list[str]:
     """The params.yaml keys a dvc.yaml stage declares (``params:`` entries, default file only)."""
     keys: list[str] = []

@@ -20,12 +20,6 @@ def notebook_of(stage: dict) -> str:
     return cmd[3]
 
 
-def each_names(stage: dict) -> list[str]:
-    """The notebook parameter that ``--each name=list`` sets to each item of the list."""
-    words = shlex.split(stage["cmd"])
-    return [v.partition("=")[0] for f, v in zip(words, words[1:], strict=False) if f == "--each"]
-
-
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_parameters_cell_matches_params_yaml(name, repo):
     stage = STAGES[name]
@@ -38,7 +32,7 @@ def test_parameters_cell_matches_params_yaml(name, repo):
         k
         for s in STAGES.values()
         if notebook_of(s) == notebook_of(stage)
-        for k in [*params.stage_overrides(s), *each_names(s)]
+        for k in [*params.stage_overrides(s), *params.stage_each(s)]
     }
     assert set_by_cmd <= set(defaults), f"{nb.name}: --set names a missing parameter"
     assert set(defaults) - set_by_cmd == set(expected) - set_by_cmd, (

@@ -64,3 +64,16 @@ def test_set_on_the_command_line_keeps_dates_as_text():
     json.dumps(got)
     with pytest.raises(ValueError, match="NAME=VALUE"):
         parse_overrides(["no-equals-sign"])
+
+
+def test_each_names_the_parameter_and_its_list_and_rejects_anything_else():
+    """``--each NAME=LIST``: the CLI and the parameter checks read it through one parser."""
+    from musicmarkets.params import parse_each, stage_each
+
+    assert parse_each("market=partner_markets") == ("market", "partner_markets")
+    for bad in ("market", "market=", "=partner_markets", "market=a-b", "2x=list"):
+        with pytest.raises(ValueError, match="NAME=LIST_PARAMETER"):
+            parse_each(bad)
+    cmd = "musicmarkets run s nb.py out.ipynb --set a=1 --each market=partner_markets"
+    assert stage_each({"cmd": cmd}) == ["market"]
+    assert stage_each({"cmd": "musicmarkets run s nb.py out.ipynb"}) == []
