@@ -31,6 +31,6 @@ from musicmarkets.events import manifest
 
 paths = config.paths()
 where = source if "://" in source else str(paths.root / source)
-listing = manifest.write(where, paths.root / "data" / "events" / "manifest.json")
+listing = manifest.write(where, paths.root / "data" / "events" / "manifest.json", name=source)
 print(f"{listing['files']:,} files, {listing['rows']:,} rows, {listing['bytes'] / 1e6:,.1f} MB")
 print("schemas:", listing["schemas"])

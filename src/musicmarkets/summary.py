@@ -10,7 +10,6 @@ more than a quarter older than that date says that it describes a past period.
 
 from __future__ import annotations
 
-import html
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from musicmarkets.report import (
     signed_points,
     streams_interval,
 )
+from musicmarkets.report.templating import Markup, render
 
 STALE_WEEKS = 13  # older data than this at the report date: the page says it describes the past
 YEAR = 52
@@ -245,14 +245,7 @@ def sentences(
 def trust_line(failed: list[str], names: dict[str, str] | None = None) -> str:
     """One line: checks passed, or DRAFT saying in plain words what failed; links to the
     trust panel."""
-    if failed:
-        return (
-            f'<p class="banner draft">{html.escape(draft_words(failed, names), quote=False)} Numbers are for '
-            'review only. <a href="#trust">What was checked</a></p>'
-        )
-    return (
-        '<p class="banner ok">Every quality check passed. <a href="#trust">What was checked</a></p>'
-    )
+    return render("trust_line.html.j2", draft=draft_words(failed, names) if failed else "")
 
 
 def first_screen(
@@ -274,33 +267,22 @@ def first_screen(
     year = year_totals(market_week, markets)
     ahead = next_year(totals, history)
     start = market_week[market_week["market"].isin(markets)]["week_start"].min()
-    body = [
-        f"<h1>{html.escape(title)}</h1>",
-        period_lines(start, year["end"], date),
-        trust_line(failed, names),
-        f'<p class="summary">{html.escape(sentences(year, yoy, ahead, names, interval, first_forecast_week))}</p>',
-        '<div class="cards">',
-    ]
-    for c in cards(
-        year,
-        yoy,
-        ahead,
-        largest_shift(shifts, names, readable),
-        names,
-        interval,
-        first_forecast_week,
-    ):
-        body.append(
-            f'<div class="card"><div class="label">{html.escape(c.label)}</div>'
-            f'<div class="value">{html.escape(c.value)}</div>'
-            f'<div class="detail">{html.escape(c.detail)}</div></div>'
-        )
-    body.append("</div>")
-    body.append(
-        '<p class="scope">Top 200 chart streams, not total streaming: the 200 most-streamed '
-        "tracks of each week and market.</p>"
+    return render(
+        "first_screen.html.j2",
+        title=title,
+        period=Markup(period_lines(start, year["end"], date)),
+        trust=Markup(trust_line(failed, names)),
+        summary=sentences(year, yoy, ahead, names, interval, first_forecast_week),
+        cards=cards(
+            year,
+            yoy,
+            ahead,
+            largest_shift(shifts, names, readable),
+            names,
+            interval,
+            first_forecast_week,
+        ),
     )
-    return "\n".join(b for b in body if b)
 
 
 def period_lines(start: pd.Timestamp, end: pd.Timestamp, date: pd.Timestamp) -> str:
@@ -308,15 +290,14 @@ def period_lines(start: pd.Timestamp, end: pd.Timestamp, date: pd.Timestamp) -> 
     week ended more than ``STALE_WEEKS`` before the report date, that it describes that past
     period (``end``: the start of the latest chart week)."""
     end_day = end + pd.Timedelta(days=6)
-    lines = (
-        f'<p class="period">Chart weeks {day(start)} to {day(end_day)} · report of {day(date)}</p>'
+    return render(
+        "period.html.j2",
+        start=day(start),
+        end=day(end_day),
+        date=day(date),
+        stale=date - end_day > pd.Timedelta(weeks=STALE_WEEKS),
+        stale_weeks=STALE_WEEKS,
     )
-    if date - end_day > pd.Timedelta(weeks=STALE_WEEKS):
-        lines += (
-            f'<p class="stale">The latest chart week ended {day(end_day)}, more than '
-            f"{STALE_WEEKS} weeks before this report: it describes that period, not today.</p>"
-        )
-    return lines
 
 
 def market_header(
@@ -353,9 +334,10 @@ def market_header(
         f"{streams_interval(ahead['median'], ahead['low'], ahead['high'])} ({interval:.0%} "
         f"interval){against}. Top 200 chart streams, not total streaming."
     )
-    return (
-        period_lines(weeks.min(), weeks.max(), date)
-        + f'<p class="summary">{html.escape(size, quote=False)}</p>'
+    return render(
+        "market_header.html.j2",
+        period=Markup(period_lines(weeks.min(), weeks.max(), date)),
+        size=size,
     )
 
 

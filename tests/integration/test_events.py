@@ -254,3 +254,20 @@ def test_ten_million_rows_end_to_end_with_bounded_memory(excerpt, tmp_path):
     files = len(list(root.rglob("*.parquet")))
     # the aggregation's own memory stays within a few times DuckDB's cap, far below the rows
     assert (peak_kb - int(base_kb)) * 1024 < 3 * 200e6 < in_pandas * files, (peak_kb, base_kb)
+
+
+def test_manifest_of_the_same_reports_in_two_copies_of_the_project_is_the_same(reports, tmp_path):
+    """The manifest is committed: it names its source as the stage's parameter gives it (a path
+    inside the project), never by the folder this copy of the project happens to sit in."""
+    root, _, _ = reports
+    texts = []
+    for where in ("a", "b"):
+        copy = tmp_path / where / "data" / "events" / "simulated"
+        shutil.copytree(root, copy)
+        out = tmp_path / where / "manifest.json"
+        manifest.write(str(copy), out, name="data/events/simulated")
+        texts.append(out.read_text())
+    assert texts[0] == texts[1]
+    assert '"source": "data/events/simulated"' in texts[0] and str(tmp_path) not in texts[0]
+    # without a name the listing is recorded where it was read (the s3:// form keeps its URL)
+    assert manifest.build(str(root))["source"] == str(root)

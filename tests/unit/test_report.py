@@ -13,6 +13,7 @@ METRICS = {
     "divergences": 0,
     "bfmi_min": 0.5,
 }
+GATES = {"r_hat_max": 1.01, "ess_min": 400, "divergences_max": 0, "bfmi_min": 0.3}  # fit.gates
 FRESH = pd.DataFrame(
     {"market": ["de", "gb"], "last_week": pd.to_datetime(["2020-07-24", "2020-07-17"])}
 )
@@ -42,15 +43,23 @@ def test_signed_percent_uses_a_real_minus():
 
 
 def test_trust_panel_passes_and_drafts():
-    ok = report.trust_panel(METRICS, [], FRESH, {"git commit": "abc"})
+    ok = report.trust_panel(METRICS, [], FRESH, {"git commit": "abc"}, None, GATES)
     assert "banner ok" in ok and "DRAFT" not in ok and "24 Jul 2020" in ok
     assert ok.count("verdict pass") == 4 and "verdict fail" not in ok
-    bad = report.trust_panel(METRICS | {"divergences": 3}, ["3 divergent transitions"], FRESH, {})
+    bad = report.trust_panel(
+        METRICS | {"divergences": 3}, ["3 divergent transitions"], FRESH, {}, None, GATES
+    )
     assert "banner draft" in bad and "DRAFT: 1 check failed: the main model" in bad
     assert bad.count("verdict fail") == 1 and "3 divergent transitions" not in bad
     # the technical report adds the exact figures of each failed gate
     exact = report.trust_panel(
-        METRICS | {"divergences": 3}, ["3 divergent transitions"], FRESH, {}, detail=True
+        METRICS | {"divergences": 3},
+        ["3 divergent transitions"],
+        FRESH,
+        {},
+        None,
+        GATES,
+        detail=True,
     )
     assert "<code>3 divergent transitions</code>" in exact
 
@@ -275,7 +284,12 @@ def test_trust_panel_states_the_thresholds_the_gates_used():
         "fits": [{"gates_failed": []}, {"gates_failed": ["2 divergent transitions"]}],
     }
     fit = {"ppc_coverage_90_by_market": {"de": 0.9, "us": 0.85}}
-    gates = {"coverage_90_min": 0.75, "coverage_90_max": 0.99, "r_hat_max": 1.05, "ess_min": 100}
+    gates = GATES | {
+        "coverage_90_min": 0.75,
+        "coverage_90_max": 0.99,
+        "r_hat_max": 1.05,
+        "ess_min": 100,
+    }
     checks = report.trust_rows({}, backtest, {"verdict": "v"}, fit, None, gates)
     rows = {r.check: r.result for r in checks}
     assert [r.ok for r in checks] == [True, True, False, True, None]
@@ -286,7 +300,7 @@ def test_trust_panel_states_the_thresholds_the_gates_used():
     metrics = {"r_hat_max": 1.0, "ess_bulk_min": 500, "ess_tail_min": 500, "divergences": 0}
     freshness = pd.DataFrame({"market": ["de"], "last_week": [pd.Timestamp("2020-07-24")]})
     page = report.trust_panel(metrics | {"bfmi_min": 0.7}, [], freshness, {}, None, gates)
-    assert "needs &le; 1.05" in page and "needs &ge; 100" in page
+    assert "needs ≤ 1.05" in page and "needs ≥ 100" in page
 
 
 def test_people_tables_format_streams_points_and_links():
@@ -679,3 +693,23 @@ def test_stream_axes_speak_the_tables_units():
     assert big and all(t.endswith(" bn") for t in big) and "1.6 bn" in big
     small = labels([2.0e8, 3.0e8, 4.0e8])
     assert small and all(t.endswith(" M") for t in small) and "300 M" in small
+
+
+def test_page_blocks_escape_what_comes_from_data_and_keep_their_own_markup():
+    """The templates autoescape: a market name or a provenance value with markup in it is
+    shown as text, never run as HTML; the page's own tags and the nbconvert body stay HTML."""
+    names = {"de": "<script>alert(1)</script>"}
+    bad = report.trust_panel(
+        METRICS | {"divergences": 3},
+        ["de: 90% predictive intervals held 70% of its weeks (needs 80% to 97%)"],
+        FRESH,
+        {"git commit": '<img src=x onerror="x">'},
+        [report.Check("A & B <i>", "plain <b>words</b>", "1 < 2", None)],
+        GATES,
+        names,
+    )
+    assert "<script>" not in bad and "&lt;script&gt;" in bad
+    assert "<img" not in bad and "&lt;img src=x" in bad
+    assert "A &amp; B &lt;i&gt;" in bad and "plain &lt;b&gt;words&lt;/b&gt;" in bad
+    assert "1 &lt; 2" in bad and '<td class="verdict note">Read</td>' in bad
+    assert bad.count('<p class="prov">') == 1 and bad.startswith('<section class="trust"')

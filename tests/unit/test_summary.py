@@ -1,5 +1,7 @@
 """The executive first screen: every figure is recomputed here from the inputs it summarises."""
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -94,15 +96,18 @@ def test_first_screen_reports_the_period_the_gates_and_a_stale_report():
         0.9,
         END + pd.Timedelta(weeks=1),
     )
-    page = summary.first_screen("T", *args, pd.Timestamp("2020-08-01"))
+    # the page's text as a reader sees it (the templates escape apostrophes and the like)
+    page = html.unescape(summary.first_screen("T", *args, pd.Timestamp("2020-08-01")))
     assert "Chart weeks" in page and "23 Jul 2020" in page  # the last week ends on a Thursday
     assert "Every quality check passed" in page and "stale" not in page
     assert "Aland +10%" in page  # fastest year on year
     ahead = 2.0e8 / history.tail(52)["streams"].sum() - 1
     assert f"{ahead * 100:+.0f}%".replace("-", "\u2212") in page
     assert "BB: Pop share" in page and "+5.0 pts" in page  # the largest clear shift
-    late = summary.first_screen(
-        "T", *args[:7], ["R-hat 1.02 > 1.01"], *args[8:], pd.Timestamp("2026-12-01")
+    late = html.unescape(
+        summary.first_screen(
+            "T", *args[:7], ["R-hat 1.02 > 1.01"], *args[8:], pd.Timestamp("2026-12-01")
+        )
     )
     assert (
         'class="banner draft"' in late
@@ -205,8 +210,10 @@ def test_partner_header_gives_the_markets_size_period_and_a_stale_notice():
         }
     )
     first = END + pd.Timedelta(weeks=1)
-    head = summary.market_header(
-        "aa", "Aland", p, history, totals, 0.9, first, pd.Timestamp("2026-12-01")
+    head = html.unescape(
+        summary.market_header(
+            "aa", "Aland", p, history, totals, 0.9, first, pd.Timestamp("2026-12-01")
+        )
     )
     aa = p[p["market"] == "aa"].sort_values("week_start")
     last, before = aa["streams"].iloc[-52:].sum(), aa["streams"].iloc[-104:-52].sum()

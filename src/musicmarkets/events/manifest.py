@@ -80,8 +80,10 @@ def _s3(source: str) -> list[dict]:
     return sorted(entries, key=lambda e: e["key"])
 
 
-def build(source: str) -> dict:
-    """The manifest of `source` (a folder or s3://bucket/prefix)."""
+def build(source: str, name: str | None = None) -> dict:
+    """The manifest of `source` (a folder or s3://bucket/prefix), recorded under ``name`` (by
+    default ``source`` itself; a folder inside the project is recorded by its path relative to
+    the project root, never by where this copy of the project happens to be)."""
     entries = _s3(source) if source.startswith("s3://") else _local(Path(source))
     if not entries:
         raise FileNotFoundError(f"stream reports: no Parquet file under {source}")
@@ -91,7 +93,7 @@ def build(source: str) -> dict:
         check_columns(e["columns"] + parts, f"{source}/{e['key']}")
     schemas = sorted({e["schema"] for e in entries})
     return {
-        "source": source,
+        "source": source if name is None else name,
         "files": len(entries),
         "rows": sum(e["rows"] for e in entries),
         "bytes": sum(e["size"] for e in entries),
@@ -100,9 +102,9 @@ def build(source: str) -> dict:
     }
 
 
-def write(source: str, out: Path) -> dict:
+def write(source: str, out: Path, name: str | None = None) -> dict:
     """Write the manifest as JSON (rewritten only when it changed, so DVC sees no change)."""
-    manifest = build(source)
+    manifest = build(source, name)
     text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
     if not out.exists() or out.read_text() != text:
         out.parent.mkdir(parents=True, exist_ok=True)

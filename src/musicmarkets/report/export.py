@@ -12,6 +12,8 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 
+from musicmarkets.report.templating import Markup, render
+
 REMOVE_TAGS = {"parameters", "injected-parameters", "remove-cell"}
 
 
@@ -118,12 +120,8 @@ def notebook_to_html(notebook: Path, title: str, draft: bool = False) -> str:
     if heading:  # the page's own heading names it in the browser tab (a partner page: its country)
         text = html.unescape(re.sub(r"<[^>]+>", "", heading.group(1))).strip()
         title = f"{text} · {title}" if text and text not in title else title
-    stamp = '<div class="draft-stamp" role="status">DRAFT</div>' if draft else ""
-    page = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>{stamp}{body}</body></html>\n"
-    )
+    page = render("page.html.j2", title=title, css=Markup(CSS), draft=draft, body=Markup(body))
+    page += "\n"
     check_offline(page)
     return page
 

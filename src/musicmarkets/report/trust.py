@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import subprocess
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from musicmarkets.report.format import VARIANT_NAMES
+from musicmarkets.report.templating import render
 
 
 def gates_failed(
@@ -306,8 +306,8 @@ def trust_panel(
     failed: list[str],
     freshness: pd.DataFrame,
     provenance: dict[str, str],
-    extra_rows: list[Check] | None = None,
-    gates: dict[str, float] | None = None,
+    extra_rows: list[Check] | None,
+    gates: dict[str, float],
     names: dict[str, str] | None = None,
     detail: bool = False,
 ) -> str:
@@ -316,26 +316,20 @@ def trust_panel(
 
     A failed gate turns the panel red and stamps the page DRAFT, naming in plain words what
     failed; ``detail`` (the technical report) adds each failed gate's exact figures.
-    ``gates``: the thresholds the fit was held to (``fit.gates`` of params.yaml).
+    ``gates``: the thresholds the fit was held to (``fit.gates`` of params.yaml; no default
+    here, so that a page never states a threshold the fit was not held to).
     """
-    g = {"r_hat_max": 1.01, "ess_min": 400, "divergences_max": 0, "bfmi_min": 0.3} | (gates or {})
-    status = (
-        f'<div class="banner draft">{html.escape(draft_words(failed, names), quote=False)} The numbers '
-        "below are for review only.</div>"
-        if failed
-        else '<div class="banner ok">Model checks passed: the numbers below come from a model '
-        "that met every quality gate.</div>"
-    )
+    g = gates
     ess = min(metrics["ess_bulk_min"], metrics["ess_tail_min"])
     rows = [
         Check(
-            f"Convergence (R-hat, max; needs &le; {g['r_hat_max']:g})",
+            f"Convergence (R-hat, max; needs ≤ {g['r_hat_max']:g})",
             "Four independent runs of the sampler agree.",
             f"{metrics['r_hat_max']:.3f}",
             metrics["r_hat_max"] <= g["r_hat_max"],
         ),
         Check(
-            f"Effective draws (ESS, min bulk / tail; needs &ge; {g['ess_min']:g})",
+            f"Effective draws (ESS, min bulk / tail; needs ≥ {g['ess_min']:g})",
             "Enough independent draws to pin down every figure.",
             f"{metrics['ess_bulk_min']:,.0f} / {metrics['ess_tail_min']:,.0f}",
             ess >= g["ess_min"],
@@ -347,44 +341,26 @@ def trust_panel(
             metrics["divergences"] <= g["divergences_max"],
         ),
         Check(
-            f"Energy diagnostic (E-BFMI, min; needs &gt; {g['bfmi_min']:g})",
+            f"Energy diagnostic (E-BFMI, min; needs > {g['bfmi_min']:g})",
             "The sampler moved freely between likely and unlikely values.",
             f"{metrics['bfmi_min']:.2f}",
             metrics["bfmi_min"] > g["bfmi_min"],
         ),
-        *[
-            Check(html.escape(r.check), html.escape(r.meaning), html.escape(r.result), r.ok)
-            for r in (extra_rows or [])
-        ],
+        *(extra_rows or []),
     ]
-    body = "".join(
-        f'<tr><td>{r.check}<span class="meaning">{r.meaning}</span></td><td>{r.result}</td>'
-        f'<td class="verdict {VERDICT[r.ok][0]}">{VERDICT[r.ok][1]}</td></tr>'
-        for r in rows
-    )
-    table = (
-        '<table class="checks"><thead><tr><th>Check</th><th>Result</th><th>Verdict</th></tr>'
-        f"</thead><tbody>{body}</tbody></table>"
-        '<p class="meaning">Pass or Fail: a quality gate (one Fail marks the pages as drafts). '
-        "Read: a figure to weigh, not a gate.</p>"
-    )
-    exact = (
-        "<p><b>Failed gates, exact figures:</b></p><ul>"
-        + "".join(f"<li><code>{html.escape(f)}</code></li>" for f in failed)
-        + "</ul>"
-        if detail and failed
-        else ""
-    )
     latest = freshness["last_week"].max()
     fresh = ", ".join(
-        f"{html.escape(str(r.market).upper())} {pd.Timestamp(r.last_week):%d %b %Y}"
+        f"{str(r.market).upper()} {pd.Timestamp(r.last_week):%d %b %Y}"
         for r in freshness.itertuples()
     )
-    prov = " &middot; ".join(
-        f"{html.escape(k)} <code>{html.escape(v)}</code>" for k, v in provenance.items()
-    )
-    return (
-        f'<section class="trust" aria-label="trust panel">{status}{table}{exact}'
-        f"<p><b>Data up to:</b> week starting {pd.Timestamp(latest):%d %b %Y}. Last week per market: {fresh}.</p>"
-        f'<p class="prov">{prov}</p></section>'
+    return render(
+        "trust_panel.html.j2",
+        failed=failed,
+        draft=draft_words(failed, names) if failed else "",
+        rows=rows,
+        verdict=VERDICT,
+        detail=detail,
+        latest=f"{pd.Timestamp(latest):%d %b %Y}",
+        fresh=fresh,
+        provenance=provenance,
     )
