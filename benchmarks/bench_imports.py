@@ -59,7 +59,8 @@ def timed_import(code: str) -> tuple[float, dict[str, float]]:
         if i == 0:
             for row in proc.stderr.splitlines():
                 parts = row.split("|")
-                if len(parts) == 3 and parts[2].startswith(" ") and not parts[2].startswith("  "):
+                top_level = parts[2].startswith(" ") and not parts[2].startswith("  ")
+                if len(parts) == 3 and top_level and parts[1].strip().isdigit():
                     name = parts[2].strip()
                     top[name] = top.get(name, 0.0) + int(parts[1]) / 1e6
     heaviest = dict(sorted(top.items(), key=lambda kv: -kv[1])[:5])

@@ -30,15 +30,15 @@ horizons = [13, 26, 52]
 interval = 0.9
 
 # %%
-import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from musicmarkets import config, insights, io
 from musicmarkets.models import forecast
 
 paths = config.paths()
-tree = az.from_netcdf(paths.models / "consumption.nc")
+tree = xr.open_datatree(paths.models / "consumption.nc")  # no ArviZ import: 3-4 s less
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 cov = pd.read_parquet(paths.interim / "covariates.parquet")
 names = cov.drop_duplicates("market").set_index("market")["country"].to_dict()
