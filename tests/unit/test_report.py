@@ -713,3 +713,28 @@ def test_page_blocks_escape_what_comes_from_data_and_keep_their_own_markup():
     assert "A &amp; B &lt;i&gt;" in bad and "plain &lt;b&gt;words&lt;/b&gt;" in bad
     assert "1 &lt; 2" in bad and '<td class="verdict note">Read</td>' in bad
     assert bad.count('<p class="prov">') == 1 and bad.startswith('<section class="trust"')
+
+
+def test_breadth_tables_place_escaped_tables_in_their_template():
+    """The hit-intensity and turnover tables: a region name with markup is text, the counts in
+    the sentence come from the inputs, the highest and lowest five regions are shown."""
+    from musicmarkets.report.tables import breadth_tables
+
+    n = 12
+    no1 = pd.DataFrame(
+        {
+            "market": [f"r{i}" for i in range(n)],
+            "country": ["Trinidad & <b>Tobago</b>", *[f"Region {i}" for i in range(1, n)]],
+            "weeks": 52,
+            "median_no1_streams": np.linspace(1e5, 2e6, n),
+            "no1_streams_per_million": np.linspace(9e4, 1e3, n),
+        }
+    )
+    top50 = pd.DataFrame(
+        {"market": ["global", "de"], "days": [500, 480], "distinct_tracks": [900, 700]}
+    ).assign(median_days_in_top50=[20.0, 35.0])
+    out = breadth_tables(no1, top50, {"de": "Germany"})
+    assert "(12 regions; the five highest and lowest)" in out
+    assert "Trinidad &amp; &lt;b&gt;Tobago&lt;/b&gt;" in out and "<b>Tobago" not in out
+    assert out.count("<table") == 2 and "Germany" in out and "Global" in out
+    assert out.count("<tr") == 1 + 10 + 1 + 2  # header + 5 highest + 5 lowest, header + 2

@@ -20,6 +20,7 @@ from musicmarkets.report.format import (
     streams_interval,
     unit_of,
 )
+from musicmarkets.report.templating import Markup, render
 
 YEAR = 52  # weeks: the horizon set against the last year observed
 
@@ -119,11 +120,11 @@ def breadth_tables(no1_scale: pd.DataFrame, top50: pd.DataFrame, names: dict[str
             "Median days a track stays": top50["median_days_in_top50"].map(lambda v: f"{v:.0f}"),
         }
     ).sort_values("Median days a track stays", key=lambda s: s.astype(float), ascending=False)
-    return (
-        f"<p><b>Hit intensity, 2020</b> ({len(scale)} regions; the five highest and lowest):</p>"
-        + t1.to_html(index=False, border=0)
-        + "<p><b>Hit turnover, May 2023 to Nov 2024</b> (daily Top 50 playlists):</p>"
-        + t2.to_html(index=False, border=0)
+    return render(  # pandas escapes the tables' cells; the template places them
+        "breadth_tables.html.j2",
+        regions=len(scale),
+        intensity=Markup(t1.to_html(index=False, border=0)),
+        turnover=Markup(t2.to_html(index=False, border=0)),
     )
 
 
