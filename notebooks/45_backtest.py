@@ -106,25 +106,23 @@ import pandas as pd
 from IPython.display import display
 
 from musicmarkets import backtest as bt
-from musicmarkets import baselines, config, diagnostics, io, sampling
+from musicmarkets import baselines, config, io
 from musicmarkets.models import consumption
 
 paths = config.paths()
-structure = consumption.Structure.from_dict(model)
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 covariates = pd.read_parquet(paths.interim / "covariates.parquet")
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
 panel = market_week[market_week["market"].isin(modelled) & market_week["streams_per_capita"].gt(0)]
 panel = panel.assign(y=np.log(panel["streams_per_capita"]))
-setup = {
-    "structure": structure,
-    "regions": consumption.regions_from(covariates, structure),
-    "priors": consumption.Priors.from_dict(priors),
-    "parameterization": parameterization,
-    "sampler": sampler,
-    "settings": sampling.SamplerConfig.from_dict(sampler),
-    "gates": diagnostics.Gates.from_dict(gates),
-}
+setup = bt.RefitSetup.from_params(
+    model=model,
+    priors=priors,
+    parameterization=parameterization,
+    sampler=sampler,
+    gates=gates,
+    covariates=covariates,
+)
 cut = bt.origins(panel["week_start"].max(), origins, spacing, horizon)
 cut
 

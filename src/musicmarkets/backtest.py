@@ -8,7 +8,8 @@ rule: CRPS approximated as twice the mean pinball loss over those levels, and wh
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,11 @@ from scipy import stats
 
 from musicmarkets.baselines import LEVELS
 from musicmarkets.validation import crps_quantiles
+
+if TYPE_CHECKING:  # the model stack is imported where a refit runs, not with the scoring
+    from musicmarkets.diagnostics import Gates
+    from musicmarkets.models.consumption import Priors, Structure
+    from musicmarkets.sampling import SamplerConfig
 
 HORIZONS = (1, 4, 13, 26, 52)
 SCORED_COLUMNS = [
@@ -158,12 +164,58 @@ def verdict(paired: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class RefitSetup:
+    """The production model's settings, shared by every refit of the backtest: built once
+    from the stage's parameters (params.yaml's ``backtest`` block and the ``fit`` keys it
+    names) and the covariates table that places each market in its region."""
+
+    structure: Structure
+    regions: dict[str, str]  # market -> region at the structure's level
+    priors: Priors
+    parameterization: dict[str, str]
+    sampler: dict[str, Any]  # as in params.yaml: recorded in each refit's model file
+    gates: Gates
+
+    @property
+    def settings(self) -> SamplerConfig:
+        from musicmarkets.sampling import SamplerConfig
+
+        return SamplerConfig.from_dict(self.sampler)
+
+    @classmethod
+    def from_params(
+        cls,
+        *,
+        model: dict[str, Any],
+        priors: dict[str, Any],
+        parameterization: dict[str, str],
+        sampler: dict[str, Any],
+        gates: dict[str, Any],
+        covariates: pd.DataFrame,
+    ) -> RefitSetup:
+        from musicmarkets import diagnostics
+        from musicmarkets.models import consumption
+
+        structure = consumption.Structure.from_dict(model)
+        setup = cls(
+            structure=structure,
+            regions=consumption.regions_from(covariates, structure),
+            priors=consumption.Priors.from_dict(priors),
+            parameterization=dict(parameterization),
+            sampler=dict(sampler),
+            gates=diagnostics.Gates.from_dict(gates),
+        )
+        setup.settings  # noqa: B018  (validates the sampler settings now, not at the first refit)
+        return setup
+
+
 def refit_origin(
     panel: pd.DataFrame,
     modelled: list[str],
     origin: pd.Timestamp,
     horizon: int,
-    setup: dict[str, Any],
+    setup: RefitSetup,
     seed: int,
     baseline_seed: int,
     min_weeks: int = 26,
@@ -172,10 +224,7 @@ def refit_origin(
     (markets with at least ``min_weeks`` weeks by then), judged by the production gates, and its
     forecast of the next ``horizon`` weeks scored beside every baseline's by one rule.
 
-    ``panel`` holds ``y`` (log streams per person); ``setup`` the production settings:
-    ``structure``, ``regions``, ``priors`` (a Priors), ``parameterization``, ``sampler`` (the
-    params dict, recorded in the refit's model file), ``settings`` (its SamplerConfig) and
-    ``gates``. ``seed`` draws the refit and its forecast, ``baseline_seed`` the gradient
+    ``panel`` holds ``y`` (log streams per person); ``setup`` the production settings. ``seed`` draws the refit and its forecast, ``baseline_seed`` the gradient
     boosting. Returns the scored rows (model first) and the refit's convergence record."""
     from musicmarkets import baselines, sampling
     from musicmarkets.models import consumption, forecast
@@ -193,12 +242,12 @@ def refit_origin(
         origin=origin,
         weeks_ahead=((test["week_start"] - origin) / pd.Timedelta(weeks=1)).astype(int),
     )
-    structure, priors = setup["structure"], setup["priors"]
+    structure, priors = setup.structure, setup.priors
     data, pm_model = consumption.set_up(
-        train, present, structure, setup["regions"], priors, setup["parameterization"]
+        train, present, structure, setup.regions, priors, setup.parameterization
     )
-    tree, conv, _ = sampling.fit_checked(pm_model, setup["settings"], seed, setup["gates"])
-    tree = consumption.annotate(tree, data, structure, priors, setup["sampler"] | {"seed": seed})
+    tree, conv, _ = sampling.fit_checked(pm_model, setup.settings, seed, setup.gates)
+    tree = consumption.annotate(tree, data, structure, priors, setup.sampler | {"seed": seed})
     sim = forecast.simulate(tree, horizon, seed)  # the refit's own changepoint settings
     pop = dict(zip(data.markets, data.population, strict=True))
     week_pos = {w: j for j, w in enumerate(sim.weeks)}

@@ -133,3 +133,36 @@ def test_origins_leave_the_whole_horizon_observed():
     cut = bt.origins(pd.Timestamp("2020-07-24"), 8, 8, 52)
     assert len(cut) == 8 and cut[-1] == pd.Timestamp("2019-07-26")
     assert (np.diff(cut) == pd.Timedelta(weeks=8)).all()
+
+
+def test_refit_setup_is_built_once_from_the_stage_parameters():
+    """Every refit reads one frozen setup built from params.yaml's blocks; a bad sampler setting
+    stops the stage before the first refit, not after hours of sampling."""
+    import yaml
+
+    from musicmarkets.config import paths
+
+    params = yaml.safe_load((paths().root / "params.yaml").read_text())
+    fit, backtest = params["fit"], params["backtest"]
+    covariates = pd.DataFrame(
+        {"market": ["us", "de"], "sub_region": ["Northern America", "Western Europe"]}
+    )
+    kwargs = dict(
+        model=fit["model"],
+        priors=fit["priors"],
+        parameterization=backtest["parameterization"],
+        sampler=backtest["sampler"],
+        gates=fit["gates"],
+        covariates=covariates,
+    )
+    setup = bt.RefitSetup.from_params(**kwargs)
+    assert setup.regions == {"us": "Northern America", "de": "Western Europe"}
+    assert setup.settings.draws == backtest["sampler"]["draws"]
+    assert setup.priors.trend_sigma == fit["priors"]["trend_sigma"]
+    assert setup.gates.r_hat_max == fit["gates"]["r_hat_max"]
+    with pytest.raises(AttributeError):
+        setup.sampler = {}  # frozen: no refit can change what the next one uses
+    with pytest.raises(ValueError, match="nuts_sampler"):
+        bt.RefitSetup.from_params(
+            **(kwargs | {"sampler": backtest["sampler"] | {"nuts_sampler": "x"}})
+        )
