@@ -217,6 +217,41 @@ def test_genre_noise_density_is_the_multivariate_normal_it_states():
     assert np.cov(draws.T) == pytest.approx(cov, abs=0.004)
 
 
+@pytest.mark.parametrize("tiny", [1e-3, 1e-6, 1e-9])
+def test_genre_noise_density_keeps_its_gradient_where_a_genre_noise_nears_zero(tiny):
+    """Where one genre's noise scale nears 0 (Other's noise can take its place, so the
+    likelihood is flat that way) the density and its gradient in the Other scale still match
+    the normal density's, by central differences of scipy's log density. The Woodbury form
+    failed this from 1e-6 (a gradient of -8.4 in the vanishing scale, -4.6e9 at 1e-9) and left
+    a chain stuck there."""
+    import pytensor
+    import pytensor.tensor as pt
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=5) * 0.3
+    sigma = np.array([tiny, 0.2, 0.3, 0.4, 0.5])
+    s_o = 20.0
+
+    def reference(s_other: float, s0: float) -> float:
+        cov = np.diag(np.r_[s0, sigma[1:]] ** 2) + s_other**2
+        return stats.multivariate_normal(np.zeros(5), cov).logpdf(x)
+
+    sig, so = pt.dvector("sigma"), pt.dscalar("sigma_other")
+    logp = shares._ratio_logp(pt.as_tensor(x), pt.zeros(5), sig, so)
+    f = pytensor.function([sig, so], [logp, *pytensor.grad(logp, [sig, so])])
+    value, d_sigma, d_other = f(sigma, s_o)
+    h = 1e-4
+    assert value == pytest.approx(reference(s_o, tiny), abs=1e-8)
+    assert d_other == pytest.approx((reference(s_o + h, tiny) - reference(s_o - h, tiny)) / (2 * h))
+    if tiny >= 1e-3:
+        step = tiny * 1e-3
+        fd = (reference(s_o, tiny + step) - reference(s_o, tiny - step)) / (2 * step)
+        assert d_sigma[0] == pytest.approx(fd, rel=1e-4)
+    else:  # the flat direction: the density hardly moves with the vanishing scale
+        assert abs(d_sigma[0]) < 1e-3
+
+
 def simulate_genres(seed: int) -> tuple[pd.DataFrame, dict]:
     """Genre shares of two markets from the genre model's story: log-ratios to Other with a
     trend that bends at each changepoint (large slope changes, so an error in the slope-change
