@@ -118,6 +118,50 @@ def trend_grid(
     return fig
 
 
+def prior_predictive_grid(
+    weekly: pd.DataFrame,
+    names: dict[str, str] | None = None,
+    ncols: int = 4,
+    interval: float = 0.9,
+    order: list[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """What the priors expect, per market: the central ``interval`` of weekly streams per
+    person simulated from the priors alone (a band) under the observed weeks (dots), log scale
+    (``prior_check.summarise``'s weekly table)."""
+    markets = list(dict.fromkeys(in_market_order(weekly, order)["market"]))
+    nrows = int(np.ceil(len(markets) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(GRID_WIDTH_IN, 2.4 * nrows), squeeze=False, sharey=True
+    )
+    for ax, m in zip(axes.flat, markets, strict=False):
+        w = weekly[weekly["market"] == m].sort_values("week_start")
+        ax.fill_between(
+            w["week_start"],
+            w["prior_low"],
+            w["prior_high"],
+            color=PALETTE[7],
+            alpha=0.35,
+            label=f"priors, {interval:.0%} band",
+        )
+        ax.plot(
+            w["week_start"], w["observed"], ".", color=PALETTE[1], markersize=2, label="observed"
+        )
+        ax.set_yscale("log")
+        ax.set_title((names or {}).get(m, m.upper()), loc="left", fontsize=SMALL_PT + 1)
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.tick_params(labelsize=SMALL_PT)
+    for ax in axes.flat[len(markets) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(loc="lower left", fontsize=SMALL_PT)
+    fig.supylabel("weekly chart streams per person (log scale)", fontsize=SMALL_PT + 1)
+    if title:
+        fig.suptitle(_wrap(title, 90))
+    fig.tight_layout()
+    return fig
+
+
 def momentum_grid(
     path: pd.DataFrame,
     names: dict[str, str] | None = None,

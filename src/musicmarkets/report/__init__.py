@@ -45,6 +45,7 @@ from musicmarkets.report.narrative import (  # noqa: F401
     methods_text,
     opportunity_text,
     plain_words,
+    prior_check_text,
     quality_text,
     sensitivity_text,
 )
@@ -68,6 +69,7 @@ from musicmarkets.report.titles import (  # noqa: F401,E402
     forecast_title,
     growth_title,
     momentum_title,
+    prior_check_title,
     rank_title,
     shift_title,
     trend_levels,

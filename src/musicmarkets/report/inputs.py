@@ -80,6 +80,11 @@ class ReportInputs:
         return io.read_json(self.paths.metrics / "enrich.json")
 
     @cached_property
+    def prior_check(self) -> dict[str, Any]:
+        """The prior predictive check per market (``prior_check`` stage)."""
+        return io.read_json(self.paths.metrics / "prior_check.json")
+
+    @cached_property
     def why(self) -> dict[str, Any] | None:
         """``musicmarkets why``'s last split of a forecast change, where one was made."""
         path = self.paths.reports / "why_forecast_changed.json"
@@ -117,6 +122,11 @@ class ReportInputs:
 
     def _interim(self, name: str) -> pd.DataFrame:
         return pd.read_parquet(self.paths.interim / f"{name}.parquet")
+
+    @cached_property
+    def prior_predictive(self) -> pd.DataFrame:
+        """Weekly bands simulated from the priors alone, beside the observed weeks."""
+        return self._processed("prior_predictive")
 
     @cached_property
     def market_week(self) -> pd.DataFrame:

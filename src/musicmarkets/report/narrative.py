@@ -222,6 +222,34 @@ def calibration_text(fit: dict[str, Any]) -> str:
     )
 
 
+def prior_check_text(check: dict, names: dict[str, str]) -> str:
+    """The prior predictive check in words: where each market's typical observed week falls
+    among the typical weeks simulated from the priors alone (``prior_check.json``)."""
+    lo, hi = check["conflict_percentiles"]
+    parts = [
+        f"{names.get(m, m.upper())} {v['observed_typical']:.2g} (percentile {v['percentile']:.0f})"
+        for m, v in check["markets"].items()
+    ]
+    verdict = (
+        "No market's data sit in the far tails of what the priors expect: the priors are wide "
+        "enough not to decide the answers, and the data do."
+        if not check["conflicts"]
+        else "The priors all but rule out the data of "
+        + ", ".join(names.get(m, m.upper()) for m in check["conflicts"])
+        + ": revisit them before reading that market's numbers."
+    )
+    return (
+        f"**Prior predictive check.** {check['draws']} parameter sets drawn from the model's "
+        "priors, each simulating every observed week (nothing observed enters). A market's "
+        f"typical week (the median of its weekly streams per person) should fall between "
+        f"percentiles {lo:g} and {hi:g} of the simulated ones. Observed typical "
+        "weeks, weekly chart streams per person, and their percentile: "
+        + "; ".join(parts)
+        + ". "
+        + verdict
+    )
+
+
 def quality_text(ingest: dict, quarantine: pd.DataFrame, gaps: pd.DataFrame) -> str:
     """Data quality in plain words: rows read and kept, quarantined rows by reason, gaps."""
     lines = [

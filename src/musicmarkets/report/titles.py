@@ -134,3 +134,19 @@ def trend_title(bands: pd.DataFrame, names: dict[str, str], market: str | None =
         f"({signed_percent(levels.loc[hi, 'change'])}), least in {name(lo)} "
         f"({signed_percent(levels.loc[lo, 'change'])})"
     )
+
+
+def prior_check_title(check: dict) -> str:
+    """'Before any data, the priors allow a typical week of 0.01 to 70 chart streams per person:
+    every market's data fall inside' (``prior_check.json``: the widest band over markets, and
+    whether any market's typical week lies outside the percentiles it calls a conflict)."""
+    markets = check["markets"]
+    low = min(m["prior_low"] for m in markets.values())
+    high = max(m["prior_high"] for m in markets.values())
+    head = (
+        f"Before any data, the priors allow a typical week of {low:.2g} to {high:.2g} chart "
+        "streams per person"
+    )
+    if check["conflicts"]:
+        return head + f"; they all but rule out {', '.join(check['conflicts']).upper()}'s data"
+    return head + ": every market's data fall inside"
