@@ -7,8 +7,10 @@ run leaves ``<output>.failed.ipynb`` for inspection and no output that DVC would
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -38,6 +40,36 @@ SINGLE_THREADED_BLAS = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+
+
+# What a stage's notebook prints that says how far a long stage has got: these lines reach the
+# log as they come (everything else stays in the executed notebook). Sampling starts with PyMC's
+# "NUTS[sampler]: [variables]" line, which the log shortens.
+PROGRESS = re.compile(
+    r"^(refit \d+ of \d+\b.*|.*\ball gates passed$|.*GATES FAILED.*|variant \w+: .*)$"
+)
+SAMPLING = re.compile(r"^NUTS\[(\w+)\]: \[(.*)\]$")
+
+
+class ProgressLog(io.TextIOBase):
+    """A stream for a notebook's stdout and stderr that logs its progress lines."""
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            line = line.strip()
+            sampling = SAMPLING.match(line)
+            if sampling:
+                n = len(sampling.group(2).split(","))
+                log.info("stage %s: sampling with %s (%d variables)", self.stage, sampling[1], n)
+            elif PROGRESS.match(line):
+                log.info("stage %s: %s", self.stage, line)
+        return len(text)
 
 
 class LocalKernelManager(AsyncKernelManager):
@@ -123,6 +155,8 @@ def run_notebook(
                     cwd=str(root),
                     progress_bar=False,
                     log_output=False,
+                    stdout_file=ProgressLog(stage),
+                    stderr_file=ProgressLog(stage),
                     kernel_manager_class=LocalKernelManager,
                     **({"km": kernel} if kernel is not None else {}),
                 )

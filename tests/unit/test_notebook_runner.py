@@ -27,6 +27,9 @@ fail = False
 if fail:
     raise RuntimeError("asked to fail")
 print(f"seed is {seed}")
+print("refit 1 of 2 at 2019-02-08")
+print("NUTS[nutpie]: [level_mu, beta, sigma]")
+print("all gates passed")
 """
 
 
@@ -76,3 +79,19 @@ def test_kernel_sockets_live_outside_the_project() -> None:
     manager = LocalKernelManager()
     assert manager.transport == "ipc"
     assert Path(manager.ip).is_relative_to(tempfile.gettempdir()), manager.ip
+
+
+def test_progress_lines_of_a_long_stage_reach_the_log_as_they_come(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ "refit k of n", the start of sampling and the gates' verdict are logged with the stage's
+    name; other printed lines stay in the notebook only."""
+    _project(tmp_path, fail=False)
+    with caplog.at_level("INFO", logger="musicmarkets.notebook"):
+        run_notebook("demo", Path("demo.py"), Path("out.ipynb"), root=tmp_path)
+    lines = [r.getMessage() for r in caplog.records]
+    assert "stage demo: refit 1 of 2 at 2019-02-08" in lines
+    assert "stage demo: sampling with nutpie (3 variables)" in lines
+    assert "stage demo: all gates passed" in lines
+    assert not any("seed is" in line for line in lines)
+    assert "seed is 42" in _stdout(tmp_path / "out.ipynb")
