@@ -149,6 +149,30 @@ by_market = (
 display(HTML(by_market.map(lambda v: f"{v:.0%}").to_html(border=0)))
 
 # %% [markdown]
+# ## What the priors expect (prior predictive check)
+# Weeks simulated from the production model's priors alone, before any data (stage
+# `prior_check`): the priors should span every market's weeks without ruling any out.
+
+# %%
+prior = inputs.prior_check
+display(Markdown(report.prior_check_text(prior, inputs.names)))
+fig = plots.prior_predictive_grid(
+    inputs.prior_predictive,
+    inputs.names,
+    interval=prior["interval"],
+    title=report.prior_check_title(prior),
+)
+display(
+    HTML(
+        report.figure_html(
+            fig,
+            "Per market, the band of weekly streams per person the priors alone allow"
+            " (log scale), with the observed weeks as dots.",
+        )
+    )
+)
+
+# %% [markdown]
 # ## Model comparison (PSIS-LOO)
 
 # %%

@@ -27,6 +27,7 @@ SMALL = {
     "fit": {"sampler": FEW},
     "variants": {"names": ["pooled"], "sampler": FEW},  # one variant: the foreach mechanism
     "sensitivity": {"fit_until": "2017-09-29"},
+    "prior_check": {"prior_draws": 100},
     "shares": {"sampler": FEW},
     "backtest": {
         "origins": 1,

@@ -32,6 +32,7 @@ STAGES = (
     "fit",
     "variants@pooled",
     "sensitivity",
+    "prior_check",
     "compare",
     "shares",
     "check_recent_fit",
