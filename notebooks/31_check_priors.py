@@ -14,7 +14,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # 31 · What the priors expect: a prior predictive check of the consumption model
 #

@@ -145,10 +145,9 @@ display(HTML(league.to_html(index=False, border=0)))
 
 # %%
 ax = plots.rank_heatmap(ranks, names, title=report.rank_title(ranks, names), order=order)
-top = ranks.idxmax(axis=1)
+median_rank = (ranks.cumsum(axis=1) >= 0.5).idxmax(axis=1)
 alt = "Chance of each momentum rank per market: " + "; ".join(
-    f"{names.get(m, m.upper())} most likely rank {r} ({ranks.loc[m, r]:.0%})"
-    for m, r in top.items()
+    f"{names.get(m, m.upper())} median rank {r}" for m, r in median_rank.items()
 )
 display(HTML(report.figure_html(ax.figure, alt)))
 

@@ -78,20 +78,8 @@ display(
         )
     )
 )
+display(HTML(summary.trust_line(failed, names)))
 display(Markdown(report.partner_links(partner_markets, names, market)))
-display(
-    HTML(
-        report.trust_panel(
-            fit,
-            failed,
-            coverage[coverage["market"] == market],
-            inputs.provenance(),
-            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates, names),
-            gates,
-            names,
-        )
-    )
-)
 
 # %% [markdown]
 # ## In brief
@@ -123,7 +111,7 @@ ax = plots.rank_heatmap(
     ranks,
     names,
     highlight=market,
-    title=report.rank_title(ranks, names),
+    title=report.rank_title(ranks, names, focus=market),
     order=insights.market_order(table),  # the executive report's order
 )
 alt = f"Chance of each momentum rank; {name}: " + ", ".join(
@@ -210,5 +198,26 @@ display(
 display(
     Markdown(
         "Chart streams count only the 200 most-streamed tracks each week: they measure consumption of hits, not a market's total streaming. The chart data are Spotify's; this page shows aggregates only."
+    )
+)
+
+# %% [markdown]
+# ## How far the numbers can be trusted
+# Every check the models went through, with what it means in plain words.
+
+# %%
+display(
+    HTML(
+        '<div id="trust">'
+        + report.trust_panel(
+            fit,
+            failed,
+            coverage[coverage["market"] == market],
+            inputs.provenance(),
+            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates, names),
+            gates,
+            names,
+        )
+        + "</div>"
     )
 )

@@ -140,6 +140,12 @@ def verdict(lomo: pd.DataFrame, names: dict[str, str] | None = None) -> dict[str
         )
     if flips:
         reasons.append(
-            "the sign of the gap changes with the prior for " + ", ".join(map(label, flips))
+            "the direction of the gap for "
+            + " and ".join(
+                [", ".join(map(label, flips[:-1])), label(flips[-1])]
+                if len(flips) > 1
+                else [label(flips[0])]
+            )
+            + " changes when the assumed strength of the economic links is halved or doubled"
         )
     return {"holds": not reasons, "reason": "; ".join(reasons), "outside": outside, "flips": flips}

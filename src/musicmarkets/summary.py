@@ -296,8 +296,19 @@ def period_lines(start: pd.Timestamp, end: pd.Timestamp, date: pd.Timestamp) -> 
         end=day(end_day),
         date=day(date),
         stale=date - end_day > pd.Timedelta(weeks=STALE_WEEKS),
-        stale_weeks=STALE_WEEKS,
+        ago=time_ago(end_day, date),
     )
+
+
+def time_ago(then: pd.Timestamp, now: pd.Timestamp) -> str:
+    """'6 years and 4 months', '5 months', '14 weeks': how long before ``now`` a period ended."""
+    months = (now.year - then.year) * 12 + now.month - then.month - (now.day < then.day)
+    if months < 4:
+        return f"{(now - then).days // 7} weeks"
+    years, months = divmod(months, 12)
+    parts = [f"{years} year{'s' * (years != 1)}"] * bool(years)
+    parts += [f"{months} month{'s' * (months != 1)}"] * bool(months)
+    return " and ".join(parts)
 
 
 def market_header(

@@ -454,6 +454,7 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
         "reports/technical.html": (
             "Convergence of every model",
             "Posterior predictive checks",
+            "What the priors expect",
             "Model comparison",
             "Rolling-origin backtest",
         ),
@@ -463,6 +464,8 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
             "The next quarters",
             "Where consumption is shifting",
             "../index.html",
+            'href="#trust"',  # the one-line trust status, linking to the panel at the end
+            "How far the numbers can be trusted",
         ),
     }
     for page, sections in expected.items():

@@ -49,7 +49,7 @@ def test_trust_panel_passes_and_drafts():
     bad = report.trust_panel(
         METRICS | {"divergences": 3}, ["3 divergent transitions"], FRESH, {}, None, GATES
     )
-    assert "banner draft" in bad and "DRAFT: 1 check failed: the main model" in bad
+    assert "banner draft" in bad and "DRAFT. 1 check failed: the main model" in bad
     assert bad.count("verdict fail") == 1 and "3 divergent transitions" not in bad
     # the technical report adds the exact figures of each failed gate
     exact = report.trust_panel(
@@ -84,10 +84,13 @@ def test_failed_gates_in_plain_words_keep_every_gate():
     words = report.plain_failures(failed, {"es": "Spain", "br": "Brazil"})
     assert words[0] == "the main model's sampling did not settle"
     assert (
-        "Spain's latest weeks (Pop share, Urbano latino share) fall outside the model's range"
-        in words
+        "Spain's latest weeks fall outside the model's range: Pop share 13.1% (model 13.1% to"
+        " 14.5%), Urbano latino share 45.0% (model 46.0% to 48.0%)" in words
     )
-    assert "IT's latest weeks (local-repertoire share) fall outside the model's range" in words
+    assert (
+        "IT's latest weeks fall outside the model's range: local-repertoire share 78.0% (model"
+        " 81.0% to 88.0%)" in words
+    )
     assert "the forecast test's refit on the weeks up to 8 Feb 2019 did not settle" in words
     assert "Brazil: the 90% ranges held 70% of past weeks" in words
     assert "the genre-mix model's sampling did not settle" in words
@@ -95,7 +98,8 @@ def test_failed_gates_in_plain_words_keep_every_gate():
     assert any("held 84% of the actual weeks 1-13 ahead (needs 85% to 95%)" in w for w in words)
     assert words[-1] == "a gate nobody has named yet" and len(words) == 9
     line = report.draft_words(failed, {"es": "Spain"})
-    assert line.startswith("DRAFT: 9 checks failed: ") and "R-hat" not in line
+    assert line.startswith("DRAFT. 9 checks failed: (1) the main model's") and "R-hat" not in line
+    assert "(9) a gate nobody has named yet." in line
     assert report.draft_words([]) == ""
 
 
@@ -214,9 +218,9 @@ def test_quality_text_counts_quarantine_by_reason():
     gaps = pd.DataFrame({"market": ["de"], "week_start": pd.to_datetime(["2017-05-26"])})
     text = report.quality_text(ingest, quarantine, gaps)
     assert "1,200 chart rows" in text and "1,197 accepted" in text
-    assert "3 rows quarantined" in text and "2 × streams '…' is not a non-negative integer" in text
+    assert "3 rows set aside" in text and "2 × streams '…' is not a non-negative integer" in text
     assert "1 × unknown market code" in text and "1 missing week(s)" in text
-    assert "No row was quarantined" in report.quality_text(ingest, quarantine.iloc[:0], gaps)
+    assert "No row was set aside" in report.quality_text(ingest, quarantine.iloc[:0], gaps)
     assert "Rows per market-week**: 199 to 200" in text and "Duplicates**: none" in text
     dups = pd.DataFrame(
         {"reason": ["rank 3 appears twice in the file", "week already delivered by x.csv"]}
@@ -376,6 +380,25 @@ def test_no_local_share_headline_where_global_chart_tracks_dominate():
     assert "80% of streams now" in br
     # the rank in the league table's words: median rank and its interval
     assert "2 of 2 (90% interval 1\u20132)" in br
+    assert "**Median rank** by momentum" in br
+    # the year-on-year line: its calendar months, and the charts' own figure against the range
+    # the model expects for it (noise included), not against the smoothed level's interval
+    yoy = pd.Series(
+        {
+            "weeks": 13,
+            "recent_to": pd.Timestamp("2020-07-24"),
+            "yoy_median": -0.08,
+            "yoy_low": -0.10,
+            "yoy_high": -0.06,
+            "observed_yoy": -0.04,
+            "observed_yoy_low": -0.12,
+            "observed_yoy_high": -0.03,
+            "holds": True,
+        }
+    )
+    us = report.market_brief(row, ranks, totals, shifts, "us", "United States", yoy=yoy)
+    assert "latest 13 weeks (May\u2013Jul 2020) against the same weeks a year earlier" in us
+    assert "the charts themselves: \u22124%, within the \u221212% to \u22123% the model" in us
 
 
 def test_recent_fit_and_market_coverage_gates_reach_the_report():
@@ -508,6 +531,10 @@ def test_chart_titles_state_the_takeaway_and_its_uncertainty():
     assert "IT has the best median rank (2), and is first in 25%" in rank_title(split, {})
     sure = pd.DataFrame({1: [0.02, 0.98], 2: [0.98, 0.02]}, index=["br", "es"])
     assert rank_title(sure, {}) == "ES almost surely ranks first by momentum (98% of the draws)"
+    # a partner page's title speaks of its own market, in the same statistic
+    assert rank_title(split, {"br": "Brazil"}, focus="br") == (
+        "Brazil: median momentum rank 3 of 3, first in 30% of the draws"
+    )
     shifts = pd.DataFrame(
         {
             "label": ["DE", "US"],
@@ -734,7 +761,40 @@ def test_breadth_tables_place_escaped_tables_in_their_template():
         {"market": ["global", "de"], "days": [500, 480], "distinct_tracks": [900, 700]}
     ).assign(median_days_in_top50=[20.0, 35.0])
     out = breadth_tables(no1, top50, {"de": "Germany"})
-    assert "(12 regions; the five highest and lowest)" in out
+    assert "(12 regions with population figures; the five highest and lowest)" in out
     assert "Trinidad &amp; &lt;b&gt;Tobago&lt;/b&gt;" in out and "<b>Tobago" not in out
     assert out.count("<table") == 2 and "Germany" in out and "Global" in out
     assert out.count("<tr") == 1 + 10 + 1 + 2  # header + 5 highest + 5 lowest, header + 2
+
+
+def test_figure_cells_wrap_between_their_parts_and_sentences_anywhere():
+    from musicmarkets.report.export import wrap_long_cells
+
+    assert wrap_long_cells("<td>0.876 bn (0.755 to 1.00 bn)</td>") == (
+        '<td class="long"><span class="nobr">0.876 bn</span> '
+        '<span class="nobr">(0.755 to 1.00 bn)</span></td>'
+    )
+    assert wrap_long_cells("<td>+7% (\u22124% to +19%) on 79.7 bn</td>") == (
+        '<td class="long"><span class="nobr">+7%</span> <span class="nobr">(\u22124% to +19%)'
+        '</span> <span class="nobr">on 79.7 bn</span></td>'
+    )
+    assert (
+        wrap_long_cells("<td>20.2 bn (19.2 to 21.3 bn)</td>")
+        == "<td>20.2 bn (19.2 to 21.3 bn)</td>"
+    )
+    sentence = "the charts themselves say otherwise here"
+    assert wrap_long_cells(f"<td>{sentence}</td>") == f'<td class="long">{sentence}</td>'
+
+
+def test_chances_and_point_intervals_never_claim_more_than_a_sample_shows():
+    from musicmarkets.report.format import chance, points_interval
+
+    assert [chance(p) for p in (0.0, 0.004, 0.42, 0.996, 1.0)] == [
+        "under 1%",
+        "under 1%",
+        "42%",
+        "over 99%",
+        "over 99%",
+    ]
+    assert points_interval(0.01, -0.02, 0.03) == "about 0 pts (within 0.1 pts either way)"
+    assert points_interval(3.44, 1.2, 5.6) == "+3.4 pts (+1.2 pts to +5.6 pts)"

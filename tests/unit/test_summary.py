@@ -115,6 +115,11 @@ def test_first_screen_reports_the_period_the_gates_and_a_stale_report():
         and "R-hat" not in late
     )
     assert "describes that period" in late
+    assert summary.time_ago(pd.Timestamp("2020-07-30"), pd.Timestamp("2026-12-06")) == (
+        "6 years and 4 months"
+    )
+    assert summary.time_ago(pd.Timestamp("2020-07-30"), pd.Timestamp("2020-11-10")) == "14 weeks"
+    assert summary.time_ago(pd.Timestamp("2020-01-31"), pd.Timestamp("2021-02-01")) == "1 year"
 
 
 def test_first_screen_without_a_year_of_history_says_so_and_prints_no_nan():
@@ -191,7 +196,7 @@ def test_a_withheld_growth_headline_shows_the_charts_figure_without_a_model_inte
     text = growth_headlines(table, [], 0.9, yoy, {"bb": "Bland"})
     assert (
         "Fastest growth: Bland**, +119%" in text
-        and "counted straight from the charts, without a range" in text
+        and "counted from the charts, so without a range" in text
     )
     assert "+131%" in text  # the model's figure, named as not matching
     assert "No year-on-year figure" not in text

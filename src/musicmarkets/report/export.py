@@ -60,7 +60,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem;display:block;max
 overflow-x:auto}th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-align:left;
 white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:3.5rem}
 td:first-child{white-space:normal;min-width:7rem}tbody th{white-space:normal;min-width:0}
-td.long{white-space:normal}@media (min-width:700px){td.long{min-width:11rem}}
+td.long{white-space:normal}.nobr{white-space:nowrap}@media (min-width:700px){td.long{min-width:11rem}}
 img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
 @media print{body{max-width:none;margin:0}table{display:table}
 td{white-space:normal}h2{break-after:avoid}img,.card{break-inside:avoid}}
@@ -131,6 +131,12 @@ def notebook_to_html(notebook: Path, title: str, draft: bool = False) -> str:
 
 
 LONG_CELL = 26  # characters: a table cell longer than this is text, and may wrap
+# a figure with its interval and unit ("0.876 bn (0.755 to 1.00 bn)", "+7% (-4% to +19%) on
+# 79.7 bn"): where it must wrap, it wraps between the figure, its interval and its base, never
+# inside one of them ("(0.755 to 1.00 / bn)")
+_PART = re.compile(r"\([^()<>]*\)|\bon [^()<>]+$|^[^()<>]+?(?= \()")
+_NUMBER = r"[\s\d.,+\-\u2212\u2013%()]*"
+_FIGURE = re.compile(rf"{_NUMBER}(?:(?:to|on|of|bn|M|k|pts|x)\b{_NUMBER})*")
 _CELL = re.compile(r"<td(?P<attrs>(?:\s[^>]*)?)>(?P<body>.*?)</td>", re.S)
 
 
@@ -143,7 +149,10 @@ def wrap_long_cells(body: str, limit: int = LONG_CELL) -> str:
         text = html.unescape(re.sub(r"<[^>]+>", "", m["body"])).strip()
         if len(text) <= limit or "class=" in m["attrs"]:
             return m[0]
-        return f'<td class="long"{m["attrs"]}>{m["body"]}</td>'
+        body = m["body"]
+        if _FIGURE.fullmatch(text):  # breaks only between its parts, never inside one
+            body = _PART.sub(lambda p: f'<span class="nobr">{p[0]}</span>', body)
+        return f'<td class="long"{m["attrs"]}>{body}</td>'
 
     return _CELL.sub(mark, body)
 

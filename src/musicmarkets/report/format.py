@@ -73,6 +73,24 @@ def signed_points(value: float, decimals: int = 1) -> str:
     return f"{value:+.{decimals}f} pts".replace("-", "\u2212")
 
 
+def points_interval(value: float, low: float, high: float, decimals: int = 1) -> str:
+    """'+3.4 pts (+1.2 to +5.6 pts)'; a change whose whole interval rounds to zero reads
+    'about 0 pts (within 0.1 pts either way)', never three 'about 0 pts'."""
+    if all(round(abs(v), decimals) == 0 for v in (value, low, high)):
+        return f"about 0 pts (within {10**-decimals:.{decimals}f} pts either way)"
+    return f"{signed_points(value, decimals)} ({signed_points(low, decimals)} to {signed_points(high, decimals)})"
+
+
+def chance(p: float) -> str:
+    """A probability as a percentage that never claims certainty a sample cannot show:
+    0.003 -> 'under 1%', 0.996 -> 'over 99%', 0.42 -> '42%'."""
+    if p < 0.005:
+        return "under 1%"
+    if p > 0.995:
+        return "over 99%"
+    return f"{p:.0%}"
+
+
 def streams_interval(median: float, low: float, high: float, unit: str | None = None) -> str:
     """'877 M (758 to 1,010 M)': the interval in one unit, the median's unless ``unit`` is
     given (a table's)."""

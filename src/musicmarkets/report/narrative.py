@@ -39,12 +39,11 @@ def growth_words(row: pd.Series, interval: float) -> tuple[str, str]:
     """(figure, detail) of one market's year-on-year growth for a card or a sentence."""
     if row["from_model"]:
         return signed_percent(row["yoy_median"]), (
-            f"{percent_interval(row['yoy_low'], row['yoy_high'])} ({interval:.0%} interval)"
+            f"{interval:.0%} interval {percent_interval(row['yoy_low'], row['yoy_high'])}"
         )
     return signed_percent(row["observed_yoy"]), (
-        "counted straight from the charts, without a range: an exact count of the charted "
-        f"streams; the model's estimate, {signed_percent(row['model_yoy_median'])}, misses the "
-        "charts here and is not used"
+        "counted from the charts, so without a range; the model's estimate, "
+        f"{signed_percent(row['model_yoy_median'])}, did not match the charted weeks"
     )
 
 
@@ -170,7 +169,8 @@ def methods_text(coverage: pd.DataFrame) -> str:
             "that later arrived?). Failing any gate marks the whole report DRAFT.",
             "- **Sources and licences**: Spotify Charts (weekly Top 200, weekly #1 by region, daily "
             "Top 50 playlists), World Bank World Development Indicators (CC BY 4.0), UN M49 "
-            "regions via the country-codes data package. See each data set's PROVENANCE.md.",
+            "regions via the country-codes data package. Each data set's source, licence and caveats "
+            "are recorded beside the data.",
             "- The chart data are Spotify's; this report shows aggregates only.",
         ]
     )
@@ -218,7 +218,8 @@ def calibration_text(fit: dict[str, Any]) -> str:
     return (
         f"**Predictive check.** One week ahead, the model's 50% intervals held "
         f"{fit['ppc_coverage_50']:.0%} and its 90% intervals {fit['ppc_coverage_90']:.0%} of the "
-        f"observed weeks; {fit['pareto_k_bad']} week(s) had an unreliable leave-one-out estimate."
+        f"observed weeks; {fit['pareto_k_bad']} week(s), unlike the rest (a release spike, say), "
+        "could not be checked this way."
     )
 
 
@@ -254,8 +255,8 @@ def quality_text(ingest: dict, quarantine: pd.DataFrame, gaps: pd.DataFrame) -> 
     """Data quality in plain words: rows read and kept, quarantined rows by reason, gaps."""
     lines = [
         f"- **{ingest['rows_read']:,} chart rows** read from {ingest['files']:,} weekly files "
-        f"({ingest.get('files_legacy', ingest['files']):,} in the legacy format, "
-        f"{ingest.get('files_current', 0):,} in the current one); {ingest['rows']:,} accepted."
+        f"({ingest.get('files_legacy', ingest['files']):,} in the charts' older file layout, "
+        f"{ingest.get('files_current', 0):,} in the newer one); {ingest['rows']:,} accepted."
     ]
     if "rows_per_market_week_min" in ingest:
         lo, hi = ingest["rows_per_market_week_min"], ingest["rows_per_market_week_max"]
@@ -269,16 +270,16 @@ def quality_text(ingest: dict, quarantine: pd.DataFrame, gaps: pd.DataFrame) -> 
     twice = int(reasons.str.contains("already delivered").sum())
     lines.append(
         f"- **Duplicates**: {dup_ranks:,} duplicate-rank rows and {twice:,} rows of weeks delivered "
-        "twice (all quarantined)."
+        "twice (all set aside)."
         if dup_ranks or twice
         else "- **Duplicates**: none (no duplicate rank, no week delivered twice)."
     )
     if quarantine.empty:
-        lines.append("- **No row was quarantined**: every value passed its check.")
+        lines.append("- **No row was set aside**: every value passed its check.")
     else:
         by_reason = quarantine["reason"].str.replace(r"'.*'", "'…'", regex=True).value_counts()
         lines.append(
-            f"- **{len(quarantine):,} rows quarantined** (kept aside with their reason, not used): "
+            f"- **{len(quarantine):,} rows set aside** (kept with their reason, not used): "
             + "; ".join(f"{n:,} × {r}" for r, n in by_reason.items())
             + "."
         )
@@ -407,6 +408,19 @@ def ledger_text(scores: pd.DataFrame, names: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def _weeks_span(yoy: pd.Series) -> str:
+    """' (May-Jul 2020)': the calendar months of a year-on-year figure's latest weeks."""
+    if pd.isna(yoy.get("recent_to")):
+        return ""
+    end = pd.Timestamp(yoy["recent_to"]) + pd.Timedelta(days=6)
+    start = end - pd.Timedelta(weeks=int(yoy["weeks"])) + pd.Timedelta(days=1)
+    return (
+        f" ({start:%b}\u2013{end:%b %Y})"
+        if start.year == end.year
+        else (f" ({start:%b %Y}\u2013{end:%b %Y})")
+    )
+
+
 def market_brief(
     row: pd.Series,
     ranks: pd.Series,
@@ -423,11 +437,18 @@ def market_brief(
     width = f"{interval:.0%}"
     lines = []
     if yoy is not None and pd.notna(yoy.get("yoy_median")):
+        charts = f"the charts themselves: {signed_percent(yoy['observed_yoy'])}"
+        if pd.notna(yoy.get("observed_yoy_low")):
+            charts += (
+                ", within the "
+                f"{percent_interval(yoy['observed_yoy_low'], yoy['observed_yoy_high'])} the model "
+                "expects for them once each week's own ups and downs are added"
+            )
         lines.append(
             f"- **Growth over a year**: {signed_percent(yoy['yoy_median'])} chart streams per "
-            f"person in the latest {int(yoy['weeks'])} weeks against the same weeks a year earlier "
-            f"({width} interval {percent_interval(yoy['yoy_low'], yoy['yoy_high'])}; the charts "
-            f"themselves: {signed_percent(yoy['observed_yoy'])})."
+            f"person in the latest {int(yoy['weeks'])} weeks{_weeks_span(yoy)} against the same "
+            f"weeks a year earlier ({width} interval "
+            f"{percent_interval(yoy['yoy_low'], yoy['yoy_high'])}; {charts})."
         )
     elif yoy is not None and withheld(yoy.get("holds")):
         figure, detail = growth_words(pd.concat([yoy, pd.Series({"from_model": False})]), interval)
@@ -441,7 +462,7 @@ def market_brief(
         f"- **Momentum** (current trend slope): {signed_percent(row['growth_median'])} chart streams per person per year "
         f"({width} interval {percent_interval(row['growth_low'], row['growth_high'])}); chance it is "
         f"growing: {row['p_growing']:.0%} ({probability_words(row['p_growing'])}).",
-        f"- **Rank** by momentum (1 = fastest): {int(row['rank_median'])} of {len(ranks)} "
+        f"- **Median rank** by momentum (1 = fastest): {int(row['rank_median'])} of {len(ranks)} "
         f"({width} interval {int(row['rank_low'])}\u2013{int(row['rank_high'])}), as in the "
         f"executive report's league table; chance it grows faster than all markets together: "
         f"{row['p_faster_than_all']:.0%}.",

@@ -11,12 +11,13 @@ from musicmarkets.insights import in_market_order, last_weeks_total
 from musicmarkets.report.format import (
     METHOD_NAMES,
     VARIANT_NAMES,
+    chance,
     in_unit,
     percent_interval,
+    points_interval,
     probability_words,
     share_percent,
     signed_percent,
-    signed_points,
     streams_interval,
     unit_of,
 )
@@ -139,7 +140,7 @@ def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
                 percent_interval(lo, hi)
                 for lo, hi in zip(growth["growth_low"], growth["growth_high"], strict=True)
             ],
-            f"Rank ({width} interval)": [
+            f"Median rank ({width} interval)": [
                 f"{int(m)} ({int(lo)}\u2013{int(hi)})"
                 for m, lo, hi in zip(
                     growth["rank_median"],
@@ -314,10 +315,10 @@ def share_table(
                 for e, lo, hi in zip(d["share_end"], d["end_low"], d["end_high"], strict=True)
             ],
             "Shift since first weeks": [
-                f"{signed_points(m)} ({signed_points(lo)} to {signed_points(hi)})"
+                points_interval(m, lo, hi)
                 for m, lo, hi in zip(d["shift_pts"], d["shift_low"], d["shift_high"], strict=True)
             ],
-            "Chance it rose": [f"{p:.0%}" for p in d["p_up"]],
+            "Chance it rose": [chance(p) for p in d["p_up"]],
         }
     )
     if "genre" in d and d["genre"].notna().all():

@@ -25,12 +25,17 @@ def growth_title(table: pd.DataFrame) -> str:
     return head + f"; {close} other market{'s' if close > 1 else ''} could be as fast"
 
 
-def rank_title(ranks: pd.DataFrame, names: dict[str, str]) -> str:
+def rank_title(ranks: pd.DataFrame, names: dict[str, str], focus: str | None = None) -> str:
     """The leader by median rank (the statistic every rank table shows) and how sure its
     first place is, from the rank-probability table (markets by rows, ranks 1.. by columns,
-    rows summing to 1)."""
+    rows summing to 1); with ``focus`` (a partner page's market), that market's median rank."""
     first = ranks.iloc[:, 0]
     median = (ranks.cumsum(axis=1) >= 0.5).idxmax(axis=1).astype(int)
+    if focus is not None:
+        return (
+            f"{names.get(focus, str(focus).upper())}: median momentum rank {median[focus]} of "
+            f"{len(ranks)}, first in {first[focus]:.0%} of the draws"
+        )
     lead = median.sort_values(kind="stable").index[0]
     name = names.get(lead, str(lead).upper())
     if first[lead] >= 0.9:

@@ -66,9 +66,19 @@ SHARE_MODELS = {
 
 
 def _measure_words(measure: str) -> str:
+    if measure == "genre:Other":
+        return "share of the genres outside the largest five"
     if measure.startswith("genre:"):
         return f"{measure.split(':', 1)[1]} share"
     return MEASURE_WORDS.get(measure, measure.replace("_", " "))
+
+
+def _measure_value(measure: str, value: float) -> str:
+    """A recent-fit figure as people read it: a share in percent, streams per person as they
+    are (3 significant figures)."""
+    if measure == "streams_per_capita":
+        return f"{value:.3g}"
+    return f"{value:.1%}"
 
 
 def _day(value: str) -> str:
@@ -92,7 +102,14 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
     out: list[str] = []
     convergence = False
     for gate in failed:
-        if m := re.match(r"recent fit: (\w+) (.+?): observed", gate):
+        if m := re.match(
+            r"recent fit: (\w+) (.+?): observed ([\d.]+) outside ([\d.]+) to ([\d.]+)", gate
+        ):
+            figures = [_measure_value(m.group(2), float(v)) for v in m.group(3, 4, 5)]
+            recent.setdefault(m.group(1), []).append(
+                f"{_measure_words(m.group(2))} {figures[0]} (model {figures[1]} to {figures[2]})"
+            )
+        elif m := re.match(r"recent fit: (\w+) (.+?): observed", gate):
             recent.setdefault(m.group(1), []).append(_measure_words(m.group(2)))
         elif m := re.match(r"backtest: refit at ([\d-]+): ", gate):
             if _day(m.group(1)) not in refits:
@@ -119,7 +136,7 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
             out.append(gate)
     lead = ["the main model's sampling did not settle"] if convergence else []
     lead += [
-        f"{name(m)}'s latest weeks ({', '.join(what)}) fall outside the model's range"
+        f"{name(m)}'s latest weeks fall outside the model's range: {', '.join(what)}"
         for m, what in recent.items()
     ]
     if refits:
@@ -130,13 +147,14 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
 
 
 def draft_words(failed: list[str], names: dict[str, str] | None = None) -> str:
-    """'DRAFT: N checks failed: ...' in plain words (the exact figures are on the technical
+    """'DRAFT. N checks failed: (1) ...; (2) ...' in plain words (the exact figures are on the technical
     report), or '' when every gate passed."""
     if not failed:
         return ""
     phrases = plain_failures(failed, names)
     n = len(phrases)
-    return f"DRAFT: {n} check{'s' if n != 1 else ''} failed: " + "; ".join(phrases) + "."
+    listed = "; ".join(f"({i}) {p}" for i, p in enumerate(phrases, 1)) if n > 1 else phrases[0]
+    return f"DRAFT. {n} check{'s' if n != 1 else ''} failed: {listed}."
 
 
 def named_variants(text: str) -> str:
@@ -244,7 +262,7 @@ def trust_rows(
         Check(
             "Model comparison (ELPD-LOO)",
             "Would a simpler variant of the model predict left-out weeks as well?",
-            named_variants(loo["verdict"]),
+            re.sub(r"\(se ([\d.]+)\)", r"(give or take \1)", named_variants(loo["verdict"])),
             None,
         ),
     ]
@@ -286,11 +304,11 @@ def git_commit(root: Path) -> str:
 
 
 def provenance(root: Path, model: Path) -> dict[str, str]:
-    """What made a report: the commit, short hashes of params.yaml, the market-week panel and
+    """What made a report: the commit, short hashes of the settings (params.yaml), the market-week panel and
     the model, and one run identifier from all four that every page of a run shares."""
     parts = {
         "git commit": git_commit(root),
-        "params.yaml": file_digest(root / "params.yaml"),
+        "settings": file_digest(root / "params.yaml"),
         "data (market-week panel)": file_digest(root / "data/processed/market_week.parquet"),
         "model file": file_digest(model),
     }
