@@ -36,7 +36,16 @@ def simulate(
     import pymc as pm
 
     rng = np.random.default_rng(seed)
-    prior = pm.sample_prior_predictive(draws=draws, model=model, random_seed=seed)["prior"]
+    # the parameters only: the weeks are simulated below, so the likelihood's graph (the mean
+    # on the whole market x week grid) is never compiled (about 25 s from a cold cache)
+    params = [v.name for v in model.free_RVs + model.deterministics]
+    prior = pm.sample_prior_predictive(
+        draws=draws,
+        model=model,
+        random_seed=seed,
+        var_names=params,
+        compile_kwargs={"mode": "FAST_COMPILE"},  # a few hundred draws: compiling C costs more
+    )["prior"]
     prior = prior.to_dataset() if hasattr(prior, "to_dataset") else prior
     return np.stack(
         [
