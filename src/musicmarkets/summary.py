@@ -25,6 +25,7 @@ from musicmarkets.report import (
     growth_order,
     growth_words,
     human_number,
+    percent_interval,
     signed_percent,
     signed_points,
     streams_interval,
@@ -170,11 +171,15 @@ def cards(
         out.append(Card("Fastest growth, year on year", "n/a", "no market has a year of data"))
     forecast = f"{streams_interval(ahead['median'], ahead['low'], ahead['high'])} streams"
     known = np.isfinite(ahead["actual"])  # 52 observed weeks to set the forecast against
+    bounds = percent_interval(
+        ahead["low"] / ahead["actual"] - 1, ahead["high"] / ahead["actual"] - 1
+    )
     out.append(
         Card(
             f"Next 52 weeks ({calendar_range(first_forecast_week, YEAR)})",
             signed_percent(ahead["change"]) if known else human_number(ahead["median"]),
-            f"{forecast} against {human_number(ahead['actual'])} in the last 52 weeks"
+            f"{bounds} ({interval:.0%} interval): {forecast} against "
+            f"{human_number(ahead['actual'])} in the last 52 weeks"
             if known
             else f"{forecast}; fewer than 52 weeks observed, so no change to compare",
         )

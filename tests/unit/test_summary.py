@@ -103,6 +103,10 @@ def test_first_screen_reports_the_period_the_gates_and_a_stale_report():
     assert "Aland +10%" in page  # fastest year on year
     ahead = 2.0e8 / history.tail(52)["streams"].sum() - 1
     assert f"{ahead * 100:+.0f}%".replace("-", "\u2212") in page
+    # the card's change carries its interval, from the forecast's own bounds
+    actual = history.tail(52)["streams"].sum()
+    bounds = [f"{(v / actual - 1) * 100:+.0f}%".replace("-", "\u2212") for v in (1.5e8, 2.5e8)]
+    assert f"{bounds[0]} to {bounds[1]} (90% interval)" in page
     assert "BB: Pop share" in page and "+5.0 pts" in page  # the largest clear shift
     late = html.unescape(
         summary.first_screen(
