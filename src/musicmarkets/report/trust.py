@@ -67,7 +67,7 @@ SHARE_MODELS = {
 
 def _measure_words(measure: str) -> str:
     if measure == "genre:Other":
-        return "share of the genres outside the largest five"
+        return "share of all other genres ('Other')"
     if measure.startswith("genre:"):
         return f"{measure.split(':', 1)[1]} share"
     return MEASURE_WORDS.get(measure, measure.replace("_", " "))
