@@ -46,7 +46,7 @@ seed = 20170106
 import pandas as pd
 import xarray as xr
 
-from musicmarkets import config, insights, io, plots, validation
+from musicmarkets import check_plots, config, insights, io, plots, validation
 from musicmarkets.models import share_summary
 
 paths = config.paths()
@@ -82,7 +82,7 @@ yoy.round(4)
 
 # %%
 plots.set_style()
-ax = plots.recent_fit(now, interval=interval)
+ax = check_plots.recent_fit(now, interval=interval)
 
 # %%
 io.write_parquet(now, paths.processed / "now.parquet")

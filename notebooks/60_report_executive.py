@@ -45,8 +45,8 @@ plots.set_style()
 inputs = ReportInputs.shared()
 paths = inputs.paths
 level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
-fit, share_metrics, backtest, loo = inputs.fit, inputs.shares, inputs.backtest, inputs.loo
-recent, failed, names = inputs.recent, inputs.failed, inputs.names
+fit, backtest, loo = inputs.fit, inputs.backtest, inputs.loo
+failed, names = inputs.failed, inputs.names
 tree, const, market_week = inputs.tree, inputs.constant, inputs.market_week
 shifts, weekly, totals, table = inputs.shifts, inputs.weekly, inputs.totals, inputs.table
 ranks, coverage = inputs.ranks, inputs.coverage
@@ -60,7 +60,6 @@ order = insights.market_order(table)  # the one market order of every chart and 
 regions_of_two = sorted(totals.loc[totals["level"] == "region", "key"].unique())  # 2+ markets
 growth = insights.in_market_order(insights.growth_table(inputs.posterior, names, interval), order)
 bands = inputs.trend_bands(interval)
-provenance = inputs.provenance()
 region_of, history = inputs.region_of, inputs.history
 labels = names | {r: r for r in set(region_of.values())} | {"all": "All markets"}
 opportunity_check = inputs.opportunity_check(level_priors, interval, seed)
@@ -105,21 +104,7 @@ display(Markdown(report.plain_words(interval)))
 # Every check the models went through, with what it means in plain words.
 
 # %%
-display(
-    HTML(
-        '<div id="trust">'
-        + report.trust_panel(
-            fit,
-            failed,
-            coverage[coverage["market"].isin(growth["market"])],
-            provenance,
-            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates, names),
-            gates,
-            names,
-        )
-        + "</div>"
-    )
-)
+display(HTML(inputs.trust_section(gates, growth["market"])))
 
 # %% [markdown]
 # ## Momentum ranking

@@ -48,8 +48,7 @@ plots.set_style()
 inputs = ReportInputs.shared()
 paths = inputs.paths
 level_priors = {"level_mu_mean": level_mu_mean, "level_mu_sd": level_mu_sd, "beta_sd": beta_sd}
-fit, share_metrics, backtest, loo = inputs.fit, inputs.shares, inputs.backtest, inputs.loo
-recent, failed, names = inputs.recent, inputs.failed, inputs.names
+failed, names = inputs.failed, inputs.names
 tree, const, market_week = inputs.tree, inputs.constant, inputs.market_week
 shifts, weekly, totals, table = inputs.shifts, inputs.weekly, inputs.totals, inputs.table
 ranks, coverage = inputs.ranks, inputs.coverage
@@ -206,18 +205,4 @@ display(
 # Every check the models went through, with what it means in plain words.
 
 # %%
-display(
-    HTML(
-        '<div id="trust">'
-        + report.trust_panel(
-            fit,
-            failed,
-            coverage[coverage["market"] == market],
-            inputs.provenance(),
-            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates, names),
-            gates,
-            names,
-        )
-        + "</div>"
-    )
-)
+display(HTML(inputs.trust_section(gates, [market])))

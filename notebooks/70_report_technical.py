@@ -39,7 +39,7 @@ import arviz as az
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import dvcplots, insights, opportunity, plots, report
+from musicmarkets import check_plots, dvcplots, insights, opportunity, plots, report
 from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
@@ -60,15 +60,8 @@ display(
 )
 display(
     HTML(
-        report.trust_panel(
-            fit,
-            failed,
-            coverage[coverage["market"] != "global"],
-            inputs.provenance(),
-            report.trust_rows(share_metrics, backtest, loo, fit, recent, gates, inputs.names),
-            gates,
-            inputs.names,
-            detail=True,
+        inputs.trust_section(
+            gates, coverage.loc[coverage["market"] != "global", "market"], detail=True
         )
     )
 )
@@ -114,7 +107,7 @@ display(HTML(shown.to_html(border=0)))
 # gets one panel per market): flat, overlapping histograms mean the chains agree.
 
 # %%
-fig = plots.rank_plots(
+fig = check_plots.rank_plots(
     tree["posterior"].to_dataset(), ["trend_mu", "trend_sigma", "level_sigma", "phi"]
 )
 display(
@@ -139,12 +132,14 @@ display(
         + f" LOO-PIT distance from uniform (KS): {fit['loo_pit_ks']:.3f}."
     )
 )
-fig = plots.pit_histogram(pointwise["loo_pit"].to_numpy())
+fig = check_plots.pit_histogram(pointwise["loo_pit"].to_numpy())
 display(HTML(report.figure_html(fig, "Histogram of LOO-PIT values of the production model.")))
 by_market = (
     pointwise.groupby("market")[["in50", "in90"]]
     .mean()
-    .rename(columns={"in50": "inside 50% interval", "in90": "inside 90% interval"})
+    .rename(columns={"in50": "Inside 50% interval", "in90": "Inside 90% interval"})
+    .rename(index=inputs.names)
+    .rename_axis("Market")
 )
 display(HTML(by_market.map(lambda v: f"{v:.0%}").to_html(border=0)))
 
@@ -156,7 +151,7 @@ display(HTML(by_market.map(lambda v: f"{v:.0%}").to_html(border=0)))
 # %%
 prior = inputs.prior_check
 display(Markdown(report.prior_check_text(prior, inputs.names)))
-fig = plots.prior_predictive_grid(
+fig = check_plots.prior_predictive_grid(
     inputs.prior_predictive,
     inputs.names,
     interval=prior["interval"],
@@ -219,7 +214,7 @@ else:
             "beta_sd doubled": shown[2.0].map(report.signed_percent),
         }
     )
-    display(HTML(gaps.to_html(border=0)))
+    display(HTML(gaps.rename(index=inputs.names).rename_axis("Market").to_html(border=0)))
     display(
         Markdown(
             "Verdict: the gaps hold up and may be published."
@@ -275,7 +270,7 @@ paired = paired[
 ]
 display(HTML(report.readable_table(paired).to_html(index=False, border=0)))
 display(Markdown(report.backtest_text(backtest)))
-fig = plots.backtest_errors(scored)
+fig = check_plots.backtest_errors(scored, report.METHOD_NAMES)
 display(
     HTML(
         report.figure_html(

@@ -94,6 +94,7 @@ def year_totals(market_week: pd.DataFrame, markets: list[str]) -> dict[str, obje
         "change": float(now / then - 1) if then > 0 else float("nan"),
         "compared": full,
         "markets": sorted(set(last["market"])),
+        "by_market": last.groupby("market")["streams"].sum().astype(float).to_dict(),
     }
 
 
@@ -160,11 +161,13 @@ def cards(
     if len(has):
         top = has.iloc[0]
         figure, detail = growth_words(top, interval)
+        size = year.get("by_market", {}).get(top["market"])
         out.append(
             Card(
                 "Fastest growth, year on year",
                 f"{names.get(top['market'], top['market'].upper())} {figure}",
-                f"{detail}; latest 13 weeks against the same weeks a year earlier",
+                f"{detail}; latest 13 weeks against the same weeks a year earlier"
+                + (f"; {human_number(size)} streams in the last 52 weeks" if size else ""),
             )
         )
     else:

@@ -450,6 +450,7 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
             "Data coverage",
             "Methods and data",
             "markets/de.html",
+            '<div id="trust">',  # the full trust panel, one loader call for every page
         ),
         "reports/technical.html": (
             "Convergence of every model",
@@ -457,6 +458,7 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
             "What the priors expect",
             "Model comparison",
             "Rolling-origin backtest",
+            '<div id="trust">',
         ),
         "reports/markets/de.html": (
             "Germany",
@@ -466,6 +468,7 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
             "../index.html",
             'href="#trust"',  # the one-line trust status, linking to the panel at the end
             "How far the numbers can be trusted",
+            '<div id="trust">',
         ),
     }
     for page, sections in expected.items():

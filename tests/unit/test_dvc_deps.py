@@ -88,3 +88,44 @@ def test_the_walk_follows_imports_inside_functions(tmp_path):
 @pytest.mark.parametrize("stage", sorted(stages()))
 def test_every_package_file_a_stage_runs_is_a_dep(stage):
     assert undeclared(stages()[stage]) == [], f"dvc.yaml stage {stage!r} does not declare these"
+
+
+def upstream(graph: dict[str, dict], targets: tuple[str, ...]) -> set[str]:
+    """The stages ``targets`` need, themselves included: a stage is upstream of another when
+    one of its outs is (or holds) one of the other's deps."""
+    outs = {
+        name: [o if isinstance(o, str) else next(iter(o)) for o in spec.get("outs", [])]
+        for name, spec in graph.items()
+    }
+    need, todo = set(), list(targets)
+    while todo:
+        name = todo.pop()
+        if name in need:
+            continue
+        need.add(name)
+        for dep in (d for d in graph[name].get("deps", []) if isinstance(d, str)):
+            todo += [
+                other
+                for other, written in outs.items()
+                if any(dep == o or dep.startswith(o.rstrip("/") + "/") for o in written)
+            ]
+    return need
+
+
+def test_the_determinism_check_runs_every_stage_that_writes_data():
+    """`tests/pipeline/test_determinism.py` compares two clean runs of ``DATA_STAGES`` and what
+    they read: every stage with an out under data/ is among them, or left out by name with
+    the reason."""
+    from tests.pipeline.small import DATA_STAGES, DATA_STAGES_LEFT_OUT
+
+    graph = stages()
+    writers = {
+        name
+        for name, spec in graph.items()
+        for o in spec.get("outs", [])
+        if (o if isinstance(o, str) else next(iter(o))).startswith("data/")
+    }
+    run = upstream(graph, DATA_STAGES)
+    assert writers - run - set(DATA_STAGES_LEFT_OUT) == set()
+    assert {"ingest", "panel", "fit", "shares"} <= run  # the walk follows deps to their writers
+    assert "backtest" not in run and "report" not in run

@@ -466,7 +466,7 @@ def test_a_pages_own_heading_names_its_browser_tab(tmp_path):
 def test_rank_plots_rank_each_element_of_a_vector_on_its_own():
     import xarray as xr
 
-    from musicmarkets import plots
+    from musicmarkets import check_plots
 
     rng = np.random.default_rng(0)
     # markets far apart: ranked together, chains would look alike only by accident of scale
@@ -474,7 +474,7 @@ def test_rank_plots_rank_each_element_of_a_vector_on_its_own():
     post = xr.Dataset(
         {"phi": (("chain", "draw", "market"), phi)}, coords={"market": ["br", "de", "es"]}
     )
-    fig = plots.rank_plots(post, ["phi", "absent"])
+    fig = check_plots.rank_plots(post, ["phi", "absent"])
     axes = [a for a in fig.axes if a.get_visible()]
     assert [a.get_title() for a in axes] == ["phi[br]", "phi[de]", "phi[es]"]
     # each panel ranks its own 400 draws: ranks run 0..399
@@ -575,6 +575,13 @@ def test_technical_tables_never_print_an_exponent_people_read():
     assert (
         report.significant(4.05e-4) == "0.000405" and report.significant(-8.3e-5, 2) == "-0.000083"
     )
+
+
+def test_technical_numbers_keep_their_precision():
+    """Three significant figures in every cell: 0.07 beside 0.0687 reads '0.0700', not '0.07'."""
+    crps = report.readable_table(pd.DataFrame({"crps": [0.07, 0.0687, 0.116, 1.5, 0.0]}))
+    assert crps["CRPS"].tolist() == ["0.0700", "0.0687", "0.116", "1.50", "0"]
+    assert report.significant(99.96) == "100" and report.significant(9.996) == "10.0"
 
 
 def test_technical_tables_name_models_and_methods_for_people():
@@ -695,6 +702,27 @@ def test_trend_title_states_the_move_the_chart_draws():
     assert "least in Bland (\u221219%)" in title
     assert "+69% on its first year" in report.trend_title(bands, names, "aa")
     assert report.trend_title(bands, names, "cc").startswith("Cland: the model's trend")
+
+
+def test_backtest_chart_names_methods_in_words():
+    """The technical report's backtest legend reads "Exponential smoothing (ETS)", not "ets"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from musicmarkets import check_plots
+
+    scored = pd.DataFrame(
+        {
+            "method": ["model", "model", "ets", "ets", "gbm", "gbm"],
+            "weeks_ahead": [1, 2] * 3,
+            "crps": [0.1, 0.2, 0.15, 0.25, 0.12, 0.3],
+        }
+    )
+    fig = check_plots.backtest_errors(scored, report.METHOD_NAMES)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert sorted(legend) == sorted(report.METHOD_NAMES[m] for m in ["model", "ets", "gbm"])
+    raw = [t.get_text() for t in check_plots.backtest_errors(scored).axes[0].get_legend().get_texts()]
+    assert "ets" in raw  # without names, the methods' own
 
 
 def test_stream_axes_speak_the_tables_units():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from musicmarkets import summary
-from musicmarkets.report import forecast_table, signed_percent
+from musicmarkets.report import forecast_table, human_number, signed_percent
 from musicmarkets.summary import forecast_chart_title
 
 END = pd.Timestamp("2020-07-17")  # a Friday: the last chart week
@@ -100,7 +100,9 @@ def test_first_screen_reports_the_period_the_gates_and_a_stale_report():
     page = html.unescape(summary.first_screen("T", *args, pd.Timestamp("2020-08-01")))
     assert "Chart weeks" in page and "23 Jul 2020" in page  # the last week ends on a Thursday
     assert "Every quality check passed" in page and "stale" not in page
-    assert "Aland +10%" in page  # fastest year on year
+    assert "Aland +10%" in page  # fastest year on year, with the market's size beside it
+    last52 = p[(p["market"] == "aa") & (p["week_start"] > END - pd.Timedelta(weeks=52))]
+    assert f"{human_number(last52['streams'].sum())} streams in the last 52 weeks" in page
     ahead = 2.0e8 / history.tail(52)["streams"].sum() - 1
     assert f"{ahead * 100:+.0f}%".replace("-", "\u2212") in page
     # the card's change carries its interval, from the forecast's own bounds

@@ -1,7 +1,7 @@
 """Numbers for people, the trust panel, and the export of an executed notebook to a
 self-contained HTML page (no code, no injected parameters, no stderr, no network asset).
 
-A package: `format` (numbers), `narrative` (findings in words), `tables`, `titles` (chart titles that state the takeaway), `trust` (gates and
+A package: `format` (numbers), `narrative` (findings in words), `methods` (the methods and data appendix), `tables`, `titles` (chart titles that state the takeaway), `trust` (gates and
 provenance) and `export` (the HTML page); everything is importable from `musicmarkets.report`."""
 
 from musicmarkets.report.export import (  # noqa: F401
@@ -28,26 +28,28 @@ from musicmarkets.report.format import (  # noqa: F401
     streams_interval,
     unit_of,
 )
-from musicmarkets.report.narrative import (  # noqa: F401
-    LOCAL_MEASURE,
+from musicmarkets.report.methods import (  # noqa: F401
     SERVICE_NAMES,
     backtest_text,
     calibration_text,
     enrichment_text,
+    ledger_text,
+    methods_text,
+    prior_check_text,
+    quality_text,
+    sensitivity_text,
+)
+from musicmarkets.report.narrative import (  # noqa: F401
+    LOCAL_MEASURE,
     growth_alt_text,
     growth_headlines,
     growth_order,
     growth_words,
     insight_headlines,
-    ledger_text,
     local_share_readable,
     market_brief,
-    methods_text,
     opportunity_text,
     plain_words,
-    prior_check_text,
-    quality_text,
-    sensitivity_text,
 )
 from musicmarkets.report.tables import (  # noqa: F401
     METHOD_NAMES,

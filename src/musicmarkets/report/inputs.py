@@ -7,7 +7,7 @@ names, regions, the history totals, the opportunity check, provenance) is derive
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from musicmarkets import config, insights, io, opportunity
-from musicmarkets.report.trust import gates_failed, provenance
+from musicmarkets.report.trust import gates_failed, provenance, trust_panel, trust_rows
 
 
 class ReportInputs:
@@ -254,6 +254,21 @@ class ReportInputs:
 
     def provenance(self) -> dict[str, str]:
         return provenance(self.paths.root, self.paths.models / "consumption.nc")
+
+    def trust_section(
+        self, gates: dict[str, float], markets: Iterable[str], detail: bool = False
+    ) -> str:
+        """The full trust panel of a page about ``markets`` (their data freshness), in the
+        element ``#trust`` that the page's one-line trust status links to; ``detail`` (the
+        technical report) adds each failed gate's exact figures."""
+        freshness = self.coverage[self.coverage["market"].isin(list(markets))]
+        rows = trust_rows(
+            self.shares, self.backtest, self.loo, self.fit, self.recent, gates, self.names
+        )
+        panel = trust_panel(
+            self.fit, self.failed, freshness, self.provenance(), rows, gates, self.names, detail
+        )
+        return f'<div id="trust">{panel}</div>'
 
 
 def _signature(paths: config.Paths) -> tuple:
