@@ -721,7 +721,9 @@ def test_backtest_chart_names_methods_in_words():
     fig = check_plots.backtest_errors(scored, report.METHOD_NAMES)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert sorted(legend) == sorted(report.METHOD_NAMES[m] for m in ["model", "ets", "gbm"])
-    raw = [t.get_text() for t in check_plots.backtest_errors(scored).axes[0].get_legend().get_texts()]
+    raw = [
+        t.get_text() for t in check_plots.backtest_errors(scored).axes[0].get_legend().get_texts()
+    ]
     assert "ets" in raw  # without names, the methods' own
 
 
