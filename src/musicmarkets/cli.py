@@ -37,31 +37,41 @@ def parse_overrides(items: list[str]) -> dict[str, object]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from musicmarkets.notebook import run_each, run_notebook
-    from musicmarkets.params import parse_each
+    from musicmarkets.config import repo_root
+    from musicmarkets.kernel import import_statements, started_kernel
 
-    overrides = parse_overrides(args.set or [])
-    if args.each:
-        name, source = parse_each(args.each)
-        run_each(
+    root = repo_root()
+    # the kernel starts and imports the notebook's libraries while Papermill is imported here
+    with started_kernel(root, import_statements(root / args.notebook)) as kernel:
+        from musicmarkets.notebook import run_each, run_notebook
+        from musicmarkets.params import parse_each
+
+        overrides = parse_overrides(args.set or [])
+        if args.each:
+            name, source = parse_each(args.each)
+            run_each(
+                args.stage,
+                Path(args.notebook),
+                args.output,
+                args.html,
+                args.title,
+                name,
+                source,
+                root=root,
+                overrides=overrides,
+                kernel=kernel,
+            )
+            return 0
+        run_notebook(
             args.stage,
             Path(args.notebook),
-            args.output,
-            args.html,
+            Path(args.output),
+            Path(args.html) if args.html else None,
             args.title,
-            name,
-            source,
+            root=root,
             overrides=overrides,
+            kernel=kernel,
         )
-        return 0
-    run_notebook(
-        args.stage,
-        Path(args.notebook),
-        Path(args.output),
-        Path(args.html) if args.html else None,
-        args.title,
-        overrides=overrides,
-    )
     return 0
 
 

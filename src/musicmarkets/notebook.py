@@ -7,15 +7,13 @@ run leaves ``<output>.failed.ipynb`` for inspection and no output that DVC would
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
-import os
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +21,16 @@ import jupytext
 import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
 
 from musicmarkets.config import load_params, load_stages, repo_root
 from musicmarkets.io import atomic_path, remove_stale_temporaries, write_text
+from musicmarkets.kernel import (
+    import_statements,
+    started_kernel,
+)
 from musicmarkets.params import stage_param_keys, stage_parameters
 
 log = logging.getLogger(__name__)
-
-# One BLAS thread per kernel. The samplers run their chains in parallel threads, and each
-# chain's log density calls BLAS; a multi-threaded OpenBLAS then splits a product differently
-# depending on which of its threads are free, so the same seed could give different rounding
-# (and a different posterior) from one run to the next on the same machine.
-SINGLE_THREADED_BLAS = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
-
 
 # What a stage's notebook prints that says how far a long stage has got: these lines reach the
 # log as they come (everything else stays in the executed notebook). Sampling starts with PyMC's
@@ -70,25 +60,6 @@ class ProgressLog(io.TextIOBase):
             elif PROGRESS.match(line):
                 log.info("stage %s: %s", self.stage, line)
         return len(text)
-
-
-class LocalKernelManager(AsyncKernelManager):
-    """A kernel that talks over local sockets (ZeroMQ's ``ipc`` transport) instead of TCP
-    ports: nothing listens on the network, and ipykernel has no unencrypted-TCP warning to
-    print into the pipeline's log. The sockets live in the temporary folder, never in the
-    project (a copy of the project taken meanwhile would meet them)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("transport", "ipc")
-        folder = Path(tempfile.gettempdir()) / "musicmarkets-kernels" / str(os.getpid())
-        folder.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("ip", str(folder / "ipc"))
-        super().__init__(**kwargs)
-
-
-def kernel_environment() -> None:
-    """Set what every stage's kernel inherits: single-threaded BLAS (same bytes every run)."""
-    os.environ.update(SINGLE_THREADED_BLAS)
 
 
 def parameters_cell(notebook: Path) -> dict[str, Any]:
@@ -121,11 +92,13 @@ def run_notebook(
     root: Path | None = None,
     overrides: dict[str, Any] | None = None,
     kernel: AsyncKernelManager | None = None,
+    log_done: bool = True,
 ) -> Path:
     """Execute ``notebook`` for ``stage`` and write the executed copy (and optional HTML).
 
-    ``kernel``: a kernel kept running between calls (``shared_kernel``); by default each call
-    starts its own and shuts it down."""
+    ``kernel``: a kernel already started (``musicmarkets.kernel.started_kernel``), kept running
+    after the call; by default the call starts its own and shuts it down. ``log_done``: log the
+    stage's end (``run_each`` logs it once for all its items)."""
     root = root or repo_root()
     notebook, output = root / notebook, root / output
     stages = load_stages(root)
@@ -140,10 +113,12 @@ def run_notebook(
     for stale in remove_stale_temporaries(root):
         log.warning("removed %s, left by an interrupted run", stale.relative_to(root))
     nb = jupytext.read(notebook)
-    kernel_environment()
     started = time.perf_counter()
     log.info("stage %s: running %s", stage, notebook.name)
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        if kernel is None:  # ours to shut down: cleanly, never by an interrupt (log noise)
+            kernel = stack.enter_context(started_kernel(root))
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         source = Path(tmp) / notebook.with_suffix(".ipynb").name
         nbformat.write(nb, source)
         with atomic_path(output, suffix=".ipynb") as partial:
@@ -157,8 +132,7 @@ def run_notebook(
                     log_output=False,
                     stdout_file=ProgressLog(stage),
                     stderr_file=ProgressLog(stage),
-                    kernel_manager_class=LocalKernelManager,
-                    **({"km": kernel} if kernel is not None else {}),
+                    km=kernel,
                 )
             except papermill.PapermillExecutionError:
                 failed = output.with_suffix(".failed.ipynb")
@@ -175,22 +149,9 @@ def run_notebook(
         draft = bool(ReportInputs(paths(root)).failed)
         page = notebook_to_html(output, title or notebook.stem, draft)
         write_text(page, root / html)
-    if kernel is None:  # a run in a shared kernel is one item of a stage: run_each logs the end
+    if log_done:
         log.info("stage %s: done in %.0f s", stage, time.perf_counter() - started)
     return output
-
-
-@contextmanager
-def shared_kernel() -> Iterator[AsyncKernelManager]:
-    """One kernel for several notebook runs: started by the first run, shut down on exit."""
-    kernel_environment()
-    kernel = LocalKernelManager(kernel_name="python3")
-    try:
-        yield kernel
-    finally:
-        if kernel.has_kernel:
-            run_sync(kernel.shutdown_kernel)(now=True)
-        run_sync(kernel.cleanup_resources)()
 
 
 def run_each(
@@ -203,10 +164,12 @@ def run_each(
     source: str,
     root: Path | None = None,
     overrides: dict[str, Any] | None = None,
+    kernel: AsyncKernelManager | None = None,
 ) -> list[Path]:
     """Run ``notebook`` once per item of the stage's list parameter ``source``, with the
-    notebook parameter ``name`` set to the item, all in one kernel: the imports and the inputs
-    are paid for once. ``{name}`` in ``output`` and ``html`` is replaced by each item."""
+    notebook parameter ``name`` set to the item, all in one kernel (``kernel``, or one started
+    here): the imports and the inputs are paid for once. ``{name}`` in ``output`` and ``html``
+    is replaced by each item."""
     root = root or repo_root()
     stages = load_stages(root)
     params = stage_parameters(load_params(root), stage_param_keys(stages[stage]))
@@ -215,7 +178,9 @@ def run_each(
         raise ValueError(f"stage {stage!r} has no list parameter {source!r} to run each item of")
     outputs = []
     stage_started = time.perf_counter()
-    with shared_kernel() as kernel:
+    with contextlib.ExitStack() as stack:
+        if kernel is None:
+            kernel = stack.enter_context(started_kernel(root, import_statements(root / notebook)))
         for item in params[source]:
             started = time.perf_counter()
             fill = {name: item}
@@ -229,6 +194,7 @@ def run_each(
                     root,
                     (overrides or {}) | fill,
                     kernel,
+                    log_done=False,
                 )
             )
             log.info("stage %s: %s=%s in %.1f s", stage, name, item, time.perf_counter() - started)

@@ -74,7 +74,7 @@ def test_kernel_sockets_live_outside_the_project() -> None:
     in the project (a copy of the project taken meanwhile failed on them)."""
     import tempfile
 
-    from musicmarkets.notebook import LocalKernelManager
+    from musicmarkets.kernel import LocalKernelManager
 
     manager = LocalKernelManager()
     assert manager.transport == "ipc"
@@ -95,3 +95,54 @@ def test_progress_lines_of_a_long_stage_reach_the_log_as_they_come(
     assert "stage demo: all gates passed" in lines
     assert not any("seed is" in line for line in lines)
     assert "seed is 42" in _stdout(tmp_path / "out.ipynb")
+
+
+WARM = """# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+seed = 0
+fail = False
+
+# %%
+import time
+
+started = time.time()
+
+# %%
+import slowmod
+
+print("warm" if slowmod.LOADED < started else "cold")
+"""
+
+
+def test_the_stage_command_starts_the_kernel_with_the_notebooks_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`musicmarkets run` starts the kernel first and has it import the notebook's libraries
+    while the runner imports Papermill: the notebook's later `import` finds its module loaded
+    before the first cell ran. Silently: the cells count from 1, as in a fresh kernel, and the
+    same stage through `run_notebook` alone gives the same cells ("cold")."""
+    from musicmarkets import cli
+    from musicmarkets.kernel import import_statements
+
+    _project(tmp_path, fail=False)
+    (tmp_path / "demo.py").write_text(WARM, encoding="utf-8")
+    (tmp_path / "slowmod.py").write_text("import time\n\nLOADED = time.time()\ntime.sleep(0.5)\n")
+    assert import_statements(tmp_path / "demo.py") == "import time\nimport slowmod"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MUSICMARKETS_ROOT", raising=False)
+    assert cli.main(["run", "demo", "demo.py", "warm.ipynb"]) == 0
+    warm = nbformat.read(tmp_path / "warm.ipynb", as_version=4)
+    run_notebook("demo", Path("demo.py"), Path("cold.ipynb"), root=tmp_path)
+    cold = nbformat.read(tmp_path / "cold.ipynb", as_version=4)
+    assert _stdout(tmp_path / "warm.ipynb").strip() == "warm"
+    assert _stdout(tmp_path / "cold.ipynb").strip() == "cold"
+    counts = [c.get("execution_count") for c in warm.cells if c.cell_type == "code"]
+    assert counts == [c.get("execution_count") for c in cold.cells if c.cell_type == "code"]
+    assert counts[0] == 1
