@@ -63,7 +63,19 @@ def _restored(root):
         yield
     finally:
         run(["git", "checkout", "-f", "HEAD", "--", "."], root)
-        run(["git", "clean", "-fdq", "--", "params.yaml", "dvc.yaml", "reports/metrics"], root)
+        run(
+            [
+                "git",
+                "clean",
+                "-fdq",
+                "--",
+                "params.yaml",
+                "dvc.yaml",
+                "reports/metrics",
+                "data/raw",
+            ],
+            root,
+        )
         run(["dvc", "checkout", "--force"], root)
         assert "up to date" in run(["dvc", "status"], root).stdout
 
@@ -565,57 +577,62 @@ def test_forecast_ledger_scores_earlier_forecasts_once_their_weeks_arrive(small)
     """A run on data up to 27 Oct 2017, then the full year: the second run scores the first
     run's forecasts for the nine weeks that arrived, and the report says so."""
     root, _ = small
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["common"]["end"] = "2017-10-27"
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["dvc", "repro"], root)
-    ledger = pd.read_parquet(root / "data/ledger/forecasts.parquet")
-    assert pd.Timestamp("2017-10-27") in set(ledger["origin"])
-    run(["git", "checkout", "--", "params.yaml"], root)
-    run(["dvc", "repro"], root)
-    ledger = pd.read_parquet(root / "data/ledger/forecasts.parquet")
-    assert ledger.groupby("origin")["run_id"].nunique().max() == 1  # no run recorded twice
-    scores = pd.read_parquet(root / "data/processed/ledger_scores.parquet")
-    assert set(scores["origin"]) == {pd.Timestamp("2017-10-27")}
-    assert scores["weeks"].sum() == 9 * 3  # 3 Nov .. 29 Dec for de, gb, it
-    assert scores["coverage_90"].between(0, 1).all() and (scores["crps"] > 0).all()
-    page = (root / "reports/index.html").read_text()
-    assert "Forecast made with data up to 27 Oct 2017" in page
+    with _restored(root):
+        params = yaml.safe_load((root / "params.yaml").read_text())
+        params["common"]["end"] = "2017-10-27"
+        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        run(["dvc", "repro"], root)
+        ledger = pd.read_parquet(root / "data/ledger/forecasts.parquet")
+        assert pd.Timestamp("2017-10-27") in set(ledger["origin"])
+        run(["git", "checkout", "--", "params.yaml"], root)
+        run(["dvc", "repro"], root)
+        ledger = pd.read_parquet(root / "data/ledger/forecasts.parquet")
+        assert ledger.groupby("origin")["run_id"].nunique().max() == 1  # no run recorded twice
+        scores = pd.read_parquet(root / "data/processed/ledger_scores.parquet")
+        assert set(scores["origin"]) == {pd.Timestamp("2017-10-27")}
+        assert scores["weeks"].sum() == 9 * 3  # 3 Nov .. 29 Dec for de, gb, it
+        assert scores["coverage_90"].between(0, 1).all() and (scores["crps"] > 0).all()
+        page = (root / "reports/index.html").read_text()
+        assert "Forecast made with data up to 27 Oct 2017" in page
 
 
 @pytest.mark.heavy
 def test_adding_a_market_is_dropping_its_files(small, repo):
     """A newcomer's path: copy a market's weekly files into the raw folder, run dvc repro."""
     root, _ = small
-    for name in (ADDED, f"{ADDED}_features"):
-        shutil.copytree(repo / LEGACY / name, root / LEGACY / name)
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["report"]["partner_markets"].append(ADDED)  # and a partner page for it
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    res = run(["dvc", "repro"], root)
-    assert "Running stage 'ingest'" in res.stdout and "Running stage 'fit'" in res.stdout
-    panel = pd.read_parquet(root / "data/processed/market_week.parquet")
-    assert ADDED in set(panel["market"])
-    fit = json.loads((root / "reports/metrics/fit.json").read_text())
-    assert fit["markets"] == 4
-    page = (root / "reports/index.html").read_text()
-    assert "Spain" in page and f"markets/{ADDED}.html" in page
-    assert "Spain" in (root / f"reports/markets/{ADDED}.html").read_text()
+    with _restored(root):
+        for name in (ADDED, f"{ADDED}_features"):
+            shutil.copytree(repo / LEGACY / name, root / LEGACY / name)
+        params = yaml.safe_load((root / "params.yaml").read_text())
+        params["report"]["partner_markets"].append(ADDED)  # and a partner page for it
+        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        res = run(["dvc", "repro"], root)
+        assert "Running stage 'ingest'" in res.stdout and "Running stage 'fit'" in res.stdout
+        panel = pd.read_parquet(root / "data/processed/market_week.parquet")
+        assert ADDED in set(panel["market"])
+        fit = json.loads((root / "reports/metrics/fit.json").read_text())
+        assert fit["markets"] == 4
+        page = (root / "reports/index.html").read_text()
+        assert "Spain" in page and f"markets/{ADDED}.html" in page
+        assert "Spain" in (root / f"reports/markets/{ADDED}.html").read_text()
 
 
 def test_unparseable_raw_file_stops_ingest_and_names_it(small):
-    """Runs last: it breaks a raw file of the copy. The stage fails loudly, keeps the executed
-    notebook for inspection, writes no partial output, and never touches data/raw."""
+    """A raw file of the copy broken (and mended afterwards): the stage fails loudly, keeps the
+    executed notebook for inspection, writes no partial output, and never touches data/raw."""
     root, _ = small
-    raw = root / "data/raw/spotify_weekly_top200_8markets_2017_2020/gb"
-    victim = raw / "gb_2017-03-03--2017-03-10.csv.gz"
-    victim.write_bytes(victim.read_bytes()[:300])  # a truncated download
-    before = {p: p.read_bytes() for p in raw.iterdir()}
-    res = run(["dvc", "repro"], root, check=False)
-    assert res.returncode != 0
-    assert "gb_2017-03-03--2017-03-10.csv.gz" in res.stdout + res.stderr
-    assert (root / "reports/10_ingest_charts.failed.ipynb").is_file()
-    assert not list(root.rglob(".*.tmp")) and not list((root / "reports").glob(".*.ipynb"))
-    assert {p: p.read_bytes() for p in raw.iterdir()} == before
-    # the downstream stages did not run on missing input: their outputs are still the last good ones
-    assert (root / "models/consumption.nc").is_file() and (root / "reports/index.html").is_file()
+    with _restored(root):
+        raw = root / "data/raw/spotify_weekly_top200_8markets_2017_2020/gb"
+        victim = raw / "gb_2017-03-03--2017-03-10.csv.gz"
+        victim.write_bytes(victim.read_bytes()[:300])  # a truncated download
+        before = {p: p.read_bytes() for p in raw.iterdir()}
+        res = run(["dvc", "repro"], root, check=False)
+        assert res.returncode != 0
+        assert "gb_2017-03-03--2017-03-10.csv.gz" in res.stdout + res.stderr
+        assert (root / "reports/10_ingest_charts.failed.ipynb").is_file()
+        assert not list(root.rglob(".*.tmp")) and not list((root / "reports").glob(".*.ipynb"))
+        assert {p: p.read_bytes() for p in raw.iterdir()} == before
+        # the downstream stages did not run on missing input: their outputs are still the last good ones
+        assert (root / "models/consumption.nc").is_file() and (
+            root / "reports/index.html"
+        ).is_file()

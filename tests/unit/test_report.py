@@ -285,6 +285,8 @@ def test_trust_panel_states_the_thresholds_the_gates_used():
         "model_coverage_90": 0.9,
         "model_coverage_90_n": 100,
         "coverage_90_range": [0.8, 0.97],
+        "coverage_90_in_target": True,
+        "gate_weeks": 13,
         "fits": [{"gates_failed": []}, {"gates_failed": ["2 divergent transitions"]}],
     }
     fit = {"ppc_coverage_90_by_market": {"de": 0.9, "us": 0.85}}
@@ -301,6 +303,13 @@ def test_trust_panel_states_the_thresholds_the_gates_used():
     assert "(each needs 75% to 99%)" in next(k for k in rows if k.startswith("Weeks inside"))
     assert any(k.endswith("(needs 80% to 97%)") for k in rows if k.startswith("Backtest: held"))
     assert rows["Backtest refits passing every convergence gate"] == "1 of 2"
+    # a market outside the range the gates were given fails its row, by those same bounds
+    low = {"ppc_coverage_90_by_market": {"de": 0.9, "us": 0.74}}
+    assert report.trust_rows({}, backtest, {"verdict": "v"}, low, None, gates)[0].ok is False
+    narrow = gates | {"coverage_90_min": 0.8}
+    assert report.trust_rows({}, backtest, {"verdict": "v"}, fit, None, narrow)[0].ok is True
+    with pytest.raises(KeyError):  # no typed-in default: the thresholds come from the stage
+        report.trust_rows({}, backtest, {"verdict": "v"}, fit, None, {})
     metrics = {"r_hat_max": 1.0, "ess_bulk_min": 500, "ess_tail_min": 500, "divergences": 0}
     freshness = pd.DataFrame({"market": ["de"], "last_week": [pd.Timestamp("2020-07-24")]})
     page = report.trust_panel(metrics | {"bfmi_min": 0.7}, [], freshness, {}, None, gates)
@@ -411,7 +420,13 @@ def test_recent_fit_and_market_coverage_gates_reach_the_report():
 
 
 def test_trust_panel_says_when_a_now_sits_within_monte_carlo_error_of_its_bound():
-    backtest = {"model_coverage_90": 0.9, "model_coverage_90_n": 100}
+    backtest = {
+        "model_coverage_90": 0.9,
+        "model_coverage_90_n": 100,
+        "coverage_90_range": [0.85, 0.95],
+        "coverage_90_in_target": True,
+        "gate_weeks": 13,
+    }
     loo = {"verdict": "about equally well"}
     recent = {"checked": 60, "outside": 0, "at_the_edge": ["us streams_per_capita: ..."]}
     withheld = recent | {"headlines_checked": 8, "headlines_withheld": ["in growth over a year"]}

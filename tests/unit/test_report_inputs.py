@@ -96,7 +96,14 @@ def test_a_shift_whose_start_misses_the_charts_is_left_out_of_the_pages(tmp_path
     (paths.metrics / "recent_fit.json").write_text(json.dumps(recent))
     shown = ReportInputs(paths).shifts
     assert shown["shift_pts"].tolist() == [-1.0, 2.0]
-    backtest = {"model_coverage_90": 0.9, "model_coverage_90_n": 100, "fits": [], "gate_weeks": 13}
+    backtest = {
+        "model_coverage_90": 0.9,
+        "model_coverage_90_n": 100,
+        "fits": [],
+        "gate_weeks": 13,
+        "coverage_90_range": [0.85, 0.95],
+        "coverage_90_in_target": True,
+    }
     rows = trust_rows({}, backtest, {"verdict": "v"}, recent=recent)
     assert any("2 of 3; left out: 1" in r.result for r in rows)
 

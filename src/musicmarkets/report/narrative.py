@@ -113,7 +113,7 @@ def growth_alt_text(table: pd.DataFrame, interval: float = 0.9) -> str:
         for _, r in table.iterrows()
     ]
     return (
-        "Yearly growth per market, fastest first, median and 90% interval: "
+        f"Yearly growth per market, fastest first, median and {interval:.0%} interval: "
         + "; ".join(parts)
         + "."
     )
