@@ -83,10 +83,12 @@ def _validate(args: argparse.Namespace) -> int:
     known = None  # market codes are checked against the project's country list, as ingest does
     for start in (None, Path(__file__).parent):  # the working directory's project, else this one
         try:
-            codes = covariates.read_country_codes(config.paths(start).covariates_raw)
+            paths = config.paths(start)
+            codes = covariates.read_country_codes(paths.covariates_raw)
+            reference = config.load_params(paths.root)["common"]["reference_chart"]
         except (FileNotFoundError, OSError):
             continue
-        known = set(codes["market"]) | {"global"}
+        known = set(codes["market"]) | {reference}  # and the chart ingest compares against
         break
     if known is None:
         print(

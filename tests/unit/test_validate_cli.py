@@ -98,3 +98,25 @@ def test_status_lists_the_reports_and_names_every_failed_gate(tmp_path, monkeypa
     )
     assert main(["status"]) == 2
     assert "DRAFT" in capsys.readouterr().out
+
+
+def test_validate_accepts_the_reference_chart_that_ingest_uses(repo, tmp_path, capsys, monkeypatch):
+    """The chart that ingest compares against is named in params.yaml
+    (``common.reference_chart``, here 'xx'): `validate` accepts that one, as ingest does, not a typed-in
+    'global'."""
+    from musicmarkets import config
+
+    project = tmp_path / "project"
+    countries = config.paths(repo).covariates_raw
+    shutil.copytree(countries, project / countries.relative_to(repo))
+    (project / "dvc.yaml").write_text("stages: {}\n")
+    (project / "params.yaml").write_text("common:\n  reference_chart: xx\n")
+    for code in ("xx", "global"):
+        (project / code).mkdir()
+        shutil.copyfile(repo / REAL, project / code / f"{code}_2017-05-12--2017-05-19.csv.gz")
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("MUSICMARKETS_ROOT", raising=False)
+    main(["validate", "xx", "global"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("ACCEPTED") and "xx_2017" in out[0]
+    assert out[1].startswith("QUARANTINED") and "unknown market code" in out[1]
