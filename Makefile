@@ -94,9 +94,11 @@ bench: env-bench ## run the benchmarks (figures land in benchmarks/results/; the
 	$(BIN)/python benchmarks/bench_samplers.py
 	$(BIN)/python benchmarks/bench_events.py
 	$(BIN)/python benchmarks/bench_scale_models.py
+	$(BIN)/python benchmarks/figures.py  # docs/benchmark-figures.md from the results
 
 bench-gates: env ## the production gates for 4 more seeds (fit, shares, backtest: hours on 2 cores)
 	$(BIN)/python benchmarks/bench_gates.py
+	$(BIN)/python benchmarks/figures.py
 
 lock: env ## re-resolve the three lock files from pyproject.toml (the runtime and bench sets keep the dev set's versions)
 	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.lock.txt
