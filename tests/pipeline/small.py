@@ -3,12 +3,14 @@ year 2017 (which holds Germany's and the Global chart's missing weeks), few draw
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
-from tests.conftest import commit_all, copy_project
+from tests.conftest import commit_all, copy_project, run
 
 LEGACY = "data/raw/spotify_weekly_top200_8markets_2017_2020"
 KEPT = {"de", "gb", "it", "global"}  # the copy holds only these markets' files ...
@@ -61,3 +63,20 @@ def small_project(dest: Path) -> Path:
     (root / "params.yaml").write_text(yaml.safe_dump(_merge(params, SMALL), sort_keys=False))
     commit_all(root, "small")
     return root
+
+
+@contextlib.contextmanager
+def restored(root: Path, targets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Run a test's changes on top of a shared run, then put the project back as it was: the
+    tracked files from git, the outputs from the DVC cache (nothing re-runs). ``targets``: the
+    stages the shared run ran, where it did not run them all."""
+    commit_all(root, "before a test's changes")
+    try:
+        yield
+    finally:
+        run(["git", "checkout", "-f", "HEAD", "--", "."], root)
+        cleaned = ["params.yaml", "dvc.yaml", "reports/metrics", "data/raw"]
+        run(["git", "clean", "-fdq", "--", *cleaned], root)
+        run(["dvc", "checkout", "--force", *(["--with-deps", *targets] if targets else [])], root)
+        status = ["dvc", "status", *(["--with-deps", *targets] if targets else [])]
+        assert "up to date" in run(status, root).stdout

@@ -1,27 +1,41 @@
-"""Same inputs and params, same bytes: two clean runs of the small configuration, one after
-the other in two copies, of every stage that writes data/ (and what those stages read).
+"""Checks that need the data stages only: same inputs and params give the same bytes (two
+clean runs, one after the other in two copies, of every stage that writes data/ and what those
+stages read), an interrupted fit, the S3 remote and the Spark engine. They share the first of
+those runs (``data_run``).
 
-A file of its own, so that pytest-xdist (``--dist loadfile``) runs it beside the shared
+A file of its own, so that pytest-xdist (``--dist loadfile``) runs it beside the full small
 pipeline run of test_pipeline.py instead of after it."""
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import pandas as pd
 import pytest
+import yaml
 
 from tests.conftest import copy_project, run
-from tests.pipeline.small import DATA_STAGES, small_project
+from tests.pipeline.small import DATA_STAGES, restored, small_project
 
 pytestmark = pytest.mark.slow
 
 
-def test_same_inputs_and_params_give_the_same_outputs(tmp_path):
+@pytest.fixture(scope="module")
+def data_run(tmp_path_factory):
+    """A clean run of ``DATA_STAGES`` in the small configuration; the checks that change it put
+    it back (``restored``), so it stays the clean run the same-bytes check compares."""
+    root = small_project(tmp_path_factory.mktemp("data") / "first")
+    run(["dvc", "repro", *DATA_STAGES], root)
+    return root
+
+
+def test_same_inputs_and_params_give_the_same_outputs(data_run, tmp_path):
     """Two clean runs in two places of every stage that writes data/ (and what they read):
     byte-identical data, identical posterior summaries."""
     import arviz as az
 
-    root = small_project(tmp_path / "first")
-    run(["dvc", "repro", *DATA_STAGES], root)
+    root = data_run
     again = copy_project(tmp_path / "again", source=root)
     run(["dvc", "repro", *DATA_STAGES], again)
     data = sorted(p.relative_to(again) for p in (again / "data").rglob("*.parquet"))
@@ -76,3 +90,94 @@ def _where_posteriors_differ(a, b) -> list[str]:
             )
             out.append(f"{rel}{node.path}: {worst:.3g}")
     return out
+
+
+def test_interrupted_fit_leaves_nothing_dvc_accepts_and_a_rerun_completes(data_run, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import tool_env
+
+    root = data_run
+    with restored(root, DATA_STAGES):
+        params = yaml.safe_load((root / "params.yaml").read_text())
+        params["fit"]["priors"]["trend_sigma"] = 0.2
+        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        log = (tmp_path / "repro.log").open("w")
+        proc = subprocess.Popen(
+            ["dvc", "repro", "fit"],
+            cwd=root,
+            env=tool_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while (
+            "Running stage 'fit'" not in (tmp_path / "repro.log").read_text()
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.5)
+        time.sleep(6)  # inside the fit: compiling or sampling
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        status = run(["dvc", "status", "fit"], root).stdout
+        assert "fit:" in status and "up to date" not in status  # DVC does not take the fit as done
+        rerun = run(["dvc", "repro", "fit"], root)
+        assert "Running stage 'fit'" in rerun.stdout
+        assert "up to date" in run(["dvc", "status", "fit"], root).stdout
+        assert not [p for p in root.rglob(".*.tmp") if ".dvc" not in p.parts]
+
+
+def test_dvc_remote_on_s3_push_wipe_pull(data_run):
+    """The team set-up: an S3 remote (here a real S3-compatible server on 127.0.0.1), credentials
+    from the environment only. Push, wipe the cache and the outputs, pull: the same bytes."""
+    import os
+
+    from tests.s3server import DUMMY_ENV, s3_server
+
+    root = data_run
+    outs = [
+        "data/interim/charts.parquet",
+        "data/processed/market_week.parquet",
+        "models/consumption.nc",
+    ]
+    before = {o: (root / o).read_bytes() for o in outs}
+    with s3_server("musicmarkets-dvc") as endpoint:
+        env = {**os.environ, **DUMMY_ENV}
+        run(["dvc", "remote", "add", "-f", "-d", "team", "s3://musicmarkets-dvc/cache"], root)
+        run(["dvc", "remote", "modify", "--local", "team", "endpointurl", endpoint], root)
+        pushed = run(["dvc", "push"], root, env=env)
+        assert "pushed" in pushed.stdout
+        shutil.rmtree(root / ".dvc" / "cache")
+        for o in outs:
+            (root / o).unlink()
+        run(["dvc", "pull"], root, env=env)
+    assert {o: (root / o).read_bytes() for o in outs} == before
+    assert "up to date" in run(["dvc", "status", "--with-deps", *DATA_STAGES], root).stdout
+    config = (root / ".dvc" / "config").read_text()
+    assert "testing-secret" not in config and "127.0.0.1" not in config  # endpoint: local config
+    (root / ".dvc" / "config.local").unlink()  # the server is gone: forget the remote
+    run(["dvc", "remote", "remove", "team"], root)
+
+
+def test_events_engine_switch_gives_the_same_panel_on_spark(data_run):
+    """`events.engine: spark` re-runs only the aggregation, and the tables it writes are the
+    DuckDB run's, byte for byte (both are sorted and written the same way)."""
+    pytest.importorskip("pyspark")
+    root = data_run
+    outs = ["data/processed/events_market_week.parquet", "data/processed/events_track_week.parquet"]
+    before = {o: (root / o).read_bytes() for o in outs}
+    metrics = json.loads((root / "reports/metrics/events.json").read_text())
+    assert metrics["engine"] == "duckdb" and metrics["matches_simulated_totals"] is True
+    with restored(root, DATA_STAGES):
+        exp = run(["dvc", "exp", "run", "-S", "events.engine=spark", "events"], root)
+        assert "Running stage 'events'" in exp.stdout
+        assert (
+            "Running stage 'fit'" not in exp.stdout
+            and "Running stage 'events_simulate'" not in exp.stdout
+        )
+        assert json.loads((root / "reports/metrics/events.json").read_text())["engine"] == "spark"
+        assert {o: (root / o).read_bytes() for o in outs} == before

@@ -9,7 +9,6 @@ runs in test_determinism.py, beside this file's run.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import re
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import commit_all, run
-from tests.pipeline.small import ADDED, LEGACY, SECRETS, SMALL, small_project
+from tests.pipeline.small import ADDED, LEGACY, SECRETS, SMALL, restored, small_project
 
 pytestmark = pytest.mark.slow
 
@@ -52,32 +51,6 @@ PAGES = (
     "reports/markets/gb.html",
     "reports/markets/it.html",
 )
-
-
-@contextlib.contextmanager
-def _restored(root):
-    """Run a test's changes on top of the shared run, then put the project back as it was: the
-    tracked files from git, the outputs from the DVC cache (nothing re-runs)."""
-    commit_all(root, "before a test's changes")
-    try:
-        yield
-    finally:
-        run(["git", "checkout", "-f", "HEAD", "--", "."], root)
-        run(
-            [
-                "git",
-                "clean",
-                "-fdq",
-                "--",
-                "params.yaml",
-                "dvc.yaml",
-                "reports/metrics",
-                "data/raw",
-            ],
-            root,
-        )
-        run(["dvc", "checkout", "--force"], root)
-        assert "up to date" in run(["dvc", "status"], root).stdout
 
 
 @pytest.fixture(scope="module")
@@ -208,82 +181,11 @@ def test_second_run_is_a_no_op(small):
     )
 
 
-def test_interrupted_fit_leaves_nothing_dvc_accepts_and_a_rerun_completes(small, tmp_path):
-    import os
-    import signal
-    import subprocess
-    import time
-
-    from tests.conftest import tool_env
-
-    root, _ = small
-    with _restored(root):
-        params = yaml.safe_load((root / "params.yaml").read_text())
-        params["fit"]["priors"]["trend_sigma"] = 0.2
-        (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-        log = (tmp_path / "repro.log").open("w")
-        proc = subprocess.Popen(
-            ["dvc", "repro", "fit"],
-            cwd=root,
-            env=tool_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 120
-        while (
-            "Running stage 'fit'" not in (tmp_path / "repro.log").read_text()
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.5)
-        time.sleep(6)  # inside the fit: compiling or sampling
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        status = run(["dvc", "status", "fit"], root).stdout
-        assert "fit:" in status and "up to date" not in status  # DVC does not take the fit as done
-        rerun = run(["dvc", "repro", "fit"], root)
-        assert "Running stage 'fit'" in rerun.stdout
-        assert "up to date" in run(["dvc", "status", "fit"], root).stdout
-        assert not [p for p in root.rglob(".*.tmp") if ".dvc" not in p.parts]
-
-
-def test_dvc_remote_on_s3_push_wipe_pull(small):
-    """The team set-up: an S3 remote (here a real S3-compatible server on 127.0.0.1), credentials
-    from the environment only. Push, wipe the cache and the outputs, pull: the same bytes."""
-    import os
-
-    from tests.s3server import DUMMY_ENV, s3_server
-
-    root, _ = small
-    outs = [
-        "data/interim/charts.parquet",
-        "data/processed/market_week.parquet",
-        "models/consumption.nc",
-    ]
-    before = {o: (root / o).read_bytes() for o in outs}
-    with s3_server("musicmarkets-dvc") as endpoint:
-        env = {**os.environ, **DUMMY_ENV}
-        run(["dvc", "remote", "add", "-f", "-d", "team", "s3://musicmarkets-dvc/cache"], root)
-        run(["dvc", "remote", "modify", "--local", "team", "endpointurl", endpoint], root)
-        pushed = run(["dvc", "push"], root, env=env)
-        assert "pushed" in pushed.stdout
-        shutil.rmtree(root / ".dvc" / "cache")
-        for o in outs:
-            (root / o).unlink()
-        run(["dvc", "pull"], root, env=env)
-    assert {o: (root / o).read_bytes() for o in outs} == before
-    assert "up to date" in run(["dvc", "status"], root).stdout
-    config = (root / ".dvc" / "config").read_text()
-    assert "testing-secret" not in config and "127.0.0.1" not in config  # endpoint: local config
-    (root / ".dvc" / "config.local").unlink()  # the server is gone: forget the remote
-    run(["dvc", "remote", "remove", "team"], root)
-
-
 def test_experiment_on_a_model_parameter_reruns_only_its_stages(small):
     """A model parameter re-runs the fit and what reads it, never ingest or the panel (`dvc status`); an experiment on a report parameter runs for real and re-runs the
     pages alone."""
     root, _ = small
-    with _restored(root):
+    with restored(root):
         params = yaml.safe_load((root / "params.yaml").read_text())
         params["fit"]["priors"]["trend_sigma"] = 0.25
         (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -354,7 +256,7 @@ def test_editing_a_package_file_reruns_exactly_the_stages_that_run_it(small):
     edited = "src/musicmarkets/models/share_summary.py"
     expected = {n for n, s in load_stages(root).items() if edited in s.get("deps", [])}
     assert expected == {"shares", "check_recent_fit"}  # the stages that run the summaries
-    with _restored(root):
+    with restored(root):
         with open(root / edited, "a", encoding="utf-8") as fh:
             fh.write("\n# an edit\n")
         status = json.loads(run(["dvc", "status", "--json"], root).stdout)
@@ -552,32 +454,12 @@ def test_dvc_plots_draw_the_key_series_offline_in_a_real_browser(small, artifact
     assert "Germany" in seen.dom and "weeks ahead" in seen.dom
 
 
-def test_events_engine_switch_gives_the_same_panel_on_spark(small):
-    """`events.engine: spark` re-runs only the aggregation, and the tables it writes are the
-    DuckDB run's, byte for byte (both are sorted and written the same way)."""
-    pytest.importorskip("pyspark")
-    root, _ = small
-    outs = ["data/processed/events_market_week.parquet", "data/processed/events_track_week.parquet"]
-    before = {o: (root / o).read_bytes() for o in outs}
-    metrics = json.loads((root / "reports/metrics/events.json").read_text())
-    assert metrics["engine"] == "duckdb" and metrics["matches_simulated_totals"] is True
-    with _restored(root):
-        exp = run(["dvc", "exp", "run", "-S", "events.engine=spark"], root)
-        assert "Running stage 'events'" in exp.stdout
-        assert (
-            "Running stage 'fit'" not in exp.stdout
-            and "Running stage 'events_simulate'" not in exp.stdout
-        )
-        assert json.loads((root / "reports/metrics/events.json").read_text())["engine"] == "spark"
-        assert {o: (root / o).read_bytes() for o in outs} == before
-
-
 @pytest.mark.heavy
 def test_forecast_ledger_scores_earlier_forecasts_once_their_weeks_arrive(small):
     """A run on data up to 27 Oct 2017, then the full year: the second run scores the first
     run's forecasts for the nine weeks that arrived, and the report says so."""
     root, _ = small
-    with _restored(root):
+    with restored(root):
         params = yaml.safe_load((root / "params.yaml").read_text())
         params["common"]["end"] = "2017-10-27"
         (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -600,7 +482,7 @@ def test_forecast_ledger_scores_earlier_forecasts_once_their_weeks_arrive(small)
 def test_adding_a_market_is_dropping_its_files(small, repo):
     """A newcomer's path: copy a market's weekly files into the raw folder, run dvc repro."""
     root, _ = small
-    with _restored(root):
+    with restored(root):
         for name in (ADDED, f"{ADDED}_features"):
             shutil.copytree(repo / LEGACY / name, root / LEGACY / name)
         params = yaml.safe_load((root / "params.yaml").read_text())
@@ -621,7 +503,7 @@ def test_unparseable_raw_file_stops_ingest_and_names_it(small):
     """A raw file of the copy broken (and mended afterwards): the stage fails loudly, keeps the
     executed notebook for inspection, writes no partial output, and never touches data/raw."""
     root, _ = small
-    with _restored(root):
+    with restored(root):
         raw = root / "data/raw/spotify_weekly_top200_8markets_2017_2020/gb"
         victim = raw / "gb_2017-03-03--2017-03-10.csv.gz"
         victim.write_bytes(victim.read_bytes()[:300])  # a truncated download
