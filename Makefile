@@ -61,7 +61,11 @@ plots: env ## draw the key series with `dvc plots show` into dvc_plots/index.htm
 	$(BIN)/dvc plots show -o dvc_plots
 
 # One worker per core; a test file stays on one worker (the pipeline tests share one small run).
-XDIST := -n auto --dist loadfile
+# One worker more than the cores: the pipeline checks are mostly single-threaded (kernel starts,
+# imports, compilation), so a third worker on 2 cores keeps both busy. A test file stays on one
+# worker (loadfile); files start in the order of pyproject's testpaths, the pipeline files first.
+WORKERS := $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
+XDIST := -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: env-dev ## the CI suite: unit, notebook contracts, services, one small pipeline run and its checks
 	$(BIN)/python -m pytest -m "not statistical and not heavy" $(XDIST)
