@@ -407,6 +407,22 @@ def test_no_local_share_headline_where_global_chart_tracks_dominate():
     )
     us = report.market_brief(row, ranks, totals, shifts, "us", "United States", yoy=yoy)
     assert "latest 13 weeks (May\u2013Jul 2020) against the same weeks a year earlier" in us
+    # the next quarter in the unit of the page's forecast table (its largest figure's)
+    totals = pd.DataFrame(
+        {
+            "key": "in",
+            "horizon_weeks": [13, 52],
+            "streams_median": [8.75e8, 3.85e9],
+            "streams_low": [7.65e8, 3.2e9],
+            "streams_high": [9.95e8, 4.68e9],
+        }
+    )
+    india = report.market_brief(row, ranks, totals, shifts, "in", "India")
+    assert "**Next 13 weeks**: 0.875 bn (0.765 to 0.995 bn) Top 200 streams" in india
+    table = report.forecast_table(
+        totals.assign(level="market", name="India", yoy_median=0.75, yoy_low=0.5, yoy_high=1.0)
+    )
+    assert table.loc[0, "Next 13 weeks"] == "0.875 bn (0.765 to 0.995 bn)"
     assert "the charts themselves: \u22124%, within the \u221212% to \u22123% the model" in us
 
 

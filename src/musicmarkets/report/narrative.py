@@ -13,6 +13,7 @@ from musicmarkets.report.format import (
     signed_percent,
     signed_points,
     streams_interval,
+    unit_of,
 )
 from musicmarkets.report.trust import draft_words
 
@@ -279,10 +280,9 @@ def market_brief(
     nxt = totals[(totals["key"] == market)].sort_values("horizon_weeks")
     if len(nxt):
         q = nxt.iloc[0]
-        lines.append(
-            f"- **Next {int(q['horizon_weeks'])} weeks**: "
-            f"{streams_interval(q['streams_median'], q['streams_low'], q['streams_high'])} Top 200 streams."
-        )
+        unit = unit_of(nxt["streams_median"].max())  # the page's forecast table's unit
+        figure = streams_interval(q["streams_median"], q["streams_low"], q["streams_high"], unit)
+        lines.append(f"- **Next {int(q['horizon_weeks'])} weeks**: {figure} Top 200 streams.")
     local = shifts[(shifts["market"] == market) & (shifts["measure"] == "local_share")]
     if len(local) and not bool(local_share_readable(shifts).get(market, False)):
         r = local.iloc[0]
