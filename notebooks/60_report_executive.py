@@ -61,6 +61,8 @@ regions_of_two = sorted(totals.loc[totals["level"] == "region", "key"].unique())
 growth = insights.in_market_order(insights.growth_table(inputs.posterior, names, interval), order)
 bands = inputs.trend_bands(interval)
 region_of, history = inputs.region_of, inputs.history
+# each market's size beside its growth: Top 200 chart streams in its last 52 weeks
+streams = {m: insights.last_weeks_total(history, m, 52) for m in growth["market"]}
 labels = names | {r: r for r in set(region_of.values())} | {"all": "All markets"}
 opportunity_check = inputs.opportunity_check(level_priors, interval, seed)
 
@@ -93,7 +95,7 @@ display(Markdown(report.page_links(partner_markets, names)))
 # ## Key findings
 
 # %%
-display(Markdown(report.growth_headlines(growth, failed, interval, yoy, names)))
+display(Markdown(report.growth_headlines(growth, failed, interval, yoy, names, streams)))
 display(Markdown(report.insight_headlines(table, totals, shifts, names, interval)))
 
 # %%
@@ -119,7 +121,7 @@ ax = plots.growth_intervals(
 display(HTML(report.figure_html(ax.figure, report.growth_alt_text(growth, interval))))
 
 # %%
-league = report.league_table(growth, interval)
+league = report.league_table(growth, interval, streams)
 faster = table.set_index("market")["p_faster_than_all"].reindex(growth["market"])
 league["Chance it grows faster than all markets together"] = [f"{p:.0%}" for p in faster]
 display(HTML(league.to_html(index=False, border=0)))

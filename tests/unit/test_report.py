@@ -133,6 +133,18 @@ def test_headlines_flag_draft_numbers():
     assert text.count("\n- ") + 1 <= 6  # at most six findings
     assert "**Momentum**" in text and "+50%" in text and "97%" in text and "DRAFT" not in text
     assert "DRAFT" in report.growth_headlines(table, ["R-hat 1.2 > 1.01"])
+    # every growth figure with the market's size beside it, from the streams handed in
+    sized = report.growth_headlines(
+        table, [], yoy=yoy, names=names, streams={"it": 2.6e9, "gb": 7.1e9}
+    )
+    assert "+8% chart streams per person" in sized
+    assert sized.count("2.60 bn streams in the last 52 weeks") == 2  # fastest, and momentum
+    assert "7.10 bn streams in the last 52 weeks" in sized  # slowest
+    table = table.assign(rank_median=[1, 2], rank_low=[1, 1], rank_high=[2, 2])
+    league = report.league_table(table, 0.9, {"it": 2.6e9, "gb": 7.1e9})
+    assert league["Streams, last 52 weeks"].tolist() == ["2.60 bn", "7.10 bn"]
+    small = report.league_table(table, 0.9, {"it": 6.5e8, "gb": 7.1e9})
+    assert small["Streams, last 52 weeks"].tolist() == ["0.650 bn", "7.10 bn"]  # one unit
 
 
 def _notebook(tmp_path):

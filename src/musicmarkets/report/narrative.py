@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from musicmarkets.report.format import (
+    human_number,
     percent_interval,
     probability_words,
     signed_percent,
@@ -53,11 +54,14 @@ def growth_headlines(
     interval: float = 0.9,
     yoy: pd.DataFrame | None = None,
     names: dict[str, str] | None = None,
+    streams: dict[str, float] | None = None,
 ) -> str:
     """Markdown bullet points of the growth findings, generated from the posterior tables.
 
     ``yoy`` (``insights.yoy_growth``) leads: the latest weeks against the same weeks a year
-    earlier, as an executive reads growth; the trend slope follows, named momentum."""
+    earlier, as an executive reads growth; the trend slope follows, named momentum.
+    ``streams``: each market's Top 200 chart streams in its last 52 weeks, the size beside
+    each growth figure."""
     width = f"{interval:.0%}"
     if table.empty:
         return "No market could be modelled."
@@ -78,6 +82,10 @@ def growth_headlines(
                 return f"{lead}{bounds}; the charts: {signed_percent(r['observed_yoy'])}"
 
             check_top, check_last = check(top, f"{width} interval "), check(last, "")
+            check_top, check_last = (
+                _sized(check_top, top, streams),
+                _sized(check_last, last, streams),
+            )
             lines.append(
                 f"- **Fastest growth: {top['name']}**, {signed_percent(top['figure'])} chart "
                 f"streams per person in the latest {weeks} weeks against the same weeks a year "
@@ -96,7 +104,8 @@ def growth_headlines(
     lines.append(
         f"- **Momentum** (the current trend slope, per year): highest in {top[label]}, "
         f"{signed_percent(top['growth_median'])} ({width} interval "
-        f"{percent_interval(top['growth_low'], top['growth_high'])}); the chance that it is the "
+        f"{_sized(percent_interval(top['growth_low'], top['growth_high']), top, streams)}); "
+        "the chance that it is the "
         f"highest of the {len(table)} markets is {top['p_fastest']:.0%}."
     )
     if failed:
@@ -104,6 +113,12 @@ def growth_headlines(
             f"- **These numbers are a DRAFT**: {draft_words(failed, names)[7:]} Do not act on them."
         )
     return "\n".join(lines)
+
+
+def _sized(text: str, row: pd.Series, streams: dict[str, float] | None) -> str:
+    """``text`` with the market's Top 200 chart streams in its last 52 weeks appended."""
+    size = (streams or {}).get(row["market"], float("nan"))
+    return f"{text}; {human_number(size)} streams in the last 52 weeks" if size > 0 else text
 
 
 def growth_alt_text(table: pd.DataFrame, interval: float = 0.9) -> str:

@@ -129,12 +129,27 @@ def breadth_tables(no1_scale: pd.DataFrame, top50: pd.DataFrame, names: dict[str
     )
 
 
-def league_table(growth: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
-    """The market league table for people: growth, its interval, rank range, chance of growth."""
+def league_table(
+    growth: pd.DataFrame, interval: float = 0.9, streams: dict[str, float] | None = None
+) -> pd.DataFrame:
+    """The market league table for people: growth, its interval, rank range, chance of growth;
+    with ``streams`` (each market's Top 200 chart streams in its last 52 weeks) the market's
+    size beside its growth."""
     width = f"{interval:.0%}"
+    size = {}
+    if streams is not None:
+        known = [v for v in streams.values() if v > 0]
+        unit = unit_of(max(known)) if known else ""  # one unit in the column
+        size["Streams, last 52 weeks"] = [
+            f"{in_unit(streams[m], unit)} {unit}".rstrip()
+            if streams.get(m, float("nan")) > 0
+            else "n/a (under 52 weeks)"
+            for m in growth["market"]
+        ]
     return pd.DataFrame(
         {
             "Market": growth["name"] if "name" in growth else growth["market"].str.upper(),
+            **size,
             "Growth per year": growth["growth_median"].map(signed_percent),
             f"{width} interval": [
                 percent_interval(lo, hi)
