@@ -96,7 +96,13 @@ display(Markdown(report.page_links(partner_markets, names)))
 
 # %%
 display(Markdown(report.growth_headlines(growth, failed, interval, yoy, names, streams)))
-display(Markdown(report.insight_headlines(table, totals, shifts, names, interval)))
+display(
+    Markdown(
+        report.insight_headlines(
+            table, totals, shifts, names, interval, insights.last_weeks_total(history, "all", 52)
+        )
+    )
+)
 
 # %%
 display(Markdown(report.plain_words(interval)))
@@ -319,7 +325,9 @@ gaps = inputs.gaps
 display(Markdown(report.quality_text(inputs.ingest, inputs.quarantine, gaps)))
 
 # %%
-ax = plots.coverage_timeline(market_week, gaps, order=order)
+ax = plots.coverage_timeline(
+    market_week, gaps, order=order, names=names | {"global": "Global chart"}
+)
 alt = f"Weeks with chart data per market; {len(gaps)} missing week(s) marked with a cross."
 display(HTML(report.figure_html(ax.figure, alt)))
 display(HTML(report.coverage_table(coverage, names, order).to_html(index=False, border=0)))

@@ -166,9 +166,10 @@ def coverage_timeline(
     gaps: pd.DataFrame,
     ax: Axes | None = None,
     order: list[str] | None = None,
+    names: dict[str, str] | None = None,
 ) -> Axes:
     """Which weeks each market has (bars) and which are missing (red crosses); markets top to
-    bottom in ``order`` where given."""
+    bottom in ``order`` where given, each by its name in ``names``."""
     markets = sorted(panel["market"].unique())
     if order is not None:
         markets = [m for m in order if m in markets] + [m for m in markets if m not in order]
@@ -179,7 +180,7 @@ def coverage_timeline(
         ax.plot(w, np.full(len(w), i), "|", color=PALETTE[0], markersize=9)
         g = gaps.loc[gaps["market"] == m, "week_start"]
         ax.plot(g, np.full(len(g), i), "x", color=PALETTE[3], markersize=9, markeredgewidth=2)
-    ax.set_yticks(range(len(markets)), [m.upper() for m in markets])
+    ax.set_yticks(range(len(markets)), [(names or {}).get(m, m.upper()) for m in markets])
     ax.set_title("Weeks of chart data per market (x = missing week)")
     return ax
 

@@ -54,9 +54,11 @@ def day(ts: pd.Timestamp) -> str:
 
 
 def calendar_range(first_week: pd.Timestamp, weeks: int) -> str:
-    """The months a run of chart weeks covers (each week runs Friday to Thursday):
-    'Jul-Oct 2020', 'Jul 2020-Jul 2021'."""
+    """The months a run of chart weeks covers (each week runs Friday to Thursday and counts in
+    the month that holds most of its days): 13 weeks from Friday 31 Jul 2020 read 'Aug-Oct
+    2020', 52 weeks 'Aug 2020-Jul 2021'."""
     last_day = first_week + pd.Timedelta(weeks=weeks) - pd.Timedelta(days=1)
+    first_week = first_week + pd.Timedelta(days=3)  # the week's middle day
     if first_week.year == last_day.year:
         if first_week.month == last_day.month:
             return f"{first_week:%b %Y}"
@@ -253,7 +255,8 @@ def sentences(
 def trust_line(failed: list[str], names: dict[str, str] | None = None) -> str:
     """One line: checks passed, or DRAFT saying in plain words what failed; links to the
     trust panel."""
-    return render("trust_line.html.j2", draft=draft_words(failed, names) if failed else "")
+    short = draft_words(failed, names, short=True) if failed else ""
+    return render("trust_line.html.j2", draft=short)
 
 
 def first_screen(

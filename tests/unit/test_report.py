@@ -64,6 +64,41 @@ def test_trust_panel_passes_and_drafts():
     assert "<code>3 divergent transitions</code>" in exact
 
 
+def test_all_markets_momentum_carries_their_size():
+    table = pd.DataFrame(
+        {
+            "market": ["it"],
+            "p_faster_than_all": [0.5],
+            "all_growth_median": [0.05],
+            "all_growth_low": [-0.06],
+            "all_growth_high": [0.18],
+        }
+    )
+    shifts = pd.DataFrame(columns=["market", "measure", "shift_pts", "observed_recent"])
+    text = report.insight_headlines(table, pd.DataFrame(), shifts, {}, 0.9, 7.97e10)
+    assert "**All markets together**: momentum +5% per person per year (" in text
+    assert "79.7 bn streams in the last 52 weeks" in text
+    assert "streams in the last 52 weeks" not in report.insight_headlines(
+        table, pd.DataFrame(), shifts, {}, 0.9
+    )
+
+
+def test_the_first_screen_names_each_failed_check_without_its_figures():
+    failed = [
+        "recent fit: es genre:Other: observed 0.34213 outside 0.31681 to 0.33511",
+        "backtest: 90% intervals held 84% of held-out weeks 1-13 ahead (needs 85% to 95%)",
+        "R-hat 1.02 > 1.01",
+    ]
+    full = report.draft_words(failed, {"es": "Spain"})
+    short = report.draft_words(failed, {"es": "Spain"}, short=True)
+    assert "34.2%" in full and "84%" in full
+    assert short == (
+        "DRAFT. 3 checks failed: (1) the main model's sampling did not settle; (2) Spain's latest "
+        "weeks fall outside the model's range; (3) the forecast backtest (forecasts made from "
+        "earlier data)."
+    )
+
+
 def test_failed_gates_in_plain_words_keep_every_gate():
     """Each recorded gate string becomes a phrase a reader understands; one of a form not
     known is kept as it is, never dropped."""

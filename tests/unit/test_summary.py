@@ -28,9 +28,11 @@ def panel() -> pd.DataFrame:
 
 
 def test_calendar_ranges_of_chart_weeks():
-    assert summary.calendar_range(pd.Timestamp("2020-07-31"), 13) == "Jul\u2013Oct 2020"
-    assert summary.calendar_range(pd.Timestamp("2020-07-31"), 52) == "Jul 2020\u2013Jul 2021"
+    # a week counts in the month of most of its days: Fri 31 Jul - Thu 6 Aug is August's
+    assert summary.calendar_range(pd.Timestamp("2020-07-31"), 13) == "Aug\u2013Oct 2020"
+    assert summary.calendar_range(pd.Timestamp("2020-07-31"), 52) == "Aug 2020\u2013Jul 2021"
     assert summary.calendar_range(pd.Timestamp("2020-07-03"), 2) == "Jul 2020"
+    assert summary.calendar_range(pd.Timestamp("2020-07-24"), 2) == "Jul\u2013Aug 2020"
 
 
 def test_year_totals_compare_only_markets_with_both_years():

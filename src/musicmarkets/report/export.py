@@ -62,8 +62,9 @@ white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:3.5rem}
 td:first-child{white-space:normal;min-width:7rem}tbody th{white-space:normal;min-width:0}
 td.long{white-space:normal}.nobr{white-space:nowrap}@media (min-width:700px){td.long{min-width:11rem}}
 img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
-@media print{body{max-width:none;margin:0}table{display:table}
-td{white-space:normal}h2{break-after:avoid}img,.card{break-inside:avoid}}
+@media print{body{max-width:none;margin:0}table{display:table;font-size:8pt}
+td,th{white-space:nowrap}.trust .checks td,td.long{white-space:normal}tr{break-inside:avoid}
+thead{display:table-header-group}h2{break-after:avoid}img,.card{break-inside:avoid}}
 .banner{padding:.7rem 1rem;border-radius:6px;font-weight:600;margin:.5rem 0}
 .banner.ok{background:#e6f2ff;border:1px solid #0072b2;color:#003a5c}
 .banner.draft{background:#fff0e0;border:2px solid #d55e00;color:#7a2e00;font-size:1.1rem}

@@ -52,11 +52,14 @@ def signed_percent(value: float, decimals: int = 0) -> str:
 
 
 def share_percent(value: float) -> str:
-    """A share for reading: 0.213 -> '21%', 0.0042 -> '0.4%', 0.0004 -> 'under 0.1%' (never a
-    '0%' for a share that is there)."""
+    """A share for reading: 0.213 -> '21%', 0.042 -> '4.2%' (two figures under 10%, so a small
+    share's interval reads '1.3% (1.1% to 1.5%)', not '1% (1% to 1%)'), 0.0042 -> '0.4%',
+    0.0004 -> 'under 0.1%' (never a '0%' for a share that is there)."""
     pct = 100 * float(value)
-    if pct >= 1 or pct == 0:
+    if pct >= 9.95 or pct == 0:
         return f"{pct:.0f}%"
+    if pct >= 1:
+        return f"{pct:.1f}%"
     return f"{pct:.1f}%" if pct >= 0.1 else "under 0.1%"
 
 

@@ -44,8 +44,10 @@ def methods_text(coverage: pd.DataFrame) -> str:
             "hierarchical models of shares; forecasts are simulated from the consumption model.",
             "- **Quality gates**: R-hat (do independent runs of the sampler agree?), effective sample "
             "size (are there enough independent draws?), divergences (did the sampler struggle?), "
-            "and the backtest's interval coverage (did 90% intervals hold about 90% of the weeks "
-            "that later arrived?). Failing any gate marks the whole report DRAFT.",
+            "each market's past weeks inside the model's 90% ranges, every figure the report gives "
+            "for the latest weeks against those weeks (the recent-fit check), and the backtest's "
+            "interval coverage (did 90% intervals hold about 90% of the weeks that later "
+            "arrived?). Failing any gate marks the whole report DRAFT.",
             "- **Sources and licences**: Spotify Charts (weekly Top 200, weekly #1 by region, daily "
             "Top 50 playlists), World Bank World Development Indicators (CC BY 4.0), UN M49 "
             "regions via the country-codes data package. Each data set's source, licence and caveats "

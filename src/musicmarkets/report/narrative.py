@@ -110,7 +110,8 @@ def growth_headlines(
     )
     if failed:
         lines.append(
-            f"- **These numbers are a DRAFT**: {draft_words(failed, names)[7:]} Do not act on them."
+            f"- **These numbers are a DRAFT**: {draft_words(failed, names, short=True)[7:]} "
+            'Do not act on them (the figures are under "How far the numbers can be trusted").'
         )
     return "\n".join(lines)
 
@@ -184,8 +185,10 @@ def insight_headlines(
     shifts: pd.DataFrame,
     names: dict[str, str],
     interval: float = 0.9,
+    streams_all: float | None = None,
 ) -> str:
-    """Markdown bullets beyond growth: faster than all markets (trend changes have their own
+    """Markdown bullets beyond growth (``streams_all``: all markets' Top 200 chart streams in
+    the last 52 weeks, their size): faster than all markets (trend changes have their own
     chart, `plots.momentum_grid`, with `titles.momentum_title` as its sentence),
     and the clearest local-repertoire shift. All computed from posterior tables. The next
     year's total leads the first screen; no opportunity is named here until the covariate gap
@@ -193,9 +196,11 @@ def insight_headlines(
     lines = []
     ahead = table[table["p_faster_than_all"] >= 0.9]
     all_g = table.iloc[0]
+    bounds = percent_interval(all_g["all_growth_low"], all_g["all_growth_high"])
+    size = {"all": streams_all if streams_all is not None else float("nan")}
     lines.append(
-        f"- **All markets together** grow {signed_percent(all_g['all_growth_median'])} per person per year "
-        f"({percent_interval(all_g['all_growth_low'], all_g['all_growth_high'])}). "
+        f"- **All markets together**: momentum {signed_percent(all_g['all_growth_median'])} "
+        f"per person per year ({_sized(bounds, pd.Series({'market': 'all'}), size)}). "
         + (
             "Very likely faster than that: "
             + ", ".join(

@@ -54,7 +54,7 @@ def loo_table(loo: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Model": VARIANT_NAMES.get(r["model"], r["model"]),
-            "ELPD-LOO": f"{r['elpd_loo']:.1f}",
+            "ELPD-LOO": f"{r['elpd_loo']:,.0f}",
             "Behind the best by": f"{r['elpd_diff']:.1f} \u00b1 {r['diff_se']:.1f}",
             "Passed its quality gates": "yes" if r.get("gates_passed") else "no",
         }
@@ -150,7 +150,7 @@ def league_table(
         {
             "Market": growth["name"] if "name" in growth else growth["market"].str.upper(),
             **size,
-            "Growth per year": growth["growth_median"].map(signed_percent),
+            "Momentum per year": growth["growth_median"].map(signed_percent),
             f"{width} interval": [
                 percent_interval(lo, hi)
                 for lo, hi in zip(growth["growth_low"], growth["growth_high"], strict=True)

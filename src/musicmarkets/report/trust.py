@@ -120,8 +120,8 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
             gate,
         ):
             out.append(
-                f"forecasts made from earlier data: the 90% ranges held {m.group(1)} of the "
-                f"actual weeks 1-{m.group(2)} ahead (needs {m.group(3)})"
+                f"the forecast backtest (forecasts made from earlier data): the 90% ranges held "
+                f"{m.group(1)} of the actual weeks 1-{m.group(2)} ahead (needs {m.group(3)})"
             )
         elif m := re.match(r"(\w+): 90% predictive intervals held (\d+%)", gate):
             out.append(f"{name(m.group(1))}: the 90% ranges held {m.group(2)} of past weeks")
@@ -146,15 +146,25 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
     return lead + out
 
 
-def draft_words(failed: list[str], names: dict[str, str] | None = None) -> str:
+def draft_words(failed: list[str], names: dict[str, str] | None = None, short: bool = False) -> str:
     """'DRAFT. N checks failed: (1) ...; (2) ...' in plain words (the exact figures are on the technical
-    report), or '' when every gate passed."""
+    report), or '' when every gate passed. ``short``: each failure by its name only, without
+    its figures (the first screen's one line; the trust panel gives them)."""
     if not failed:
         return ""
     phrases = plain_failures(failed, names)
+    if short:
+        phrases = [_named(p) for p in phrases]
     n = len(phrases)
     listed = "; ".join(f"({i}) {p}" for i, p in enumerate(phrases, 1)) if n > 1 else phrases[0]
     return f"DRAFT. {n} check{'s' if n != 1 else ''} failed: {listed}."
+
+
+def _named(phrase: str) -> str:
+    """A failure's name without its figures: the words before the first colon, where they say
+    what failed ("Spain's latest weeks fall outside the model's range"), else the phrase."""
+    lead = phrase.split(": ", 1)[0]
+    return lead if ": " in phrase and len(lead.split()) > 2 else phrase
 
 
 def named_variants(text: str) -> str:
@@ -204,7 +214,7 @@ def trust_rows(
         rows.append(
             Check(
                 "Latest weeks inside the interval of every 'now' the report states",
-                "Each market's latest weeks agree with what the report says about today.",
+                "Each market's latest weeks agree with what the report says about its latest weeks.",
                 f"{recent['checked'] - recent['outside']} of {recent['checked']}{note}",
                 recent["outside"] == 0,
             )
@@ -368,7 +378,7 @@ def trust_panel(
     ]
     latest = freshness["last_week"].max()
     fresh = ", ".join(
-        f"{str(r.market).upper()} {pd.Timestamp(r.last_week):%d %b %Y}"
+        f"{(names or {}).get(r.market, str(r.market).upper())} {pd.Timestamp(r.last_week):%d %b %Y}"
         for r in freshness.itertuples()
     )
     return render(
