@@ -202,7 +202,7 @@ display(HTML(report.figure_html(fig, alt)))
 # Forecasts from earlier runs, scored against the weeks that have arrived since.
 
 # %%
-display(Markdown(report.ledger_text(inputs.ledger_scores, names)))
+display(Markdown(report.ledger_text(inputs.ledger_scores, names, market_week["week_start"].max())))
 
 # %% [markdown]
 # ## Where consumption is shifting

@@ -647,11 +647,12 @@ def test_coverage_table_separates_thousands():
 def test_technical_tables_never_print_an_exponent_people_read():
     table = pd.DataFrame({"elpd_loo": [2084.31, -12.345], "p_loo": [0.01234, 151.0]})
     out = report.readable_table(table)
-    assert out["ELPD-LOO"].tolist() == ["2,084", "-12.3"]
+    assert out["ELPD-LOO"].tolist() == ["2,084", "\u221212.3"]
     assert out["P_loo"].tolist() == ["0.0123", "151"]
     assert "e+" not in report.significant(123456.0)
     assert (
-        report.significant(4.05e-4) == "0.000405" and report.significant(-8.3e-5, 2) == "-0.000083"
+        report.significant(4.05e-4) == "0.000405"
+        and report.significant(-8.3e-5, 2) == "\u22120.000083"
     )
 
 
@@ -906,3 +907,10 @@ def test_chances_and_point_intervals_never_claim_more_than_a_sample_shows():
     ]
     assert points_interval(0.01, -0.02, 0.03) == "about 0 pts (within 0.1 pts either way)"
     assert points_interval(3.44, 1.2, 5.6) == "+3.4 pts (+1.2 pts to +5.6 pts)"
+
+
+def test_an_empty_ledger_says_why_nothing_is_scored():
+    empty = pd.DataFrame(columns=["origin", "weeks", "coverage_90", "mape", "market"])
+    text = report.ledger_text(empty, {}, pd.Timestamp("2020-07-24"))
+    assert "the data end with the chart week of 24 Jul 2020" in text
+    assert "No earlier forecast can be scored yet" in report.ledger_text(empty, {})

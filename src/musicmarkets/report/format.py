@@ -121,14 +121,15 @@ def significant(value: float, digits: int = 3) -> str:
     """``digits`` significant figures without an exponent, trailing zeros kept so that every
     number of a table shows the same precision: 2084.3 -> '2,084' (never '2.08e+03'),
     0.01234 -> '0.0123', 0.07 -> '0.0700' (beside 0.0687, never '0.07'), 0.000405 ->
-    '0.000405' (never '4.05e-04'), -1.5 -> '-1.50', 0 -> '0'."""
+    '0.000405' (never '4.05e-04'), -1.5 -> '\u22121.50' (a real minus), 0 -> '0'."""
     v = float(f"{float(value):.{digits - 1}e}")  # rounded first: 99.96 -> 100, not 100.0
-    if abs(v) >= 10 ** (digits - 1):
-        return f"{float(value):,.0f}"
     if v == 0:
         return "0"
-    decimals = digits - 1 - math.floor(math.log10(abs(v)))
-    return f"{v:.{decimals}f}"
+    if abs(v) >= 10 ** (digits - 1):
+        text = f"{float(value):,.0f}"
+    else:
+        text = f"{v:.{digits - 1 - math.floor(math.log10(abs(v)))}f}"
+    return text.replace("-", "\u2212")  # a real minus, as on every page
 
 
 METHOD_NAMES = {

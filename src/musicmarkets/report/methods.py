@@ -191,12 +191,22 @@ def enrichment_text(status: dict[str, dict[str, Any]]) -> str:
     return "- **Enrichment from external services**: " + "; ".join(parts) + "."
 
 
-def ledger_text(scores: pd.DataFrame, names: dict[str, str]) -> str:
-    """Earlier forecasts against what happened, for people."""
+def ledger_text(
+    scores: pd.DataFrame, names: dict[str, str], last_week: pd.Timestamp | None = None
+) -> str:
+    """Earlier forecasts against what happened, for people (``last_week``: the data's latest
+    chart week, named when nothing can be scored yet)."""
     if scores.empty:
+        after = (
+            f" the data end with the chart week of {pd.Timestamp(last_week):%-d %b %Y}, and no "
+            "earlier run forecast weeks that the data now hold"
+            if last_week is not None
+            else ""
+        )
         return (
-            "No earlier forecast can be scored yet: each run stores its forecasts, and they are "
-            "scored here once the weeks they forecast have arrived."
+            f"No earlier forecast can be scored yet:{after or ' no weeks an earlier run forecast have arrived'}. "
+            "Each run stores its forecasts, and they are scored here once the weeks they "
+            "forecast are in the data."
         )
     lines = []
     for origin, g in scores.groupby("origin"):

@@ -215,6 +215,7 @@ def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) ->
     production fit beside the fit on the weeks up to ``until``, each with its interval and the
     weeks it covers; each growth with the same ratio of the observed weeks."""
     width = f"{interval:.0%}"
+    until = f"{pd.Timestamp(until):%-d %b %Y}"  # dates as the pages write them
 
     def cell(row: pd.Series, kind: str, tag: str) -> str:
         median = row[f"{kind}_median_{tag}"]
@@ -230,7 +231,7 @@ def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) ->
 
     def to(tag: str) -> str:
         ends = table[f"recent_to_{tag}"].dropna()
-        return f"13 weeks to {pd.Timestamp(ends.max()).date()}" if len(ends) else ""
+        return f"13 weeks to {pd.Timestamp(ends.max()):%-d %b %Y}" if len(ends) else ""
 
     return pd.DataFrame(
         {
