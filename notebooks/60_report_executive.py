@@ -276,6 +276,8 @@ alt = "Largest genre-share shifts: " + "; ".join(
     f"{r.label} {report.signed_points(r.shift_pts)}" for r in biggest.itertuples()
 )
 display(HTML(report.figure_html(ax.figure, alt)))
+if note := report.withheld_note(inputs.withheld, names):
+    display(Markdown(note))
 
 # %% [markdown]
 # ## Opportunity markets

@@ -77,7 +77,7 @@ display(
         )
     )
 )
-display(HTML(summary.trust_line(failed, names)))
+display(HTML(summary.trust_line(failed, names, market)))
 display(Markdown(report.partner_links(partner_markets, names, market)))
 
 # %% [markdown]
@@ -182,6 +182,8 @@ if len(genres):
     display(HTML(genres.drop(columns="Market").to_html(index=False, border=0)))
 else:
     display(Markdown(f"No genre labels cover enough of {name}'s streams to model its genre mix."))
+if note := report.withheld_note(inputs.withheld, names, market):
+    display(Markdown(note))
 
 # %% [markdown]
 # ## Data behind this page

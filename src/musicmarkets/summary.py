@@ -252,10 +252,12 @@ def sentences(
     return " ".join([first, second, third])
 
 
-def trust_line(failed: list[str], names: dict[str, str] | None = None) -> str:
-    """One line: checks passed, or DRAFT saying in plain words what failed; links to the
-    trust panel."""
-    short = draft_words(failed, names, short=True) if failed else ""
+def trust_line(
+    failed: list[str], names: dict[str, str] | None = None, page_market: str | None = None
+) -> str:
+    """One line: checks passed, or DRAFT saying in plain words what failed (on a market's page,
+    a miss in another market says so); links to the trust panel."""
+    short = draft_words(failed, names, short=True, page_market=page_market) if failed else ""
     return render("trust_line.html.j2", draft=short)
 
 

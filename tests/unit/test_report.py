@@ -44,7 +44,7 @@ def test_signed_percent_uses_a_real_minus():
 
 def test_trust_panel_passes_and_drafts():
     ok = report.trust_panel(METRICS, [], FRESH, {"git commit": "abc"}, None, GATES)
-    assert "banner ok" in ok and "DRAFT" not in ok and "24 Jul 2020" in ok
+    assert "banner ok" in ok and "DRAFT" not in ok and "24–30 Jul 2020" in ok
     assert ok.count("verdict pass") == 4 and "verdict fail" not in ok
     bad = report.trust_panel(
         METRICS | {"divergences": 3}, ["3 divergent transitions"], FRESH, {}, None, GATES
@@ -94,8 +94,8 @@ def test_the_first_screen_names_each_failed_check_without_its_figures():
     assert "34.2%" in full and "84%" in full
     assert short == (
         "DRAFT. 3 checks failed: (1) the main model's sampling did not settle; (2) Spain's latest "
-        "weeks fall outside the model's range; (3) the forecast backtest (forecasts made from "
-        "earlier data)."
+        "weeks fall outside the model's range for the share of all other genres ('Other'); (3) the"
+        " forecast backtest (forecasts made from earlier data)."
     )
 
 
@@ -119,13 +119,20 @@ def test_failed_gates_in_plain_words_keep_every_gate():
     words = report.plain_failures(failed, {"es": "Spain", "br": "Brazil"})
     assert words[0] == "the main model's sampling did not settle"
     assert (
-        "Spain's latest weeks fall outside the model's range: Pop share 13.1% (model 13.1% to"
-        " 14.5%), Urbano latino share 45.0% (model 46.0% to 48.0%)" in words
+        "Spain's latest weeks fall outside the model's range for the Pop share and Urbano"
+        " latino share: Pop share 13.1% (model 13.1% to 14.5%), Urbano latino share 45.0% (model"
+        " 46.0% to 48.0%)" in words
     )
     assert (
-        "IT's latest weeks fall outside the model's range: local-repertoire share 78.0% (model"
-        " 81.0% to 88.0%)" in words
+        "IT's latest weeks fall outside the model's range for the local-repertoire share: 78.0%"
+        " (model 81.0% to 88.0%)" in words
     )
+    # on a market's own page, a miss in another market says it is another market's
+    own = report.draft_words(failed, {"es": "Spain"}, short=True, page_market="es")
+    other = report.draft_words(failed, {"es": "Spain"}, short=True, page_market="br")
+    assert "Spain's latest weeks fall outside the model's range for the Pop share" in own
+    assert "(another market" not in own.split("(3)")[0]
+    assert "Urbano latino share (another market; the models are fitted to all markets" in other
     assert "the forecast test's refit on the weeks up to 8 Feb 2019 did not settle" in words
     assert "Brazil: the 90% ranges held 70% of past weeks" in words
     assert "the genre-mix model's sampling did not settle" in words
@@ -239,7 +246,7 @@ def test_methods_text_states_the_real_span():
         }
     )
     text = report.methods_text(cov)
-    assert "23 Dec 2016 to 24 Jul 2020" in text and "IN starts Feb 2019" in text
+    assert "23 Dec 2016 to 30 Jul 2020" in text and "IN starts Feb 2019" in text
     assert "not a market's total streaming" in text
 
 
@@ -641,7 +648,7 @@ def test_coverage_table_separates_thousands():
         }
     )
     t = report.coverage_table(coverage, {"de": "Germany"})
-    assert t.loc[0, "Chart rows"] == "37,600" and t.loc[0, "Last week"] == "17 Jul 2020"
+    assert t.loc[0, "Chart rows"] == "37,600" and t.loc[0, "Last week"] == "17–23 Jul 2020"
 
 
 def test_technical_tables_never_print_an_exponent_people_read():
@@ -914,3 +921,10 @@ def test_an_empty_ledger_says_why_nothing_is_scored():
     text = report.ledger_text(empty, {}, pd.Timestamp("2020-07-24"))
     assert "the data end with the chart week of 24 Jul 2020" in text
     assert "No earlier forecast can be scored yet" in report.ledger_text(empty, {})
+
+
+def test_a_chart_week_is_written_as_the_days_it_covers():
+    """One way to write a week on every page: Friday to Thursday, across months and years."""
+    assert report.chart_week(pd.Timestamp("2020-07-24")) == "24–30 Jul 2020"
+    assert report.chart_week(pd.Timestamp("2020-02-28")) == "28 Feb–5 Mar 2020"
+    assert report.chart_week(pd.Timestamp("2017-12-29")) == "29 Dec 2017–4 Jan 2018"

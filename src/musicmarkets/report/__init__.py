@@ -15,6 +15,7 @@ from musicmarkets.report.export import (  # noqa: F401
 )
 from musicmarkets.report.format import (  # noqa: F401
     READABLE,
+    chart_week,
     human_number,
     in_unit,
     percent_interval,
@@ -89,4 +90,6 @@ from musicmarkets.report.trust import (  # noqa: F401
     provenance,
     trust_panel,
     trust_rows,
+    withheld_note,
+    withheld_shifts,
 )

@@ -117,6 +117,19 @@ def probability_words(p: float) -> str:
     return "very unlikely"
 
 
+def chart_week(week_start: pd.Timestamp) -> str:
+    """A chart week as the days it covers (Friday to Thursday): '24–30 Jul 2020',
+    '28 Feb–5 Mar 2020', '29 Dec 2017–4 Jan 2018', so that every page writes a week
+    one way."""
+    first = pd.Timestamp(week_start)
+    last = first + pd.Timedelta(days=6)
+    if first.year != last.year:
+        return f"{first.day} {first:%b %Y}–{last.day} {last:%b %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%b}–{last.day} {last:%b %Y}"
+    return f"{first.day}–{last.day} {last:%b %Y}"
+
+
 def significant(value: float, digits: int = 3) -> str:
     """``digits`` significant figures without an exponent, trailing zeros kept so that every
     number of a table shows the same precision: 2084.3 -> '2,084' (never '2.08e+03'),

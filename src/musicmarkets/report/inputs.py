@@ -147,6 +147,11 @@ class ReportInputs:
         keep = [(m, k) not in withheld for m, k in zip(shifts["market"], measure, strict=True)]
         return shifts[keep].reset_index(drop=True)
 
+    @property
+    def withheld(self) -> list[tuple[str, str]]:
+        """(market, measure) of each share shift left out of the pages (``shifts``)."""
+        return [(m, k) for m, k in self.recent.get("shifts_withheld_keys", [])]
+
     @cached_property
     def weekly(self) -> pd.DataFrame:
         return self._processed("forecast_weekly")

@@ -9,12 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from musicmarkets.report.format import METHOD_NAMES
+from musicmarkets.report.format import METHOD_NAMES, chart_week
 
 
 def methods_text(coverage: pd.DataFrame) -> str:
     """The methods and data appendix, with the data's actual span and markets."""
     first, last = coverage["first_week"].min(), coverage["last_week"].max()
+    end = last + pd.Timedelta(days=6)  # the last chart week's Thursday
     late = coverage[coverage["first_week"] > first]
     late_note = (
         " ("
@@ -31,7 +32,8 @@ def methods_text(coverage: pd.DataFrame) -> str:
     return "\n".join(
         [
             f"- **Data**: Spotify weekly Top 200 charts for {countries} markets{plus_global}, weeks from "
-            f"{first:%d %b %Y} to {last:%d %b %Y}{late_note}, and World Bank population figures. "
+            f"{first.day} {first:%b %Y} to {end.day} {end:%b %Y}{late_note}, and"
+            " World Bank population figures. "
             "Chart streams count only the 200 most-streamed tracks each week: they measure "
             "consumption of hits, **not a market's total streaming**.",
             "- **Model**: a hierarchical Bayesian model: each market has its own level, growth trend "
@@ -214,7 +216,7 @@ def ledger_text(
         cov = float((g["coverage_90"] * g["weeks"]).sum() / weeks)
         err = float((g["mape"] * g["weeks"]).sum() / weeks)
         lines.append(
-            f"- **Forecast made with data up to {pd.Timestamp(origin):%d %b %Y}**: {weeks} market-weeks "
+            f"- **Forecast made with data up to the week of {chart_week(origin)}**: {weeks} market-weeks "
             f"have arrived since; {cov:.0%} of them fell inside the 90% interval, and the central "
             f"forecast was off by {err:.0%} on a typical week. Per market: "
             + ", ".join(

@@ -12,6 +12,7 @@ from musicmarkets.report.format import (
     METHOD_NAMES,
     VARIANT_NAMES,
     chance,
+    chart_week,
     in_unit,
     percent_interval,
     points_interval,
@@ -261,8 +262,8 @@ def coverage_table(
     return pd.DataFrame(
         {
             "Market": [names.get(m, m.upper()) for m in coverage["market"]],
-            "First week": coverage["first_week"].dt.strftime("%d %b %Y"),
-            "Last week": coverage["last_week"].dt.strftime("%d %b %Y"),
+            "First week": coverage["first_week"].map(chart_week),
+            "Last week": coverage["last_week"].map(chart_week),
             "Weeks": coverage["weeks"],
             "Missing weeks": coverage["missing_weeks"],
             "Chart rows": coverage["rows"].map(lambda v: f"{int(v):,}"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from musicmarkets.report.format import VARIANT_NAMES
+from musicmarkets.report.format import VARIANT_NAMES, chart_week
 from musicmarkets.report.templating import render
 
 
@@ -81,6 +81,42 @@ def _measure_value(measure: str, value: float) -> str:
     return f"{value:.1%}"
 
 
+def withheld_shifts(
+    keys: list[tuple[str, str]] | list[list[str]],
+    names: dict[str, str] | None = None,
+    market: str | None = None,
+) -> str:
+    """The share shifts the pages leave out (``shifts_withheld_keys`` of the recent-fit
+    metrics: market and measure), named per market: "Spain: top-10 share (hit concentration)
+    and Hip-Hop/Rap share; UK: ...". Only ``market``'s, without its name, where given;
+    '' when none."""
+    names = names or {}
+    by: dict[str, list[str]] = {}
+    for m, measure in keys:
+        if market is None or m == market:
+            by.setdefault(m, []).append(_measure_words(measure))
+    if market is not None:
+        return " and ".join(by.get(market, []))
+    return "; ".join(f"{names.get(m, m.upper())}: {' and '.join(w)}" for m, w in by.items())
+
+
+def withheld_note(
+    keys: list[tuple[str, str]] | list[list[str]],
+    names: dict[str, str] | None = None,
+    market: str | None = None,
+) -> str:
+    """A line under a page's share tables naming what they leave out and why, or '' when
+    nothing is left out (``withheld_shifts``)."""
+    what = withheld_shifts(keys, names, market)
+    if not what:
+        return ""
+    return (
+        f"Not shown: {what}. The model's share over the first weeks outside December "
+        "disagrees with the charts' own there, so a shift measured from them would not hold up "
+        "(the technical report gives the figures)."
+    )
+
+
 def _day(value: str) -> str:
     try:
         return f"{pd.Timestamp(value):%-d %b %Y}"
@@ -88,16 +124,20 @@ def _day(value: str) -> str:
         return value
 
 
-def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> list[str]:
+def plain_failures(
+    failed: list[str], names: dict[str, str] | None = None, page_market: str | None = None
+) -> list[str]:
     """The failed gates (``gates_failed``) in plain words, one phrase per thing that failed:
-    a market's latest weeks, a model's convergence, the backtest's coverage or a refit. A gate
-    string of a form not known here is kept as it is, never dropped."""
+    a market's latest weeks (with the measures that missed), a model's convergence, the
+    backtest's coverage or a refit. On a market's own page (``page_market``) a miss in another
+    market says so: the models are fitted to all markets together, so it holds every page back.
+    A gate string of a form not known here is kept as it is, never dropped."""
     names = names or {}
 
     def name(code: str) -> str:
         return names.get(code, code.upper())
 
-    recent: dict[str, list[str]] = {}
+    recent: dict[str, list[tuple[str, str]]] = {}
     refits: list[str] = []
     out: list[str] = []
     convergence = False
@@ -107,10 +147,10 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
         ):
             figures = [_measure_value(m.group(2), float(v)) for v in m.group(3, 4, 5)]
             recent.setdefault(m.group(1), []).append(
-                f"{_measure_words(m.group(2))} {figures[0]} (model {figures[1]} to {figures[2]})"
+                (_measure_words(m.group(2)), f"{figures[0]} (model {figures[1]} to {figures[2]})")
             )
         elif m := re.match(r"recent fit: (\w+) (.+?): observed", gate):
-            recent.setdefault(m.group(1), []).append(_measure_words(m.group(2)))
+            recent.setdefault(m.group(1), []).append((_measure_words(m.group(2)), ""))
         elif m := re.match(r"backtest: refit at ([\d-]+): ", gate):
             if _day(m.group(1)) not in refits:
                 refits.append(_day(m.group(1)))
@@ -135,10 +175,18 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
         else:
             out.append(gate)
     lead = ["the main model's sampling did not settle"] if convergence else []
-    lead += [
-        f"{name(m)}'s latest weeks fall outside the model's range: {', '.join(what)}"
-        for m, what in recent.items()
-    ]
+    for m, what in recent.items():
+        measures = " and ".join(dict.fromkeys(w for w, _ in what))
+        elsewhere = (
+            " (another market; the models are fitted to all markets together)"
+            if page_market is not None and m != page_market
+            else ""
+        )
+        figures = ", ".join(f"{w} {f}" if len(what) > 1 else f for w, f in what if f)
+        lead.append(
+            f"{name(m)}'s latest weeks fall outside the model's range for the {measures}"
+            f"{elsewhere}" + (f": {figures}" if figures else "")
+        )
     if refits:
         lead.append(
             f"the forecast test's refit on the weeks up to {' and '.join(refits)} did not settle"
@@ -146,13 +194,19 @@ def plain_failures(failed: list[str], names: dict[str, str] | None = None) -> li
     return lead + out
 
 
-def draft_words(failed: list[str], names: dict[str, str] | None = None, short: bool = False) -> str:
+def draft_words(
+    failed: list[str],
+    names: dict[str, str] | None = None,
+    short: bool = False,
+    page_market: str | None = None,
+) -> str:
     """'DRAFT. N checks failed: (1) ...; (2) ...' in plain words (the exact figures are on the technical
     report), or '' when every gate passed. ``short``: each failure by its name only, without
-    its figures (the first screen's one line; the trust panel gives them)."""
+    its figures (the first screen's one line; the trust panel gives them). ``page_market``:
+    the market whose page this is (``plain_failures``)."""
     if not failed:
         return ""
-    phrases = plain_failures(failed, names)
+    phrases = plain_failures(failed, names, page_market)
     if short:
         phrases = [_named(p) for p in phrases]
     n = len(phrases)
@@ -240,7 +294,13 @@ def trust_rows(
                     "Share shifts that start where the charts' own first weeks are",
                     "A shift whose starting share disagrees with the charts is left out.",
                     f"{recent['shifts_checked'] - len(out)} of {recent['shifts_checked']}"
-                    + (f"; left out: {len(out)}" if out else ""),
+                    + (
+                        f"; left out: {withheld_shifts(recent['shifts_withheld_keys'], names)}"
+                        if out and "shifts_withheld_keys" in recent
+                        else f"; left out: {len(out)}"
+                        if out
+                        else ""
+                    ),
                     None,
                 )
             )
@@ -378,7 +438,7 @@ def trust_panel(
     ]
     latest = freshness["last_week"].max()
     fresh = ", ".join(
-        f"{(names or {}).get(r.market, str(r.market).upper())} {pd.Timestamp(r.last_week):%d %b %Y}"
+        f"{(names or {}).get(r.market, str(r.market).upper())} {chart_week(r.last_week)}"
         for r in freshness.itertuples()
     )
     return render(
@@ -388,7 +448,7 @@ def trust_panel(
         rows=rows,
         verdict=VERDICT,
         detail=detail,
-        latest=f"{pd.Timestamp(latest):%d %b %Y}",
+        latest=chart_week(latest),
         fresh=fresh,
         provenance=provenance,
     )
