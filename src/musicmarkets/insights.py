@@ -65,7 +65,9 @@ def yoy_growth(
     excluded, see `consumption.fitted_mean`) over its latest ``weeks`` observed
     weeks against the same calendar weeks a year earlier, with its interval; beside it the same
     ratio of the observed weeks, which an analyst can check against the charts. A market
-    without those weeks a year earlier gets no figure and a ``reason``.
+    without those weeks a year earlier gets no figure and a ``reason``; ``launch_year`` marks a
+    market whose weeks a year earlier lie in its first half year of charts (the figure then
+    includes its launch ramp).
 
     With a ``seed``, the headline is also checked against the charts: ``observed_yoy_low`` and
     ``observed_yoy_high`` bound the posterior predictive distribution of the *observed* ratio
@@ -102,12 +104,18 @@ def yoy_growth(
         earlier = [by_week.get(w - pd.Timedelta(weeks=52)) for w in week[recent]]
         row = {"market": market, "weeks": weeks, "recent_to": week[recent[-1]]}
         if len(recent) < weeks or any(e is None for e in earlier):
-            first = week[mine[0]].date()
+            first = week[mine[0]]
             rows.append(
-                row | {"reason": f"data start {first}: no same weeks a year earlier to compare"}
+                row
+                | {
+                    "reason": f"data start {first.day} {first:%b %Y} (the first full chart week"
+                    " the model uses): no same weeks a year earlier to compare"
+                }
             )
             continue
         earlier = np.asarray(earlier)
+        # the weeks a year earlier in the market's first half year of charts: its launch ramp
+        row["launch_year"] = bool(week[earlier[0]] - week[mine[0]] < pd.Timedelta(weeks=26))
         ratio = mu[:, recent].mean(axis=1) / mu[:, earlier].mean(axis=1) - 1
         obs = float(observed[recent].mean() / observed[earlier].mean() - 1)
         row |= {
@@ -139,6 +147,7 @@ def yoy_growth(
         rows.append(row)
     columns = ["market", "weeks", "recent_to", "yoy_median", "yoy_low", "yoy_high", "p_yoy_up"]
     columns += ["observed_yoy", "reason", "model_yoy_median", "model_yoy_low", "model_yoy_high"]
+    columns += ["launch_year"]
     if seed is not None:
         columns += ["observed_yoy_low", "observed_yoy_high", "observed_yoy_mcse", "holds"]
     # every column even when no market has a year of history, so readers can test for NaN

@@ -261,6 +261,10 @@ def test_year_on_year_growth_reads_the_same_weeks_a_year_earlier():
     )
     assert yoy.loc["m0", "yoy_low"] <= yoy.loc["m0", "yoy_median"] <= yoy.loc["m0", "yoy_high"]
     assert np.isnan(yoy.loc["m1", "yoy_median"]) and "a year earlier" in yoy.loc["m1", "reason"]
+    # m0's weeks a year earlier start 15 weeks into its 80: its first half year of charts
+    assert bool(yoy.loc["m0", "launch_year"])
+    # one week: the week a year earlier is the 28th of m0's 80, past its first half year
+    assert not insights.yoy_growth(tree, weeks=1).set_index("market").loc["m0", "launch_year"]
     # no market with a year of history: the same columns, all without a figure
     short = insights.yoy_growth(tree, weeks=40)
     assert {"yoy_median", "observed_yoy", "reason"} <= set(short.columns)

@@ -165,7 +165,11 @@ def test_headlines_flag_draft_numbers():
             "yoy_low": [0.03, -0.09, np.nan],
             "yoy_high": [0.12, 0.0, np.nan],
             "observed_yoy": [0.07, -0.04, np.nan],
-            "reason": ["", "", "data start 2019-10-04: no same weeks a year earlier to compare"],
+            "reason": [
+                "",
+                "",
+                "data start 4 Oct 2019 (the first full chart week the model uses): no same weeks a year earlier to compare",
+            ],
         }
     )
     names = {"it": "Italy", "gb": "UK", "in": "India"}
@@ -928,3 +932,15 @@ def test_a_chart_week_is_written_as_the_days_it_covers():
     assert report.chart_week(pd.Timestamp("2020-07-24")) == "24–30 Jul 2020"
     assert report.chart_week(pd.Timestamp("2020-02-28")) == "28 Feb–5 Mar 2020"
     assert report.chart_week(pd.Timestamp("2017-12-29")) == "29 Dec 2017–4 Jan 2018"
+
+
+def test_growth_in_a_launch_year_says_it_includes_the_launch_ramp():
+    row = pd.Series({"from_model": True, "yoy_median": 1.2, "yoy_low": 1.1, "yoy_high": 1.3})
+    assert "launch" not in report.growth_words(row, 0.9)[1]
+    assert (
+        "launch"
+        not in report.growth_words(pd.concat([row, pd.Series({"launch_year": np.nan})]), 0.9)[1]
+    )
+    assert report.growth_words(pd.concat([row, pd.Series({"launch_year": True})]), 0.9)[1].endswith(
+        "so the figure includes the launch ramp"
+    )

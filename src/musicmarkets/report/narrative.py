@@ -36,15 +36,27 @@ def growth_order(yoy: pd.DataFrame) -> pd.DataFrame:
     return out.dropna(subset=["figure"]).sort_values("figure", ascending=False)
 
 
+LAUNCH_RAMP = "; a year earlier it had just launched, so the figure includes the launch ramp"
+
+
+def launch_year(row: Any) -> bool:
+    """Were the weeks a year earlier the market's first months of charts
+    (``insights.yoy_growth``'s ``launch_year``; missing counts as no)?"""
+    value = row.get("launch_year")
+    return value is not None and not pd.isna(value) and bool(value)
+
+
 def growth_words(row: pd.Series, interval: float) -> tuple[str, str]:
-    """(figure, detail) of one market's year-on-year growth for a card or a sentence."""
+    """(figure, detail) of one market's year-on-year growth for a card or a sentence; where
+    the weeks a year earlier were the market's first months of charts, the detail says so."""
+    launch = LAUNCH_RAMP if launch_year(row) else ""
     if row["from_model"]:
         return signed_percent(row["yoy_median"]), (
-            f"{interval:.0%} interval {percent_interval(row['yoy_low'], row['yoy_high'])}"
+            f"{interval:.0%} interval {percent_interval(row['yoy_low'], row['yoy_high'])}{launch}"
         )
     return signed_percent(row["observed_yoy"]), (
         "counted from the charts, so without a range; the model's estimate, "
-        f"{signed_percent(row['model_yoy_median'])}, did not match the charted weeks"
+        f"{signed_percent(row['model_yoy_median'])}, did not match the charted weeks{launch}"
     )
 
 
@@ -266,7 +278,8 @@ def market_brief(
             f"- **Growth over a year**: {signed_percent(yoy['yoy_median'])} chart streams per "
             f"person in the latest {int(yoy['weeks'])} weeks{_weeks_span(yoy)} against the same "
             f"weeks a year earlier ({width} interval "
-            f"{percent_interval(yoy['yoy_low'], yoy['yoy_high'])}; {charts})."
+            f"{percent_interval(yoy['yoy_low'], yoy['yoy_high'])}; {charts}"
+            f"{LAUNCH_RAMP if launch_year(yoy) else ''})."
         )
     elif yoy is not None and withheld(yoy.get("holds")):
         figure, detail = growth_words(pd.concat([yoy, pd.Series({"from_model": False})]), interval)
