@@ -98,24 +98,28 @@ names = [
 present = [n for n in names if n in tree["posterior"]]
 summary = az.summary(tree, var_names=present, ci_prob=interval)
 # the Monte Carlo error of the mean only: the table fits a laptop's width
-shown = report.readable_summary(summary.drop(columns=["mcse_sd"], errors="ignore"), interval)
+shown = report.readable_summary(
+    summary.drop(columns=["mcse_sd"], errors="ignore"), interval, inputs.names
+)
 display(HTML(shown.to_html(border=0)))
 
 # %% [markdown]
 # ## Rank plots
 # Each chain's draws ranked together, one panel per scalar (a vector parameter such as `phi`
-# gets one panel per market): flat, overlapping histograms mean the chains agree.
+# or `trend_market`, each market's momentum, gets one panel per market): flat, overlapping
+# histograms mean the chains agree.
 
 # %%
 fig = check_plots.rank_plots(
-    tree["posterior"].to_dataset(), ["trend_mu", "trend_sigma", "level_sigma", "phi"]
+    tree["posterior"].to_dataset(),
+    ["trend_mu", "trend_sigma", "level_sigma", "phi", "trend_market"],
 )
 display(
     HTML(
         report.figure_html(
             fig,
             "Rank histograms per chain for trend_mu, trend_sigma, level_sigma and each market's "
-            "phi, each ranked on its own.",
+            "phi and trend_market (its momentum), each ranked on its own.",
         )
     )
 )

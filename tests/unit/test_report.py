@@ -582,6 +582,20 @@ def test_technical_tables_read_without_raw_column_names():
     )
     assert table.iloc[0].tolist() == ["x", "yes", "91%"]
     assert list(table.columns) == ["Model", "Checks passed", "Inside 90% interval"]
+    # each parameter in words, its symbol kept beside them
+    draws = np.random.default_rng(1).normal(size=(2, 100, 2))
+    posterior = {"trend_market": draws, "beta": draws, "trend_sigma": draws[..., 0]}
+    dims = {"trend_market": ["market"], "beta": ["covariate"]}
+    coords = {"market": ["us", "zz"], "covariate": ["log_gdp_per_capita", "internet_share"]}
+    tree = az.from_dict({"posterior": posterior}, dims=dims, coords=coords)
+    labels = list(report.readable_summary(az.summary(tree), names={"us": "US"}).index)
+    assert labels == [
+        "Momentum, US (trend_market[us])",
+        "Momentum, ZZ (trend_market[zz])",
+        "Level per standard deviation of GDP per person (log) (beta[log_gdp_per_capita])",
+        "Level per standard deviation of internet use (share) (beta[internet_share])",
+        "Spread of momentum between markets (trend_sigma)",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -212,8 +212,51 @@ def readable_table(table: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     return out.rename(columns=lambda c: READABLE.get(c, c[:1].upper() + c[1:]))
 
 
-def readable_summary(summary: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
-    """ArviZ's posterior summary with named columns and consistent precision."""
+# the consumption model's parameters in words; ``{}`` takes the element (market, region, ...)
+PARAMETER_WORDS = {
+    "level_mu": "Mean level, log streams per person",
+    "level_sigma": "Spread of the market levels",
+    "level_market": "Level, {}",
+    "beta": "Level per standard deviation of {}",
+    "trend_mu": "Mean momentum (trend slope per year)",
+    "trend_sigma": "Spread of momentum between markets",
+    "trend_region": "Momentum, {}",
+    "trend_market": "Momentum, {}",
+    "holiday_mu": "Mean year-end effect, {}",
+    "shock_mu": "Mean lockdown effect",
+    "phi": "Week-to-week persistence, {}",
+    "nu": "Weight of the weekly noise's tails (degrees of freedom)",
+}
+COVARIATE_WORDS = {
+    "log_gdp_per_capita": "GDP per person (log)",
+    "internet_share": "internet use (share)",
+    "log_population": "population (log)",
+}
+
+
+def parameter_words(label: str, names: dict[str, str] | None = None) -> str:
+    """'trend_market[us]' -> 'Momentum, US (trend_market[us])': the parameter in words, its
+    symbol kept for researchers; a parameter not listed keeps its symbol alone."""
+    name, _, element = label.partition("[")
+    element = element.rstrip("]")
+    words = PARAMETER_WORDS.get(name)
+    if words is None:
+        return label
+    if "{}" in words:
+        if not element:
+            words = words.replace(", {}", "").replace(" of {}", "")
+        else:
+            shown = COVARIATE_WORDS.get(element) or (names or {}).get(element, element)
+            shown = shown.upper() if shown == element and len(element) == 2 else shown
+            words = words.format(shown)
+    return f"{words} ({label})"
+
+
+def readable_summary(
+    summary: pd.DataFrame, interval: float = 0.9, names: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """ArviZ's posterior summary with named columns and consistent precision; each parameter
+    in words beside its symbol (``parameter_words``; ``names``: market code -> name)."""
     width = f"{interval:.0%}"
     names = {"mean": "Mean", "sd": "SD", "ess_bulk": "ESS bulk", "ess_tail": "ESS tail"}
     names |= {
@@ -236,5 +279,6 @@ def readable_summary(summary: pd.DataFrame, interval: float = 0.9) -> pd.DataFra
             out[label] = v.map(lambda x: f"{x:.3f}")
         else:
             out[label] = v.map(lambda x: significant(x, 3))
+    out.index = [parameter_words(str(k), names) for k in summary.index]
     out.index.name = "Parameter"
     return out
