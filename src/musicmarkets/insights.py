@@ -338,7 +338,10 @@ def momentum_path(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
 def trend_change_table(posterior: Any, constant: Any, threshold: float = 0.95) -> pd.DataFrame:
     """Did a market's growth rate change at the latest changepoint? ``flag`` is ``accelerated``
     / ``slowed`` when the posterior probability of that direction is at least ``threshold``,
-    else empty. ``since`` is the date of that changepoint."""
+    else empty. ``since`` is the date of that changepoint. ``growth_first`` is the momentum of
+    the first stretch (before the first changepoint), ``p_below_first`` (``p_above_first``) the
+    probability that the momentum now is lower (higher): how far the trend has bent over the
+    whole history."""
     now = _draws(posterior, "trend_market")
     cps = constant["changepoint_t"].to_numpy()
     markets = _markets(posterior)
@@ -349,6 +352,8 @@ def trend_change_table(posterior: Any, constant: Any, threshold: float = 0.95) -
         before = slope_at(posterior, constant, float(cps[-1]) - 1e-9)
         origin = pd.Timestamp(constant.attrs.get("time_origin", "NaT"))
         since = origin + pd.Timedelta(days=float(cps[-1]) * 365.25)
+    # the first segment's slope: the momentum of the market's first stretch of charts
+    first = slope_at(posterior, constant, float(cps[0]) - 1e-9) if len(cps) else now
     change = np.expm1(now) - np.expm1(before)
     p_up = (now > before).mean(axis=0)
     p_down = (now < before).mean(axis=0)
@@ -363,6 +368,9 @@ def trend_change_table(posterior: Any, constant: Any, threshold: float = 0.95) -
             "p_accelerated": p_up,
             "p_slowed": p_down,
             "flag": flag,
+            "growth_first": np.median(np.expm1(first), axis=0),
+            "p_below_first": (now < first).mean(axis=0),
+            "p_above_first": (now > first).mean(axis=0),
         }
     )
 

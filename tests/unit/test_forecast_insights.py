@@ -309,7 +309,40 @@ def test_momentum_path_steps_at_the_changepoints_and_titles_count_the_flags():
     )
     flags = pd.DataFrame({"market": ["aa", "bb", "cc"], "flag": ["slowed", "", "accelerated"]})
     title = report.momentum_title(flags, {"aa": "Aland"})
-    assert title.startswith("Momentum slowed in 1 market (Aland)") and "rose in 1 (CC)" in title
-    assert title.endswith("1 steady")
+    assert title.startswith("At the latest trend change, momentum slowed in 1 market (Aland)")
+    assert "rose in 1 (CC)" in title and title.endswith("1 steady")
     steady = report.momentum_title(flags.assign(flag=""), {})
     assert "No market" in steady and "3 steady" in steady
+    # the whole history: how momentum now compares with each market's first stretch
+    whole = flags.assign(
+        flag="",
+        growth_first=[0.35, 0.10, 0.02],
+        growth_now=[0.06, 0.09, 0.20],
+        p_below_first=[0.99, 0.4, 0.01],
+        p_above_first=[0.01, 0.6, 0.99],
+    )
+    text = report.momentum_title(whole, {"aa": "Aland"})
+    assert text.startswith(
+        "Momentum now is lower in 1 of 3 markets (Aland +35% to +6% a year) and higher in 1 of 3"
+        " markets (CC +2% to +20% a year) than in their first stretch of charts. No market's"
+    )
+    calm = report.momentum_title(whole.assign(p_below_first=0.5, p_above_first=0.5), {})
+    assert calm.startswith("No market's momentum now differs clearly from its first stretch")
+
+
+def test_trend_change_table_compares_today_with_the_first_stretch():
+    """``p_below_first``: today's slope against the slope before the first changepoint."""
+    tree, data = fake_fit(2, n_weeks=150, draws=100)
+    post = tree["posterior"].to_dataset()
+    k = len(data.changepoints)
+    delta = np.zeros((1, 100, 2, k))
+    delta[..., 0, :] = 0.2  # market 0: every earlier segment 0.2 steeper per changepoint
+    post["delta"] = (post["delta"].dims, delta)
+    post["trend_market"] = (post["trend_market"].dims, np.zeros((1, 100, 2)))
+    table = insights.trend_change_table(post, tree["constant_data"].to_dataset())
+    table = table.set_index("market")
+    assert table.loc["m0", "p_below_first"] == 1.0 and table.loc["m0", "p_above_first"] == 0.0
+    # no bend: neither lower nor higher
+    assert table.loc["m1", "p_below_first"] == table.loc["m1", "p_above_first"] == 0.0
+    assert table.loc["m0", "growth_first"] == pytest.approx(np.expm1(0.2 * k))
+    assert table.loc["m1", "growth_first"] == pytest.approx(0.0)

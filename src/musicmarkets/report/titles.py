@@ -67,10 +67,10 @@ def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
     slowed = int((changes["flag"] == "slowed").sum())
     rose = int((changes["flag"] == "accelerated").sum())
     steady = len(changes) - slowed - rose
+    overall = _since_first(changes, names)
     if slowed == rose == 0:
-        return (
-            f"No market's momentum changed clearly at its latest trend change ({steady} steady); "
-            "the lines show the earlier changes"
+        return overall + (
+            f"No market's momentum changed clearly at its latest trend change ({steady} steady)"
         )
     parts = []
     if slowed:
@@ -80,7 +80,34 @@ def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
     if rose:
         parts.append(f"rose in {rose} ({who('accelerated')})")
     text = " and ".join(parts)
-    return text[0].upper() + text[1:] + (f"; {steady} steady" if steady else "")
+    latest = "at the latest trend change, " + text + (f"; {steady} steady" if steady else "")
+    return overall + latest[0].upper() + latest[1:]
+
+
+def _since_first(changes: pd.DataFrame, names: dict[str, str], threshold: float = 0.95) -> str:
+    """'Momentum is lower now than in the first stretch of charts in 7 of 8 markets (Brazil
+    +35% to +6% a year, ...). ' from ``trend_change_table``'s ``p_below_first`` (``threshold``
+    sure; ``p_above_first`` for higher), biggest changes first; '' without those columns."""
+    if "p_below_first" not in changes:
+        return ""
+    lower = changes[changes["p_below_first"] >= threshold]
+    higher = changes[changes["p_above_first"] >= threshold]
+    n = len(changes)
+    if lower.empty and higher.empty:
+        return "No market's momentum now differs clearly from its first stretch of charts. "
+    parts = []
+    for subset, word in ((lower, "lower"), (higher, "higher")):
+        if subset.empty:
+            continue
+        order = (subset["growth_now"] - subset["growth_first"]).abs().sort_values(ascending=False)
+        shown = subset.loc[order.index[:3]]
+        examples = ", ".join(
+            f"{names.get(r.market, str(r.market).upper())} {signed_percent(r.growth_first)} to "
+            f"{signed_percent(r.growth_now)} a year"
+            for r in shown.itertuples()
+        )
+        parts.append(f"{word} in {len(subset)} of {n} markets ({examples})")
+    return "Momentum now is " + " and ".join(parts) + " than in their first stretch of charts. "
 
 
 def forecast_title(name: str, ahead: dict[str, float], unit_text: str) -> str:
