@@ -28,11 +28,11 @@ def module_path(name: str) -> Path | None:
     return None
 
 
-def imported_modules(path: Path) -> set[str]:
-    """Every `musicmarkets` module a file imports, anywhere in it; `from pkg import name`
-    counts `pkg.name` when that is a module, else `pkg`."""
+def modules_in(tree: ast.AST) -> set[str]:
+    """Every `musicmarkets` module a parsed file imports, anywhere in it; `from pkg import
+    name` counts `pkg.name` when that is a module, else `pkg`."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -42,20 +42,55 @@ def imported_modules(path: Path) -> set[str]:
     return {m for m in found if m.split(".")[0] == "musicmarkets"}
 
 
-def files_run_by(notebook: Path) -> set[Path]:
-    """The package files a notebook runs: its imports, their imports, and so on, with the
-    `__init__.py` of every package on the way (Python runs it on import)."""
+def _without_page_export(tree: ast.AST) -> ast.AST:
+    """notebook.py without its ``if html is not None:`` block: the page export (the report
+    package) runs only for stages whose command passes ``--html``."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                block[:] = [
+                    n
+                    for n in block
+                    if not (isinstance(n, ast.If) and ast.unparse(n.test) == "html is not None")
+                ]
+    return tree
+
+
+def imported_modules(path: Path, html: bool = True) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    if not html and path == PACKAGE / "notebook.py":
+        tree = _without_page_export(tree)
+    return modules_in(tree)
+
+
+def files_run_by(notebook: Path, html: bool = True, seed: set[str] | None = None) -> set[Path]:
+    """The package files a notebook runs: its imports (or the modules ``seed``), their
+    imports, and so on, with the `__init__.py` of every package on the way (Python runs it on
+    import). ``html``: whether the runner exports a page (``_without_page_export``)."""
     seen: set[Path] = set()
-    todo = [notebook]
-    while todo:
-        for name in imported_modules(todo.pop()):
+    pending = [seed] if seed is not None else [imported_modules(notebook, html)]
+    while pending:
+        for name in pending.pop():
             parts = name.split(".")
             for k in range(1, len(parts) + 1):
                 path = module_path(".".join(parts[:k]))
                 if path and path not in seen:
                     seen.add(path)
-                    todo.append(path)
+                    pending.append(imported_modules(path, html))
     return seen
+
+
+def runner_files(html: bool = False) -> set[Path]:
+    """The package files `musicmarkets run` executes around every stage's notebook: cli.py,
+    what it imports at module level and in ``_run`` (the kernel, Papermill's runner, the
+    parameters), and what those import; the page export only with ``html``."""
+    cli = PACKAGE / "cli.py"
+    tree = ast.parse(cli.read_text(), str(cli))
+    scope = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    scope += [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_run"]
+    seed = modules_in(ast.Module(body=scope, type_ignores=[]))
+    return {cli} | files_run_by(cli, html, seed)
 
 
 def stages() -> dict[str, dict]:
@@ -67,13 +102,18 @@ def stages() -> dict[str, dict]:
 def undeclared(spec: dict) -> list[str]:
     notebooks = re.findall(r"notebooks/\S+\.py", spec["cmd"])
     deps = [ROOT / d for d in spec.get("deps", []) if isinstance(d, str)]
-    missing = []
+    runs = set()
     for notebook in notebooks:
-        for path in sorted(files_run_by(ROOT / notebook)):
-            if path.name == "__init__.py" and path.stat().st_size == 0:
-                continue  # an empty package marker runs nothing
-            if not any(path == d or d in path.parents for d in deps):
-                missing.append(str(path.relative_to(PACKAGE)))
+        runs |= files_run_by(ROOT / notebook)
+    if spec["cmd"].split()[:2] == ["musicmarkets", "run"]:
+        # the runner around the notebook: its bytes shape the outputs
+        runs |= runner_files(html="--html" in spec["cmd"])
+    missing = []
+    for path in sorted(runs):
+        if path.name == "__init__.py" and path.stat().st_size == 0:
+            continue  # an empty package marker runs nothing
+        if not any(path == d or d in path.parents for d in deps):
+            missing.append(str(path.relative_to(PACKAGE)))
     return missing
 
 
@@ -83,6 +123,17 @@ def test_the_walk_follows_imports_inside_functions(tmp_path):
     found = {p.relative_to(PACKAGE).as_posix() for p in files_run_by(nb)}
     # forecast imports consumption: the walk follows it
     assert {"models/forecast.py", "models/consumption.py"} <= found
+
+
+def test_the_runner_around_every_notebook_counts_as_code_the_stage_runs():
+    """`musicmarkets run` starts the kernel (kernel.py sets its threads), reads the stage's
+    parameters and runs Papermill (notebook.py): every stage runs those files."""
+    found = {p.relative_to(PACKAGE).as_posix() for p in runner_files()}
+    assert {"cli.py", "kernel.py", "notebook.py", "params.py", "config.py", "io.py"} <= found
+    assert "report/trust.py" not in found  # `musicmarkets status` is not run by a stage
+    # a report stage's runner also exports the page
+    pages = {p.relative_to(PACKAGE).as_posix() for p in runner_files(html=True)}
+    assert {"report/export.py", "report/inputs.py"} <= pages - found
 
 
 @pytest.mark.parametrize("stage", sorted(stages()))

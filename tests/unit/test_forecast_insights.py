@@ -15,10 +15,14 @@ from musicmarkets.models import forecast
 from .test_consumption_model import simulated_panel
 
 
-def fake_fit(n_markets=3, n_weeks=80, draws=50, seed=0, **overrides):
+def fake_fit(n_markets=3, n_weeks=80, draws=50, seed=0, early_end=0, **overrides):
     """A DataTree shaped like a fitted model: prior draws stand in for the posterior; any
-    variable in ``overrides`` is replaced by the given per-market values in every draw."""
+    variable in ``overrides`` is replaced by the given per-market values in every draw.
+    ``early_end``: the last market's data stop that many weeks before the others'."""
     panel = simulated_panel(n_markets, n_weeks, seed)
+    if early_end:
+        end = panel["week_start"].max() - pd.Timedelta(weeks=early_end)
+        panel = panel[~((panel["market"] == f"m{n_markets - 1}") & (panel["week_start"] > end))]
     panel["population"] = 1e6 * (np.arange(len(panel)) % n_markets + 1)
     structure = cm.Structure.from_params(covariates=())
     data = cm.prepare(panel, [f"m{i}" for i in range(n_markets)], structure)
@@ -346,3 +350,20 @@ def test_trend_change_table_compares_today_with_the_first_stretch():
     assert table.loc["m1", "p_below_first"] == table.loc["m1", "p_above_first"] == 0.0
     assert table.loc["m0", "growth_first"] == pytest.approx(np.expm1(0.2 * k))
     assert table.loc["m1", "growth_first"] == pytest.approx(0.0)
+
+
+def test_a_market_whose_data_stop_early_carries_the_weeks_it_missed_into_its_interval():
+    """The last market's data stop 10 weeks early: its residual runs on over those weeks with
+    fresh weekly noise, so one week past the panel's end its noise variance is that of 11 AR(1)
+    steps, sigma^2 (1 - phi^22) / (1 - phi^2), about 4.6 sigma^2 at phi 0.9, against sigma^2 for
+    a market observed to the end. (Decaying the last residual alone gave both sigma^2.)"""
+    kw = dict(n_markets=2, draws=400, early_end=10, phi=0.9, nu=1e6)
+    noisy, _ = fake_fit(sigma_market=0.1, **kw)
+    quiet, _ = fake_fit(sigma_market=1e-9, **kw)
+    args = dict(horizon=1, changepoint_weeks=1000, changepoint_sigma=0.0, random_phase=False)
+    a = forecast.simulate(noisy, seed=3, **args)
+    b = forecast.simulate(quiet, seed=3, **args)
+    noise = np.log(a.streams[:, :, 0]) - np.log(b.streams[:, :, 0])  # (sample, market)
+    ratio = noise[:, 1].var() / noise[:, 0].var()
+    expected = (1 - 0.9**22) / (1 - 0.9**2)
+    assert 0.75 * expected < ratio < 1.3 * expected

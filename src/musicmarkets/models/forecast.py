@@ -142,16 +142,21 @@ def simulate(
     phi = phi.reshape(n_s, -1)  # (sample, market); one column for a model with a shared phi
     sigma = _stack(post, "sigma_market")[pick]  # (sample, market)
     nu = _stack(post, "nu")[pick] if "nu" in post else None
-    # a market whose data end before the panel's last week: its residual decays over the gap
-    resid = resid * phi ** gap_weeks[None, :]
-    out = np.empty((n_s, n_m, horizon))
-    for h in range(horizon):
-        shock_h = (
+
+    def weekly_noise() -> np.ndarray:
+        return (
             rng.standard_t(nu[:, None], size=(n_s, n_m))
             if nu is not None
             else rng.standard_normal((n_s, n_m))
         )
-        resid = phi * resid + sigma * shock_h
+
+    # a market whose data end before the panel's last week: its residual runs on over the
+    # weeks it has not reported, persistence and fresh noise alike, so its interval widens
+    for g in range(int(gap_weeks.max(initial=0))):
+        resid = np.where(gap_weeks[None, :] > g, phi * resid + sigma * weekly_noise(), resid)
+    out = np.empty((n_s, n_m, horizon))
+    for h in range(horizon):
+        resid = phi * resid + sigma * weekly_noise()
         out[:, :, h] = mu[:, :, h] + resid
     population = const["population"].to_numpy()
     streams = np.exp(out) * population[None, :, None]
