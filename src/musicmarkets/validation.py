@@ -252,22 +252,7 @@ def loo_difference(elpd_diff: float, diff_se: float) -> str:
 
 def loo_verdict(table: pd.DataFrame, production: str = "hierarchical") -> str:
     """The LOO comparison in words, by `loo_difference`'s rule: ``table`` as `compare_loo`
-    gives it (best first, ``elpd_diff`` and ``diff_se`` against the best). Models whose fit
-    missed its convergence gates (``gates_passed`` False) are named: their scores are not
-    to be relied on."""
-    verdict = _loo_reading(table, production)
-    if "gates_passed" in table:
-        unsettled = [str(m) for m in table.loc[~table["gates_passed"].astype(bool), "model"]]
-        if unsettled:
-            verdict += (
-                f"; {', '.join(unsettled)} did not pass {'its' if len(unsettled) == 1 else 'their'}"
-                " convergence checks, so "
-                f"{'its score is' if len(unsettled) == 1 else 'their scores are'} not to be relied on"
-            )
-    return verdict
-
-
-def _loo_reading(table: pd.DataFrame, production: str) -> str:
+    gives it (best first, ``elpd_diff`` and ``diff_se`` against the best)."""
     best = table.iloc[0]
     reading = {
         "clear": "a clear difference",
