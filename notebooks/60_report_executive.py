@@ -62,7 +62,7 @@ growth = insights.in_market_order(insights.growth_table(inputs.posterior, names,
 bands = inputs.trend_bands(interval)
 region_of, history = inputs.region_of, inputs.history
 # each market's size beside its growth: Top 200 chart streams in its last 52 weeks
-streams = {m: insights.last_weeks_total(history, m, 52) for m in growth["market"]}
+streams = inputs.last_year_streams(list(growth["market"]))
 labels = names | {r: r for r in set(region_of.values())} | {"all": "All markets"}
 opportunity_check = inputs.opportunity_check(level_priors, interval, seed)
 
@@ -327,9 +327,7 @@ gaps = inputs.gaps
 display(Markdown(report.quality_text(inputs.ingest, inputs.quarantine, gaps)))
 
 # %%
-ax = plots.coverage_timeline(
-    market_week, gaps, order=order, names=names | {"global": "Global chart"}
-)
+ax = plots.coverage_timeline(market_week, gaps, order=order, names=inputs.chart_names)
 alt = f"Weeks with chart data per market; {len(gaps)} missing week(s) marked with a cross."
 display(HTML(report.figure_html(ax.figure, alt)))
 display(HTML(report.coverage_table(coverage, names, order).to_html(index=False, border=0)))

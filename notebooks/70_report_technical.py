@@ -189,7 +189,7 @@ cmp = pd.DataFrame(loo["models"])[
     ]
 ]
 display(HTML(report.readable_table(cmp).to_html(index=False, border=0)))
-display(Markdown(f"Verdict: {report.named_variants(loo['verdict'])}."))
+display(Markdown(f"Verdict: {report.loo_words(loo)}."))
 
 # %% [markdown]
 # ## Opportunity gaps, one market left out at a time

@@ -958,3 +958,22 @@ def test_growth_in_a_launch_year_says_it_includes_the_launch_ramp():
     assert report.growth_words(pd.concat([row, pd.Series({"launch_year": True})]), 0.9)[1].endswith(
         "so the figure includes the launch ramp"
     )
+
+
+def test_the_loo_verdict_names_the_variants_that_did_not_settle():
+    """A variant whose fit missed its convergence gates is named: its score is not to be
+    relied on."""
+    loo = {
+        "verdict": "unpooled scores higher than the production model by 2.2 (se 7.0)",
+        "models": [
+            {"model": "unpooled", "gates_passed": True},
+            {"model": "hierarchical", "gates_passed": True},
+            {"model": "no_covariates", "gates_passed": False},
+        ],
+    }
+    words = report.loo_words(loo)
+    assert words.endswith(
+        "; the variant 'without GDP, internet and population' did not pass its convergence"
+        " checks, so its score is not to be relied on"
+    )
+    assert "convergence" not in report.loo_words(loo | {"models": loo["models"][:2]})

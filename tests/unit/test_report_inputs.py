@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from musicmarkets import backtest as bt
@@ -150,3 +151,20 @@ def test_derived_inputs_are_computed_once_per_argument(tmp_path, monkeypatch):
     for interval in (0.9, 0.9, 0.5):
         assert inputs.trend_bands(interval)["interval"].item() == interval
     assert calls == [0.9, 0.5]
+
+
+def test_each_market_size_is_its_last_52_weeks_of_chart_streams(tmp_path):
+    """The size beside every growth figure: a market's last 52 consecutive weeks summed, NaN
+    without them; the Global chart is named for the charts that draw it."""
+    paths, _ = _project(tmp_path)
+    inputs = ReportInputs(paths)
+    weeks = pd.date_range("2019-01-04", periods=60, freq="7D")
+    inputs.__dict__["history"] = pd.concat(
+        [
+            pd.DataFrame({"key": "de", "week_start": weeks, "streams": 2.0}),
+            pd.DataFrame({"key": "gb", "week_start": weeks[:30], "streams": 1.0}),
+        ]
+    )
+    sizes = inputs.last_year_streams(["de", "gb"])
+    assert sizes["de"] == 104.0 and np.isnan(sizes["gb"])
+    assert inputs.chart_names == {"de": "Germany", "gb": "United Kingdom", "global": "Global chart"}

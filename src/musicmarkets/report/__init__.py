@@ -85,6 +85,7 @@ from musicmarkets.report.trust import (  # noqa: F401
     file_digest,
     gates_failed,
     git_commit,
+    loo_words,
     named_variants,
     plain_failures,
     provenance,

@@ -231,6 +231,16 @@ class ReportInputs:
         """Observed chart streams per market, region and all markets."""
         return insights.history_totals(self.market_week, self.region_of)
 
+    @cached_property
+    def chart_names(self) -> dict[str, str]:
+        """``names`` with the Global chart, for charts that draw it beside the markets."""
+        return self.names | {"global": "Global chart"}
+
+    def last_year_streams(self, markets: list[str]) -> dict[str, float]:
+        """Each market's Top 200 chart streams in its last 52 observed weeks: the size shown
+        beside every growth figure."""
+        return {m: insights.last_weeks_total(self.history, m, 52) for m in markets}
+
     def trend_bands(self, interval: float) -> pd.DataFrame:
         """``insights.trend_bands`` of the fitted model (the pages' trend charts)."""
         return self._once(

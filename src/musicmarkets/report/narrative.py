@@ -95,8 +95,8 @@ def growth_headlines(
 
             check_top, check_last = check(top, f"{width} interval "), check(last, "")
             check_top, check_last = (
-                _sized(check_top, top, streams),
-                _sized(check_last, last, streams),
+                _sized(check_top, (streams or {}).get(top["market"])),
+                _sized(check_last, (streams or {}).get(last["market"])),
             )
             lines.append(
                 f"- **Fastest growth: {top['name']}**, {signed_percent(top['figure'])} chart "
@@ -116,7 +116,7 @@ def growth_headlines(
     lines.append(
         f"- **Momentum** (the current trend slope, per year): highest in {top[label]}, "
         f"{signed_percent(top['growth_median'])} ({width} interval "
-        f"{_sized(percent_interval(top['growth_low'], top['growth_high']), top, streams)}); "
+        f"{_sized(percent_interval(top['growth_low'], top['growth_high']), (streams or {}).get(top['market']))}); "
         "the chance that it is the "
         f"highest of the {len(table)} markets is {top['p_fastest']:.0%}."
     )
@@ -128,10 +128,12 @@ def growth_headlines(
     return "\n".join(lines)
 
 
-def _sized(text: str, row: pd.Series, streams: dict[str, float] | None) -> str:
-    """``text`` with the market's Top 200 chart streams in its last 52 weeks appended."""
-    size = (streams or {}).get(row["market"], float("nan"))
-    return f"{text}; {human_number(size)} streams in the last 52 weeks" if size > 0 else text
+def _sized(text: str, size: float | None) -> str:
+    """``text`` with a market's Top 200 chart streams in its last 52 weeks (``size``)
+    appended; unchanged where the size is unknown."""
+    return (
+        f"{text}; {human_number(size)} streams in the last 52 weeks" if size and size > 0 else text
+    )
 
 
 def growth_alt_text(table: pd.DataFrame, interval: float = 0.9) -> str:
@@ -209,10 +211,9 @@ def insight_headlines(
     ahead = table[table["p_faster_than_all"] >= 0.9]
     all_g = table.iloc[0]
     bounds = percent_interval(all_g["all_growth_low"], all_g["all_growth_high"])
-    size = {"all": streams_all if streams_all is not None else float("nan")}
     lines.append(
         f"- **All markets together**: momentum {signed_percent(all_g['all_growth_median'])} "
-        f"per person per year ({_sized(bounds, pd.Series({'market': 'all'}), size)}). "
+        f"per person per year ({_sized(bounds, streams_all)}). "
         + (
             "Very likely faster than that: "
             + ", ".join(

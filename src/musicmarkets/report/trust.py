@@ -230,6 +230,22 @@ def named_variants(text: str) -> str:
     return text
 
 
+def loo_words(loo: dict[str, Any]) -> str:
+    """The LOO comparison's verdict (``loo.json``) for people: variants by name, and the
+    variants whose fit missed its convergence gates named as such, since their scores are not
+    to be relied on."""
+    text = named_variants(loo["verdict"])
+    unsettled = [m["model"] for m in loo.get("models", []) if m.get("gates_passed") is False]
+    if unsettled:
+        who = named_variants(", ".join(unsettled))
+        one = len(unsettled) == 1
+        text += (
+            f"; {who} did not pass {'its' if one else 'their'} convergence checks, so "
+            f"{'its score is' if one else 'their scores are'} not to be relied on"
+        )
+    return text
+
+
 def trust_rows(
     shares: dict[str, Any],
     backtest: dict[str, Any],
@@ -332,7 +348,7 @@ def trust_rows(
         Check(
             "Model comparison (ELPD-LOO)",
             "Would a simpler variant of the model predict left-out weeks as well?",
-            re.sub(r"\(se ([\d.]+)\)", r"(give or take \1)", named_variants(loo["verdict"])),
+            re.sub(r"\(se ([\d.]+)\)", r"(give or take \1)", loo_words(loo)),
             None,
         ),
     ]
