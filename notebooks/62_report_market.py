@@ -207,4 +207,4 @@ display(
 # Every check the models went through, with what it means in plain words.
 
 # %%
-display(HTML(inputs.trust_section(gates, [market])))
+display(HTML(inputs.trust_section(gates, [market], page_market=market)))

@@ -62,6 +62,11 @@ def test_trust_panel_passes_and_drafts():
         detail=True,
     )
     assert "<code>3 divergent transitions</code>" in exact
+    # on a market's page, another market's miss says it is another market's
+    miss = ["recent fit: es genre:Other: observed 0.34213 outside 0.31681 to 0.33511"]
+    mine = report.trust_panel(METRICS, miss, FRESH, {}, None, GATES, {"es": "Spain"}, False, "es")
+    theirs = report.trust_panel(METRICS, miss, FRESH, {}, None, GATES, {"es": "Spain"}, False, "de")
+    assert "another market" not in mine and "(another market; the models are fitted" in theirs
 
 
 def test_all_markets_momentum_carries_their_size():

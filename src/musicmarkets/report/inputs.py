@@ -271,17 +271,30 @@ class ReportInputs:
         return provenance(self.paths.root, self.paths.models / "consumption.nc")
 
     def trust_section(
-        self, gates: dict[str, float], markets: Iterable[str], detail: bool = False
+        self,
+        gates: dict[str, float],
+        markets: Iterable[str],
+        detail: bool = False,
+        page_market: str | None = None,
     ) -> str:
         """The full trust panel of a page about ``markets`` (their data freshness), in the
         element ``#trust`` that the page's one-line trust status links to; ``detail`` (the
-        technical report) adds each failed gate's exact figures."""
+        technical report) adds each failed gate's exact figures; ``page_market``: the market
+        whose page this is (a miss in another market says so)."""
         freshness = self.coverage[self.coverage["market"].isin(list(markets))]
         rows = trust_rows(
             self.shares, self.backtest, self.loo, self.fit, self.recent, gates, self.names
         )
         panel = trust_panel(
-            self.fit, self.failed, freshness, self.provenance(), rows, gates, self.names, detail
+            self.fit,
+            self.failed,
+            freshness,
+            self.provenance(),
+            rows,
+            gates,
+            self.names,
+            detail,
+            page_market,
         )
         return f'<div id="trust">{panel}</div>'
 

@@ -414,9 +414,11 @@ def trust_panel(
     gates: dict[str, float],
     names: dict[str, str] | None = None,
     detail: bool = False,
+    page_market: str | None = None,
 ) -> str:
     """HTML block of the trust panel: one row per check (what it means in plain words, the
-    result, pass or fail), data freshness, what made the page.
+    result, pass or fail), data freshness, what made the page; on a market's page
+    (``page_market``) a miss in another market says so.
 
     A failed gate turns the panel red and stamps the page DRAFT, naming in plain words what
     failed; ``detail`` (the technical report) adds each failed gate's exact figures.
@@ -460,7 +462,7 @@ def trust_panel(
     return render(
         "trust_panel.html.j2",
         failed=failed,
-        draft=draft_words(failed, names) if failed else "",
+        draft=draft_words(failed, names, page_market=page_market) if failed else "",
         rows=rows,
         verdict=VERDICT,
         detail=detail,
