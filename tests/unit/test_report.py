@@ -404,7 +404,7 @@ def test_people_tables_format_streams_points_and_links():
     assert t.loc[0, "vs same weeks a year earlier"] == "+6% (\u22121% to +13%)"
     assert report.signed_points(-3.44) == "\u22123.4 pts"
     assert [report.share_percent(v) for v in (0.213, 0.0042, 0.0004, 0.0)] == [
-        "21%",
+        "21.3%",
         "0.4%",
         "under 0.1%",
         "0%",
@@ -507,7 +507,14 @@ def test_trust_panel_says_when_a_now_sits_within_monte_carlo_error_of_its_bound(
         "gate_weeks": 13,
     }
     loo = {"verdict": "about equally well"}
-    recent = {"checked": 60, "outside": 0, "at_the_edge": ["us streams_per_capita: ..."]}
+    recent = {
+        "checked": 60,
+        "outside": 0,
+        "at_the_edge": [
+            "us streams_per_capita: ...",
+            "es genre:Urbano latino: observed 0.4593 within Monte Carlo error",
+        ],
+    }
     withheld = recent | {"headlines_checked": 8, "headlines_withheld": ["in growth over a year"]}
     rows = report.trust_rows({}, backtest, loo, None, withheld, None, {"in": "India"})
     assert next(r for r in rows if r.check.startswith("Growth headlines")).result == (
@@ -515,7 +522,10 @@ def test_trust_panel_says_when_a_now_sits_within_monte_carlo_error_of_its_bound(
     )
     rows = {r.check: r.result for r in report.trust_rows({}, backtest, loo, None, recent)}
     line = rows["Latest weeks inside the interval of every 'now' the report states"]
-    assert line.startswith("60 of 60; 1 so close to a bound")
+    assert line == (
+        "60 of 60; 2 pass only narrowly, so close to a bound that another run could decide"
+        " otherwise (US streams per person; ES Urbano latino share)"
+    )
     rows = report.trust_rows({}, backtest, loo, None, recent | {"at_the_edge": [], "outside": 2})
     now = next(r for r in rows if r.check.startswith("Latest weeks"))
     assert now.result == "58 of 60" and now.ok is False
@@ -595,11 +605,11 @@ def test_technical_tables_read_without_raw_column_names():
     tree = az.from_dict({"posterior": posterior}, dims=dims, coords=coords)
     labels = list(report.readable_summary(az.summary(tree), names={"us": "US"}).index)
     assert labels == [
-        "Momentum, US (trend_market[us])",
-        "Momentum, ZZ (trend_market[zz])",
-        "Level per standard deviation of GDP per person (log) (beta[log_gdp_per_capita])",
-        "Level per standard deviation of internet use (share) (beta[internet_share])",
-        "Spread of momentum between markets (trend_sigma)",
+        "Momentum, US · trend_market[us]",
+        "Momentum, ZZ · trend_market[zz]",
+        "Level per standard deviation of GDP per person (log) · beta[log_gdp_per_capita]",
+        "Level per standard deviation of internet use (share) · beta[internet_share]",
+        "Spread of momentum between markets · trend_sigma",
     ]
 
 
@@ -961,7 +971,7 @@ def test_growth_in_a_launch_year_says_it_includes_the_launch_ramp():
         not in report.growth_words(pd.concat([row, pd.Series({"launch_year": np.nan})]), 0.9)[1]
     )
     assert report.growth_words(pd.concat([row, pd.Series({"launch_year": True})]), 0.9)[1].endswith(
-        "so the figure includes the launch ramp"
+        "so this is mostly launch growth"
     )
 
 

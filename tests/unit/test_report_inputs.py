@@ -106,17 +106,17 @@ def test_a_shift_whose_start_misses_the_charts_is_left_out_of_the_pages(tmp_path
         "coverage_90_in_target": True,
     }
     rows = trust_rows({}, backtest, {"verdict": "v"}, recent=recent, names={"de": "Germany"})
-    assert any("2 of 3; left out: Germany: Pop share" == r.result for r in rows)
+    assert any("2 of 3 shown; left out: Germany: Pop share" == r.result for r in rows)
     # the pages say what they leave out, and why; another market's page says nothing
     inputs = ReportInputs(paths)
     assert inputs.withheld == [("de", "genre:Pop")]
     from musicmarkets import report
 
     note = report.withheld_note(inputs.withheld, {"de": "Germany"}, "de")
-    assert note.startswith("Not shown: Pop share. The model's share over the first weeks")
+    assert note.startswith("Not shown in the tables above: Pop share. For these the model's")
     assert report.withheld_note(inputs.withheld, {"de": "Germany"}, "gb") == ""
     assert report.withheld_note(inputs.withheld, {"de": "Germany"}).startswith(
-        "Not shown: Germany: Pop share."
+        "Not shown in the tables above: Germany: Pop share."
     )
     assert report.withheld_note([], {}) == ""
 

@@ -52,14 +52,13 @@ def signed_percent(value: float, decimals: int = 0) -> str:
 
 
 def share_percent(value: float) -> str:
-    """A share for reading: 0.213 -> '21%', 0.042 -> '4.2%' (two figures under 10%, so a small
-    share's interval reads '1.3% (1.1% to 1.5%)', not '1% (1% to 1%)'), 0.0042 -> '0.4%',
-    0.0004 -> 'under 0.1%' (never a '0%' for a share that is there)."""
+    """A share for reading, to one decimal: 0.213 -> '21.3%', 0.042 -> '4.2%', 0.0042 ->
+    '0.4%', 0.0004 -> 'under 0.1%' (never a '0%' for a share that is there). One decimal,
+    so that a share's interval shows what the checks see: Spain's Other at 34.2% against
+    31.7% to 33.5% must not read '34%' against '32% to 34%'."""
     pct = 100 * float(value)
-    if pct >= 9.95 or pct == 0:
-        return f"{pct:.0f}%"
-    if pct >= 1:
-        return f"{pct:.1f}%"
+    if pct == 0:
+        return "0%"
     return f"{pct:.1f}%" if pct >= 0.1 else "under 0.1%"
 
 
@@ -225,7 +224,7 @@ PARAMETER_WORDS = {
     "holiday_mu": "Mean year-end effect, {}",
     "shock_mu": "Mean lockdown effect",
     "phi": "Week-to-week persistence, {}",
-    "nu": "Weight of the weekly noise's tails (degrees of freedom)",
+    "nu": "Heaviness of the weekly noise's tails (degrees of freedom; lower is heavier)",
 }
 COVARIATE_WORDS = {
     "log_gdp_per_capita": "GDP per person (log)",
@@ -235,7 +234,7 @@ COVARIATE_WORDS = {
 
 
 def parameter_words(label: str, names: dict[str, str] | None = None) -> str:
-    """'trend_market[us]' -> 'Momentum, US (trend_market[us])': the parameter in words, its
+    """'trend_market[us]' -> 'Momentum, US · trend_market[us]': the parameter in words, its
     symbol kept for researchers; a parameter not listed keeps its symbol alone."""
     name, _, element = label.partition("[")
     element = element.rstrip("]")
@@ -249,7 +248,7 @@ def parameter_words(label: str, names: dict[str, str] | None = None) -> str:
             shown = COVARIATE_WORDS.get(element) or (names or {}).get(element, element)
             shown = shown.upper() if shown == element and len(element) == 2 else shown
             words = words.format(shown)
-    return f"{words} ({label})"
+    return f"{words} · {label}"
 
 
 def readable_summary(

@@ -36,7 +36,10 @@ def growth_order(yoy: pd.DataFrame) -> pd.DataFrame:
     return out.dropna(subset=["figure"]).sort_values("figure", ascending=False)
 
 
-LAUNCH_RAMP = "; a year earlier it had just launched, so the figure includes the launch ramp"
+LAUNCH_RAMP = (
+    "; the weeks a year earlier were the market's first months of charts, so this is mostly"
+    " launch growth"
+)
 
 
 def launch_year(row: Any) -> bool:

@@ -69,9 +69,7 @@ def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
     steady = len(changes) - slowed - rose
     overall = _since_first(changes, names)
     if slowed == rose == 0:
-        return overall + (
-            f"No market's momentum changed clearly at its latest trend change ({steady} steady)"
-        )
+        return overall + "No market's momentum changed clearly at its most recent bend"
     parts = []
     if slowed:
         parts.append(
@@ -85,29 +83,37 @@ def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
 
 
 def _since_first(changes: pd.DataFrame, names: dict[str, str], threshold: float = 0.95) -> str:
-    """'Momentum is lower now than in the first stretch of charts in 7 of 8 markets (Brazil
-    +35% to +6% a year, ...). ' from ``trend_change_table``'s ``p_below_first`` (``threshold``
-    sure; ``p_above_first`` for higher), biggest changes first; '' without those columns."""
+    """'Since their first year of charts, momentum has clearly slowed in 3 of 8 markets
+    (Italy from +94% a year to +9%, ...); in the other 5 the change is not clear. ' from
+    ``trend_change_table``'s ``p_below_first`` (``threshold`` sure; ``p_above_first`` for
+    higher), biggest changes first; '' without those columns."""
     if "p_below_first" not in changes:
         return ""
     lower = changes[changes["p_below_first"] >= threshold]
     higher = changes[changes["p_above_first"] >= threshold]
     n = len(changes)
     if lower.empty and higher.empty:
-        return "No market's momentum now differs clearly from its first stretch of charts. "
+        return "No market's momentum now differs clearly from its first year of charts. "
     parts = []
-    for subset, word in ((lower, "lower"), (higher, "higher")):
+    for subset, word in ((lower, "slowed"), (higher, "picked up")):
         if subset.empty:
             continue
         order = (subset["growth_now"] - subset["growth_first"]).abs().sort_values(ascending=False)
         shown = subset.loc[order.index[:3]]
         examples = ", ".join(
-            f"{names.get(r.market, str(r.market).upper())} {signed_percent(r.growth_first)} to "
-            f"{signed_percent(r.growth_now)} a year"
+            f"{names.get(r.market, str(r.market).upper())} from {signed_percent(r.growth_first)}"
+            f" a year to {signed_percent(r.growth_now)}"
             for r in shown.itertuples()
         )
         parts.append(f"{word} in {len(subset)} of {n} markets ({examples})")
-    return "Momentum now is " + " and ".join(parts) + " than in their first stretch of charts. "
+    rest = n - len(lower) - len(higher)
+    others = f"; in the other {rest} the change is not clear" if rest else ""
+    return (
+        "Since their first year of charts, momentum has clearly "
+        + " and ".join(parts)
+        + others
+        + ". "
+    )
 
 
 def forecast_title(name: str, ahead: dict[str, float], unit_text: str) -> str:

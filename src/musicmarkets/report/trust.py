@@ -111,9 +111,9 @@ def withheld_note(
     if not what:
         return ""
     return (
-        f"Not shown: {what}. The model's share over the first weeks outside December "
-        "disagrees with the charts' own there, so a shift measured from them would not hold up "
-        "(the technical report gives the figures)."
+        f"Not shown in the tables above: {what}. For these the model's share over the first 8 "
+        "weeks outside December does not match the charts' own, so the shift since then is not "
+        "reliable."
     )
 
 
@@ -230,6 +230,21 @@ def named_variants(text: str) -> str:
     return text
 
 
+def _edge_names(edges: list[str], names: dict[str, str] | None) -> str:
+    """'US streams per person, Spain Pop share' from ``recent_fit_edges`` lines
+    ('us streams_per_capita: observed ...')."""
+    out = []
+    for line in edges:
+        m = re.match(r"(\w+) (.+?): ", line)  # a genre measure holds a colon, not ": "
+        if m:
+            out.append(
+                f"{(names or {}).get(m.group(1), m.group(1).upper())} {_measure_words(m.group(2))}"
+            )
+        else:
+            out.append(line)
+    return "; ".join(out)
+
+
 def loo_words(loo: dict[str, Any]) -> str:
     """The LOO comparison's verdict (``loo.json``) for people: variants by name, and the
     variants whose fit missed its convergence gates named as such, since their scores are not
@@ -269,7 +284,7 @@ def trust_rows(
             Check(
                 f"Weeks inside the 90% interval, market by market (each needs {_share(low)} to "
                 f"{_share(high)})",
-                "Past weeks fall inside the model's 90% ranges about 9 times in 10, in every market.",
+                "Should: past weeks fall inside the model's 90% ranges about 9 times in 10, in every market.",
                 f"{min(by.values()):.0%} to {max(by.values()):.0%} across {len(by)} markets",
                 all(low <= v <= high for v in by.values()),  # the fit's gate, same bounds
             )
@@ -277,14 +292,15 @@ def trust_rows(
     if recent is not None:
         edges = recent.get("at_the_edge", [])
         note = (
-            f"; {len(edges)} so close to a bound that another run could decide otherwise"
+            f"; {len(edges)} pass only narrowly, so close to a bound that another run could "
+            f"decide otherwise ({_edge_names(edges, names)})"
             if edges
             else ""
         )
         rows.append(
             Check(
                 "Latest weeks inside the interval of every 'now' the report states",
-                "Each market's latest weeks agree with what the report says about its latest weeks.",
+                "Should: each market's latest weeks agree with what the report says about its latest weeks.",
                 f"{recent['checked'] - recent['outside']} of {recent['checked']}{note}",
                 recent["outside"] == 0,
             )
@@ -307,9 +323,9 @@ def trust_rows(
             out = recent.get("shifts_withheld", [])
             rows.append(
                 Check(
-                    "Share shifts that start where the charts' own first weeks are",
+                    "Share shifts whose starting point matches the charts",
                     "A shift whose starting share disagrees with the charts is left out.",
-                    f"{recent['shifts_checked'] - len(out)} of {recent['shifts_checked']}"
+                    f"{recent['shifts_checked'] - len(out)} of {recent['shifts_checked']} shown"
                     + (
                         f"; left out: {withheld_shifts(recent['shifts_withheld_keys'], names)}"
                         if out and "shifts_withheld_keys" in recent
@@ -327,21 +343,22 @@ def trust_rows(
     return rows + [
         Check(
             "Share models passing every convergence gate",
-            "The genre, local-repertoire and hit-concentration models settled.",
+            "Should: the genre, local-repertoire and hit-concentration models all settle.",
             f"{len(share_ok)} of {len(share_all)}",
             len(share_ok) == len(share_all),
         ),
         Check(
             "Backtest refits passing every convergence gate",
-            "The model, refitted on earlier data at each test date, settled every time.",
+            "Should: the model, refitted on earlier data at each test date, settles every time.",
             f"{refits_ok} of {len(refits)}",
             refits_ok == len(refits),
         ),
         Check(
             f"Backtest: held-out weeks 1-{backtest['gate_weeks']} ahead inside the 90% "
             f"interval (needs {_share(low)} to {_share(high)})",
-            "Forecasts made from earlier data: the weeks that followed fell inside the 90% "
-            "ranges about 9 times in 10.",
+            "Should: forecasts made from earlier data hold the weeks that followed (weeks 1 to "
+            f"{backtest['gate_weeks']} ahead, together) inside their 90% ranges about 9 times "
+            "in 10.",
             f"{cov:.0%} of {backtest['model_coverage_90_n']}",
             bool(backtest["coverage_90_in_target"]),
         ),
@@ -430,25 +447,25 @@ def trust_panel(
     rows = [
         Check(
             f"Convergence (R-hat, max; needs ≤ {g['r_hat_max']:g})",
-            "Four independent runs of the sampler agree.",
+            "Should: four independent runs of the sampler agree.",
             f"{metrics['r_hat_max']:.3f}",
             metrics["r_hat_max"] <= g["r_hat_max"],
         ),
         Check(
             f"Effective draws (ESS, min bulk / tail; needs ≥ {g['ess_min']:g})",
-            "Enough independent draws to pin down every figure.",
+            "Should: enough independent draws to pin down every figure.",
             f"{metrics['ess_bulk_min']:,.0f} / {metrics['ess_tail_min']:,.0f}",
             ess >= g["ess_min"],
         ),
         Check(
             f"Divergent transitions (needs at most {g['divergences_max']:g})",
-            "The sampler never met a region it could not explore.",
+            "Should: the sampler never meets a region it cannot explore.",
             f"{metrics['divergences']}",
             metrics["divergences"] <= g["divergences_max"],
         ),
         Check(
             f"Energy diagnostic (E-BFMI, min; needs > {g['bfmi_min']:g})",
-            "The sampler moved freely between likely and unlikely values.",
+            "Should: the sampler moves freely between likely and unlikely values.",
             f"{metrics['bfmi_min']:.2f}",
             metrics["bfmi_min"] > g["bfmi_min"],
         ),
