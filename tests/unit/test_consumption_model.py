@@ -386,7 +386,8 @@ def test_sensitivity_table_sets_a_fit_on_fewer_weeks_beside_the_production_fit()
     assert side.loc["m1", "reason_other"].startswith("data start")
     observed = report.signed_percent(side.loc["m0", "observed_yoy_other"])
     assert shown.set_index("Market").loc["M0"].iloc[1].endswith(f"observed {observed}")
-    assert f"{pd.Timestamp(cut):%-d %b %Y}" in shown.columns[2]  # dates as the pages write them
+    # dates as the pages write them: the last day of the last chart week
+    assert f"{pd.Timestamp(cut) + pd.Timedelta(days=6):%-d %b %Y}" in shown.columns[2]
     until = str(pd.Timestamp(cut).date())
     passed = {"fit_until": until, "gates_passed": True, "gates_failed": []}
     failed = {"fit_until": until, "gates_passed": False, "gates_failed": ["divergences 3 > 0"]}

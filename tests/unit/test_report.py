@@ -952,7 +952,7 @@ def test_chances_and_point_intervals_never_claim_more_than_a_sample_shows():
 def test_an_empty_ledger_says_why_nothing_is_scored():
     empty = pd.DataFrame(columns=["origin", "weeks", "coverage_90", "mape", "market"])
     text = report.ledger_text(empty, {}, pd.Timestamp("2020-07-24"))
-    assert "the data end with the chart week of 24 Jul 2020" in text
+    assert "the data end with the chart week of 24–30 Jul 2020" in text
     assert "No earlier forecast can be scored yet" in report.ledger_text(empty, {})
 
 

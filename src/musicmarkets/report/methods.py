@@ -200,7 +200,7 @@ def ledger_text(
     chart week, named when nothing can be scored yet)."""
     if scores.empty:
         after = (
-            f" the data end with the chart week of {pd.Timestamp(last_week):%-d %b %Y}, and no "
+            f" the data end with the chart week of {chart_week(last_week)}, and no "
             "earlier run forecast weeks that the data now hold"
             if last_week is not None
             else ""

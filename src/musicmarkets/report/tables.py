@@ -216,7 +216,9 @@ def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) ->
     production fit beside the fit on the weeks up to ``until``, each with its interval and the
     weeks it covers; each growth with the same ratio of the observed weeks."""
     width = f"{interval:.0%}"
-    until = f"{pd.Timestamp(until):%-d %b %Y}"  # dates as the pages write them
+    # dates as the pages write them: the last day of the last chart week
+    end = pd.Timestamp(until) + pd.Timedelta(days=6)
+    until = f"{end.day} {end:%b %Y}"
 
     def cell(row: pd.Series, kind: str, tag: str) -> str:
         median = row[f"{kind}_median_{tag}"]
@@ -232,7 +234,8 @@ def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) ->
 
     def to(tag: str) -> str:
         ends = table[f"recent_to_{tag}"].dropna()
-        return f"13 weeks to {pd.Timestamp(ends.max()):%-d %b %Y}" if len(ends) else ""
+        last_day = pd.Timestamp(ends.max()) + pd.Timedelta(days=6)  # the week's Thursday
+        return f"13 weeks to {last_day.day} {last_day:%b %Y}" if len(ends) else ""
 
     return pd.DataFrame(
         {
