@@ -164,9 +164,9 @@ display(HTML(report.figure_html(fig, "Momentum per market over the weeks: " + mo
 # Top 200 streams in the next 13 and 52 weeks, with intervals, beside the last 52 weeks as
 # charted (the charts below draw every week in between). Regional and
 # all-market totals are added up draw by draw from the market forecasts, so they agree with
-# the markets and carry their own uncertainty. The forecasts assume that a shock under way
-# lasts (the 2020 lockdown had ended by the latest week) and that the trend may bend again, at
-# any time, as often as it did in the past.
+# the markets and carry their own uncertainty. The forecasts carry on the 2020 lockdown's
+# estimated recovery where it was still under way at the latest week, and let the trend bend
+# again, at any time, as often as it did in the past.
 
 # %%
 display(
@@ -258,7 +258,7 @@ display(
 # %% [markdown]
 # ### Genre mix
 # The most-streamed genres and the rest ("Other"), where genre labels cover at least half of a
-# market-week's streams (France has no labels and is left out).
+# market-week's streams.
 
 # %%
 genres = shifts[shifts["measure"] == "genre_mix"].assign(
@@ -276,6 +276,13 @@ alt = "Largest genre-share shifts: " + "; ".join(
     f"{r.label} {report.signed_points(r.shift_pts)}" for r in biggest.itertuples()
 )
 display(HTML(report.figure_html(ax.figure, alt)))
+unlabelled = [names.get(m, m.upper()) for m in order if m not in set(genres["market"])]
+if unlabelled:
+    display(
+        Markdown(
+            f"Left out, genre labels cover too little of their streams: {', '.join(unlabelled)}."
+        )
+    )
 if note := report.withheld_note(inputs.withheld, names):
     display(Markdown(note))
 
