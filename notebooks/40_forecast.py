@@ -27,6 +27,7 @@
 # %% tags=["parameters"]
 seed = 20170106
 horizons = [13, 26, 52]
+damping_years = 0.5
 interval = 0.9
 
 # %%
@@ -46,7 +47,8 @@ post = tree["posterior"].to_dataset()
 const = tree["constant_data"].to_dataset()
 
 # %%
-draws = forecast.simulate(tree, max(horizons), seed)  # the fit's own changepoint settings
+# the fit's own changepoint settings; the latest slope fades with `damping_years`
+draws = forecast.simulate(tree, max(horizons), seed, damping_years=damping_years)
 weekly = forecast.series(draws, names, interval)
 totals = forecast.horizon_totals(draws, market_week, horizons, names, interval)
 # coherence: the all-market total is the sum of the markets in every draw

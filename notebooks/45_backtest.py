@@ -40,6 +40,7 @@ origins = 8
 spacing = 8
 horizon = 52
 horizons = [1, 4, 13, 26, 52]
+damping_years = 0.5
 gate_weeks = 13
 coverage_90_min = 0.85
 coverage_90_max = 0.95
@@ -134,7 +135,9 @@ cut
 rows, fits = [], []
 for i, origin in enumerate(cut):
     print(f"refit {i + 1} of {len(cut)} at {origin.date()}", flush=True)
-    scored_rows, fit = bt.refit_origin(panel, modelled, origin, horizon, setup, seed + i, seed)
+    scored_rows, fit = bt.refit_origin(
+        panel, modelled, origin, horizon, setup, seed + i, seed, damping_years=damping_years
+    )
     rows += scored_rows
     fits.append(fit)
 scored = pd.concat(rows, ignore_index=True)

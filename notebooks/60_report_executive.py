@@ -165,8 +165,10 @@ display(HTML(report.figure_html(fig, "Momentum per market over the weeks: " + mo
 # charted (the charts below draw every week in between). Regional and
 # all-market totals are added up draw by draw from the market forecasts, so they agree with
 # the markets and carry their own uncertainty. The forecasts carry on the 2020 lockdown's
-# estimated recovery where it was still under way at the latest week, and let the trend bend
-# again, at any time, as often as it did in the past.
+# estimated recovery where it was still under way at the latest week, let each market's latest
+# growth rate fade over the coming months (a damped trend: a rate learned from the past is not
+# taken to last for ever), and let the trend bend again, at any time, as often as it did in the
+# past.
 
 # %%
 display(

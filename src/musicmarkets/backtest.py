@@ -219,6 +219,7 @@ def refit_origin(
     seed: int,
     baseline_seed: int,
     min_weeks: int = 26,
+    damping_years: float | None = None,
 ) -> tuple[list[pd.DataFrame], dict[str, Any]]:
     """One origin of the backtest: the production model refitted on the weeks up to ``origin``
     (markets with at least ``min_weeks`` weeks by then), judged by the production gates, and its
@@ -248,7 +249,8 @@ def refit_origin(
     )
     tree, conv, _ = sampling.fit_checked(pm_model, setup.settings, seed, setup.gates)
     tree = consumption.annotate(tree, data, structure, priors, setup.sampler | {"seed": seed})
-    sim = forecast.simulate(tree, horizon, seed)  # the refit's own changepoint settings
+    # the refit's own changepoint settings; the forecast stage's damping of the latest slope
+    sim = forecast.simulate(tree, horizon, seed, damping_years=damping_years)
     pop = dict(zip(data.markets, data.population, strict=True))
     week_pos = {w: j for j, w in enumerate(sim.weeks)}
     samples = np.stack(

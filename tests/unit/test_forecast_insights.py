@@ -369,3 +369,21 @@ def test_a_market_whose_data_stop_early_carries_the_weeks_it_missed_into_its_int
     ratio = noise[:, 1].var() / noise[:, 0].var()
     expected = (1 - 0.9**22) / (1 - 0.9**2)
     assert 0.75 * expected < ratio < 1.3 * expected
+
+
+def test_a_damped_trend_fades_the_latest_slope_over_the_horizon():
+    """With ``damping_years`` T the forecast's trend adds slope * T (1 - exp(-t/T)) instead of
+    slope * t: the log forecast differs from the undamped one by exactly the slope times the
+    difference, growing with the horizon, and not at all for a flat market."""
+    n = 3
+    slopes = [0.3, 0.0, -0.2]
+    tree, _ = fake_fit(n, sigma_market=np.full(n, 1e-9), phi=0.0, nu=1e6, trend_market=slopes)
+    args = dict(horizon=52, changepoint_weeks=1000, changepoint_sigma=0.0, random_phase=False)
+    plain = forecast.simulate(tree, seed=1, **args)
+    damped = forecast.simulate(tree, seed=1, damping_years=0.5, **args)
+    t = np.arange(1, 53) * forecast.WEEK
+    lost = t - 0.5 * (1 - np.exp(-t / 0.5))
+    diff = np.log(damped.streams) - np.log(plain.streams)  # (sample, market, week)
+    expected = -np.asarray(slopes)[None, :, None] * lost[None, None, :]
+    assert np.allclose(diff, expected, atol=1e-6)
+    assert abs(diff[:, 0, -1].mean()) > 0.05  # a year on, the fading is material

@@ -54,6 +54,7 @@ def simulate(
     changepoint_weeks: int | None = None,
     changepoint_sd: float | None = None,
     changepoint_sigma: float | None = None,
+    damping_years: float | None = None,
 ) -> ForecastDraws:
     """Simulate ``horizon`` weeks after the panel's latest week for every market.
 
@@ -66,6 +67,9 @@ def simulate(
     recovery carry their recovery curve forward instead.
     ``random_phase``: the next slope change falls anywhere within one changepoint spacing of the
     origin (uniform per draw and market), then one per spacing; otherwise exactly one spacing on.
+    ``damping_years``: the latest slope fades over the horizon with this time constant (a damped
+    trend: ``slope * T * (1 - exp(-t / T))`` in place of ``slope * t``); None: carried on
+    undamped.
     """
     if None in (changepoint_weeks, changepoint_sd, changepoint_sigma):
         structure, priors = spec(tree)
@@ -124,6 +128,10 @@ def simulate(
         shock_future,
         launch_t,
     )[pick].reshape(n_s, n_m, horizon)
+    if damping_years:  # the latest slope fades: a slope learned from the past is not forever
+        slope = _stack(post, "trend_market")[pick]  # (sample, market): the slope after the end
+        lost = t_future - damping_years * (1.0 - np.exp(-t_future / damping_years))
+        mu -= slope[:, :, None] * lost[None, None, :]
     # the trend may change again: slope changes at the model's spacing, as in the past, on dates
     # common to every market; each change a shared part plus the market's own
     step = changepoint_weeks * WEEK
