@@ -99,8 +99,9 @@ def test_the_first_screen_names_each_failed_check_without_its_figures():
     assert "34.2%" in full and "84%" in full
     assert short == (
         "DRAFT. 3 checks failed: (1) the main model's sampling did not settle; (2) Spain's latest "
-        "weeks fall outside the model's range for the share of all other genres ('Other'); (3) the"
-        " forecast backtest (forecasts made from earlier data)."
+        "weeks fall outside the model's range for the share of all other genres ('Other'); (3)"
+        " forecasts made from earlier data caught too few of the weeks that followed in their 90%"
+        " ranges."
     )
 
 
@@ -142,7 +143,7 @@ def test_failed_gates_in_plain_words_keep_every_gate():
     assert "Brazil: the 90% ranges held 70% of past weeks" in words
     assert "the genre-mix model's sampling did not settle" in words
     assert "the hit-concentration model's sampling did not settle" in words
-    assert any("held 84% of the actual weeks 1-13 ahead (needs 85% to 95%)" in w for w in words)
+    assert any("ranges: 84% of weeks 1-13 ahead (needs 85% to 95%)" in w for w in words)
     assert words[-1] == "a gate nobody has named yet" and len(words) == 9
     line = report.draft_words(failed, {"es": "Spain"})
     assert line.startswith("DRAFT. 9 checks failed: (1) the main model's") and "R-hat" not in line

@@ -160,8 +160,9 @@ def plain_failures(
             gate,
         ):
             out.append(
-                f"the forecast backtest (forecasts made from earlier data): the 90% ranges held "
-                f"{m.group(1)} of the actual weeks 1-{m.group(2)} ahead (needs {m.group(3)})"
+                "forecasts made from earlier data caught too few of the weeks that followed in "
+                f"their 90% ranges: {m.group(1)} of weeks 1-{m.group(2)} ahead (needs "
+                f"{m.group(3)})"
             )
         elif m := re.match(r"(\w+): 90% predictive intervals held (\d+%)", gate):
             out.append(f"{name(m.group(1))}: the 90% ranges held {m.group(2)} of past weeks")
