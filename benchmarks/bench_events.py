@@ -102,6 +102,7 @@ def measured(cmd: list[str]) -> tuple[float, float]:
 
 def main() -> None:
     import arviz as az
+    import yaml
 
     from musicmarkets.events import generate
 
@@ -114,7 +115,8 @@ def main() -> None:
         REPO / "data/interim/charts.parquet", columns=["market", "week_start", "rank", "streams"]
     )
     curve = generate.fit_rank_curve(charts)
-    top200 = generate.weekly_top200(tree, 13, seed=1)
+    damping = yaml.safe_load((REPO / "params.yaml").read_text())["forecast"]["damping_years"]
+    top200 = generate.weekly_top200(tree, 13, seed=1, damping_years=damping)
     results = []
     for rows in [s for s in SIZES if s <= args.max_rows]:
         with tempfile.TemporaryDirectory(dir=REPO / "benchmarks") as tmp:

@@ -165,7 +165,9 @@ az.summary(idata, var_names=["~season_market", "~z_", "~delta"], filter_vars="li
 labels = pd.DataFrame(
     {"market": [data.markets[i] for i in data.market_idx], "week_start": data.week_start}
 )
-checks = validation.predictive_checks(idata, pm_model, seed, labels, recent_weeks, interval)
+checks = validation.predictive_checks(
+    idata, pm_model, seed, labels, recent_weeks=recent_weeks, interval=interval
+)
 idata = consumption.annotate(
     idata, data, structure, consumption.Priors.from_dict(priors), sampler | {"seed": seed}
 )

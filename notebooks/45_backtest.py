@@ -43,6 +43,7 @@ spacing = 8
 horizon = 52
 horizons = [1, 4, 13, 26, 52]
 damping_years = 0.5
+interval = 0.9
 gate_weeks = 13
 coverage_90_min = 0.85
 coverage_90_max = 0.95
@@ -153,7 +154,7 @@ pd.DataFrame(fits)[["origin", "r_hat_max", "ess_bulk_min", "divergences", "wall_
 
 # %%
 table = bt.by_horizon(scored, horizons)
-paired = bt.against_best_baseline(scored, horizons)
+paired = bt.against_best_baseline(scored, horizons, interval=interval)
 display(table.round(3))
 paired.round(3)
 

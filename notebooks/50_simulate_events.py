@@ -27,6 +27,7 @@
 # %% tags=["parameters"]
 seed = 20170106
 simulate = {"rows": 1000000, "weeks": 13, "global_fraction": 0.5, "tiers": True}
+damping_years = 0.5
 
 # %%
 import shutil
@@ -44,7 +45,7 @@ charts = pd.read_parquet(
     paths.interim / "charts.parquet", columns=["market", "week_start", "rank", "streams"]
 )
 curve = generate.fit_rank_curve(charts)
-top200 = generate.weekly_top200(tree, simulate["weeks"], seed)
+top200 = generate.weekly_top200(tree, simulate["weeks"], seed, damping_years)
 print(f"rank-stream curve: share(r) ~ r^-{curve.exponent:.3f} (fitted on ranks 1-{curve.ranks})")
 
 # %%

@@ -102,7 +102,7 @@ def by_market(scored: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
 
 
 def against_best_baseline(
-    scored: pd.DataFrame, horizons=HORIZONS, interval: float = 0.9
+    scored: pd.DataFrame, horizons=HORIZONS, *, interval: float
 ) -> pd.DataFrame:
     """Per horizon: the baseline with the lowest mean CRPS, and the model's paired difference to
     it (model minus baseline; below zero = the model is better), averaged over markets within an

@@ -19,7 +19,8 @@ def prior_predictive_grid(
     weekly: pd.DataFrame,
     names: dict[str, str] | None = None,
     ncols: int = 4,
-    interval: float = 0.9,
+    *,
+    interval: float,
     order: list[str] | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -125,7 +126,7 @@ def backtest_errors(scored: pd.DataFrame, labels: dict[str, str] | None = None) 
     return fig
 
 
-def recent_fit(now: pd.DataFrame, ax: Axes | None = None, interval: float = 0.9) -> Axes:
+def recent_fit(now: pd.DataFrame, ax: Axes | None = None, *, interval: float) -> Axes:
     """Each published "now" against the data: the observed mean of the recent weeks (cross) on
     its posterior predictive interval (bar), scaled to the interval so that every measure fits
     one axis: -1 and +1 are the interval's ends, a cross outside them is a miss."""

@@ -75,7 +75,7 @@ def leave_one_market_out(
     posterior: Any,
     constant: Any,
     priors: dict[str, float],
-    interval: float = 0.9,
+    interval: float,
     seed: int = 0,
     max_draws: int = 1000,
 ) -> pd.DataFrame:

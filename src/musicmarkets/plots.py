@@ -44,7 +44,8 @@ def growth_intervals(
     table: pd.DataFrame,
     ax: Axes | None = None,
     label: str = "name",
-    interval: float = 0.9,
+    *,
+    interval: float,
     title: str = "Which markets grow fastest (size-adjusted)",
     order: list[str] | None = None,
 ) -> Axes:
@@ -69,7 +70,8 @@ def trend_band(
     market: str,
     ax: Axes | None = None,
     title: str | None = None,
-    interval: float = 0.9,
+    *,
+    interval: float,
 ) -> Axes:
     """Observed weekly streams per person (dots) against the model's trend and its band."""
     ax = _ax(ax)
@@ -96,7 +98,8 @@ def trend_grid(
     bands: pd.DataFrame,
     names: dict[str, str] | None = None,
     ncols: int = 2,
-    interval: float = 0.9,
+    *,
+    interval: float,
     order: list[str] | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -123,7 +126,8 @@ def momentum_grid(
     names: dict[str, str] | None = None,
     title: str | None = None,
     ncols: int = 4,
-    interval: float = 0.9,
+    *,
+    interval: float,
     order: list[str] | None = None,
 ) -> Figure:
     """Small multiples of ``insights.momentum_path``: each market's momentum (trend growth per
@@ -214,7 +218,8 @@ def forecast_fan(
     key: str,
     ax: Axes | None = None,
     title: str | None = None,
-    interval: float = 0.9,
+    *,
+    interval: float,
     history_weeks: int = 104,
 ) -> Axes:
     """Observed weekly streams (line) then the forecast median with 50% and wider bands."""
@@ -251,7 +256,8 @@ def forecast_grid(
     keys: list[str],
     names: dict[str, str],
     ncols: int = 2,
-    interval: float = 0.9,
+    *,
+    interval: float,
     title: str | None = None,
 ) -> Figure:
     """One ``forecast_fan`` panel per key (market, region or 'all')."""
@@ -313,7 +319,8 @@ def shift_intervals(
     label_col: str,
     title: str,
     ax: Axes | None = None,
-    interval: float = 0.9,
+    *,
+    interval: float,
     order: list[str] | None = None,
 ) -> Axes:
     """Forest plot of share shifts in points: median dot, interval bar, zero line; by size, or
@@ -336,7 +343,8 @@ def opportunity_intervals(
     table: pd.DataFrame,
     names: dict[str, str],
     ax: Axes | None = None,
-    interval: float = 0.9,
+    *,
+    interval: float,
     order: list[str] | None = None,
 ) -> Axes:
     """Consumption against the covariates' prediction: left of zero = room to grow (markets

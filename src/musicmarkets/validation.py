@@ -51,8 +51,9 @@ def recent_window(
     observed: np.ndarray,
     labels: pd.DataFrame,
     measure: str,
-    weeks: int = 8,
-    interval: float = 0.9,
+    weeks: int,
+    *,
+    interval: float,
     chains: int = 1,
 ) -> pd.DataFrame:
     """Per market: the observed mean of its last ``weeks`` observed weeks against the posterior
@@ -135,8 +136,9 @@ def predictive_checks(
     model: pm.Model,
     seed: int,
     labels: pd.DataFrame | None = None,
-    recent_weeks: int = 8,
-    interval: float = 0.9,
+    *,
+    recent_weeks: int,
+    interval: float,
 ) -> PredictiveChecks:
     """Posterior predictive interval coverage, LOO (ELPD, Pareto k) and LOO-PIT per
     observation (``labels``: market and week_start of each, in observation order). Adds
@@ -172,7 +174,13 @@ def predictive_checks(
     by_market = point.groupby("market", sort=False)["in90"].mean()
     chains = int(idata["posterior_predictive"].sizes["chain"])
     now = recent_window(
-        np.exp(pp), np.exp(y), point, "streams_per_capita", recent_weeks, interval, chains
+        np.exp(pp),
+        np.exp(y),
+        point,
+        "streams_per_capita",
+        recent_weeks,
+        interval=interval,
+        chains=chains,
     )
     metrics = {
         "elpd_loo": float(loo.elpd),

@@ -122,7 +122,7 @@ def test_paired_difference_to_the_best_baseline_over_origins():
                     "in90": True,
                 }
             )
-    paired = bt.against_best_baseline(pd.DataFrame(rows), horizons=(13,))
+    paired = bt.against_best_baseline(pd.DataFrame(rows), horizons=(13,), interval=0.9)
     r = paired.iloc[0]
     assert r["best_baseline"] == "ets" and r["diff_mean"] == pytest.approx(-0.02)
     assert r["diff_low"] < -0.02 < r["diff_high"] or r["diff_low"] == pytest.approx(-0.02)

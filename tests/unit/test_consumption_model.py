@@ -379,7 +379,7 @@ def test_sensitivity_table_sets_a_fit_on_fewer_weeks_beside_the_production_fit()
     # m1's weeks start in 2019: a year of them by the end, not by the cut
     assert np.isnan(side.loc["m1", "yoy_median_other"])
     assert not np.isnan(side.loc["m1", "momentum_median_other"])
-    shown = report.sensitivity_table(side.reset_index(), str(pd.Timestamp(cut).date()))
+    shown = report.sensitivity_table(side.reset_index(), str(pd.Timestamp(cut).date()), 0.9)
     row = shown.set_index("Market").loc["M1"]
     assert "no figure" in row.iloc[1] and "no figure" not in row.iloc[0]
     assert side.loc["m1", "reason_other"] in row.iloc[1]  # yoy_growth's own reason, said once

@@ -70,7 +70,7 @@ def test_totals_are_sums_of_market_draws_and_bands_nest():
     tree, _ = fake_fit(3)
     f = forecast.simulate(tree, horizon=20, changepoint_weeks=8, changepoint_sigma=0.1, seed=2)
     np.testing.assert_allclose(f.total(), f.streams.sum(axis=1))
-    s = forecast.series(f, {"m0": "Zero"})
+    s = forecast.series(f, {"m0": "Zero"}, 0.9)
     assert set(s["level"]) == {"market", "region", "all"}
     assert (s["low"] <= s["low50"]).all() and (s["low50"] <= s["median"]).all()
     assert (s["median"] <= s["high50"]).all() and (s["high50"] <= s["high"]).all()

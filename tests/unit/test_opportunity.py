@@ -34,7 +34,7 @@ def fitted(shift_last: float = 0.0, seed: int = 1):
 
 def test_levels_from_the_stated_model_hold_up_when_left_out():
     post, const = fitted()
-    lomo = opportunity.leave_one_market_out(post, const, PRIORS, seed=2, max_draws=300)
+    lomo = opportunity.leave_one_market_out(post, const, PRIORS, 0.9, seed=2, max_draws=300)
     assert set(lomo["beta_sd_scale"]) == {0.5, 1.0, 2.0} and len(lomo) == 24
     base = lomo[lomo["beta_sd_scale"] == 1.0]
     assert base["inside"].mean() >= 7 / 8  # 90% intervals: at most one miss by chance here
@@ -44,7 +44,7 @@ def test_levels_from_the_stated_model_hold_up_when_left_out():
 
 def test_a_market_far_below_its_prediction_is_named_and_stops_the_headline():
     post, const = fitted(shift_last=-2.0)
-    lomo = opportunity.leave_one_market_out(post, const, PRIORS, seed=2, max_draws=300)
+    lomo = opportunity.leave_one_market_out(post, const, PRIORS, 0.9, seed=2, max_draws=300)
     h = lomo[(lomo["market"] == "h") & (lomo["beta_sd_scale"] == 1.0)].iloc[0]
     assert not h["inside"] and h["gap_high"] < 0  # streams far less than predicted
     said = opportunity.verdict(lomo)
@@ -58,5 +58,5 @@ def test_a_market_far_below_its_prediction_is_named_and_stops_the_headline():
 def test_no_covariates_no_check():
     post, const = fitted()
     assert opportunity.verdict(
-        opportunity.leave_one_market_out(post, const.drop_vars(list(const.data_vars)), PRIORS)
+        opportunity.leave_one_market_out(post, const.drop_vars(list(const.data_vars)), PRIORS, 0.9)
     ) == {"holds": False, "reason": "the model has no covariates", "outside": []}

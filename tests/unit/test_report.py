@@ -179,15 +179,15 @@ def test_headlines_flag_draft_numbers():
         }
     )
     names = {"it": "Italy", "gb": "UK", "in": "India"}
-    text = report.growth_headlines(table, [], yoy=yoy, names=names)
+    text = report.growth_headlines(table, [], 0.9, yoy=yoy, names=names)
     assert "Fastest growth: Italy**, +8%" in text and "the charts: +7%" in text
     assert "Slowest: UK" in text and "No year-on-year figure for India (data start" in text
     assert text.count("\n- ") + 1 <= 6  # at most six findings
     assert "**Momentum**" in text and "+50%" in text and "97%" in text and "DRAFT" not in text
-    assert "DRAFT" in report.growth_headlines(table, ["R-hat 1.2 > 1.01"])
+    assert "DRAFT" in report.growth_headlines(table, ["R-hat 1.2 > 1.01"], 0.9)
     # every growth figure with the market's size beside it, from the streams handed in
     sized = report.growth_headlines(
-        table, [], yoy=yoy, names=names, streams={"it": 2.6e9, "gb": 7.1e9}
+        table, [], 0.9, yoy=yoy, names=names, streams={"it": 2.6e9, "gb": 7.1e9}
     )
     assert "+8% chart streams per person" in sized
     assert sized.count("2.60 bn streams in the last 52 weeks") == 2  # fastest, and momentum
@@ -395,12 +395,14 @@ def test_people_tables_format_streams_points_and_links():
             "yoy_high": [0.13, 0.15],
         }
     )
-    t = report.forecast_table(totals)
+    t = report.forecast_table(totals, 0.9)
     assert t.loc[0, "Next 13 weeks"] == "20.8 bn (19.0 to 22.0 bn)"
     # one unit per table: a market's 877 M reads in the table's bn, and alone in its own M
     small = totals.assign(key="de", name="Germany", streams_median=[8.77e8, 3.1e9])
     small = small.assign(streams_low=[7.58e8, 2.9e9], streams_high=[1.01e9, 3.3e9])
-    assert report.forecast_table(small).loc[0, "Next 13 weeks"] == "0.877 bn (0.758 to 1.01 bn)"
+    assert (
+        report.forecast_table(small, 0.9).loc[0, "Next 13 weeks"] == "0.877 bn (0.758 to 1.01 bn)"
+    )
     assert report.streams_interval(8.77e8, 7.58e8, 1.01e9) == "877 M (758 to 1,010 M)"
     assert t.loc[0, "vs same weeks a year earlier"] == "+6% (\u22121% to +13%)"
     assert report.signed_points(-3.44) == "\u22123.4 pts"
@@ -447,8 +449,8 @@ def test_no_local_share_headline_where_global_chart_tracks_dominate():
     )
     ranks = pd.Series([0.2, 0.8], index=[1, 2])
     totals = pd.DataFrame(columns=["key", "horizon_weeks"])
-    us = report.market_brief(row, ranks, totals, shifts, "us", "United States")
-    br = report.market_brief(row, ranks, totals, shifts, "br", "Brazil")
+    us = report.market_brief(row, ranks, totals, shifts, "us", "United States", 0.9)
+    br = report.market_brief(row, ranks, totals, shifts, "br", "Brazil", 0.9)
     assert "cannot separate domestic from international" in us and "80% of streams now" not in us
     assert "80% of streams now" in br
     # the rank in the league table's words: median rank and its interval
@@ -469,7 +471,7 @@ def test_no_local_share_headline_where_global_chart_tracks_dominate():
             "holds": True,
         }
     )
-    us = report.market_brief(row, ranks, totals, shifts, "us", "United States", yoy=yoy)
+    us = report.market_brief(row, ranks, totals, shifts, "us", "United States", 0.9, yoy=yoy)
     assert "latest 13 weeks (May\u2013Jul 2020) against the same weeks a year earlier" in us
     # the next quarter in the unit of the page's forecast table (its largest figure's)
     totals = pd.DataFrame(
@@ -481,10 +483,11 @@ def test_no_local_share_headline_where_global_chart_tracks_dominate():
             "streams_high": [9.95e8, 4.68e9],
         }
     )
-    india = report.market_brief(row, ranks, totals, shifts, "in", "India")
+    india = report.market_brief(row, ranks, totals, shifts, "in", "India", 0.9)
     assert "**Next 13 weeks**: 0.875 bn (0.765 to 0.995 bn) Top 200 streams" in india
     table = report.forecast_table(
-        totals.assign(level="market", name="India", yoy_median=0.75, yoy_low=0.5, yoy_high=1.0)
+        totals.assign(level="market", name="India", yoy_median=0.75, yoy_low=0.5, yoy_high=1.0),
+        0.9,
     )
     assert table.loc[0, "Next 13 weeks"] == "0.875 bn (0.765 to 0.995 bn)"
     assert "the charts themselves: \u22124%, within the \u221212% to \u22123% the model" in us
@@ -590,7 +593,7 @@ def test_technical_tables_read_without_raw_column_names():
     import arviz as az
 
     draws = np.random.default_rng(0).normal(size=(2, 100))
-    summary = report.readable_summary(az.summary(az.from_dict({"posterior": {"a": draws}})))
+    summary = report.readable_summary(az.summary(az.from_dict({"posterior": {"a": draws}})), 0.9)
     assert list(summary.columns[:4]) == ["Mean", "SD", "90% interval low", "90% interval high"]
     assert not [c for c in summary.columns if "_" in c]
     table = report.readable_table(
@@ -604,7 +607,7 @@ def test_technical_tables_read_without_raw_column_names():
     dims = {"trend_market": ["market"], "beta": ["covariate"]}
     coords = {"market": ["us", "zz"], "covariate": ["log_gdp_per_capita", "internet_share"]}
     tree = az.from_dict({"posterior": posterior}, dims=dims, coords=coords)
-    labels = list(report.readable_summary(az.summary(tree), names={"us": "US"}).index)
+    labels = list(report.readable_summary(az.summary(tree), 0.9, names={"us": "US"}).index)
     assert labels == [
         "Momentum, US · trend_market[us]",
         "Momentum, ZZ · trend_market[zz]",

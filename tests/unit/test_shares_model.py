@@ -167,7 +167,7 @@ def test_recent_window_of_a_stated_model_and_per_market_coverage_gate():
     y_off = y.copy()
     y_off[52:60] += 0.3  # market b's last 8 weeks jump: outside its interval
     failed = validation.recent_fit_failures(
-        validation.recent_window(rep, y_off, labels, "streams_per_capita", 8, 0.9)
+        validation.recent_window(rep, y_off, labels, "streams_per_capita", 8, interval=0.9)
     )
     assert len(failed) == 1 and failed[0].startswith("b streams_per_capita")
     assert validation.coverage_failures({"a": 0.9, "b": 0.7}, 0.8, 0.97) == [

@@ -2,8 +2,8 @@
 
 The generative story, stated:
 1. Weekly Top 200 streams per market: one draw of the fitted model's posterior predictive for the
-   weeks after the data (`forecast.simulate` with one posterior draw: trend, seasonality,
-   Christmas, AR(1) Student-t residuals).
+   weeks after the data (`forecast.simulate` with one posterior draw: trend, damped as the
+   forecasts' is, seasonality, Christmas, AR(1) Student-t residuals).
 2. Track popularity follows the observed rank-stream curve: the mean share of a week's Top 200
    streams at rank r, fitted as a power law share(r) ~ r^-b on the chart files, extended to the
    whole catalogue of T tracks per market. A market's weekly total is its Top 200 streams divided
@@ -52,12 +52,13 @@ def fit_rank_curve(charts: pd.DataFrame) -> RankCurve:
     return RankCurve(exponent=float(-slope), ranks=int(share.index.max()))
 
 
-def weekly_top200(tree: Any, weeks: int, seed: int) -> pd.DataFrame:
+def weekly_top200(tree: Any, weeks: int, seed: int, damping_years: float | None) -> pd.DataFrame:
     """One posterior predictive draw of each market's weekly Top 200 streams (long table),
-    with the fit's own changepoint settings (read from the model file)."""
+    with the fit's own changepoint settings (read from the model file) and the forecast stage's
+    damped trend (``damping_years``, params.yaml ``forecast.damping_years``)."""
     from musicmarkets.models import forecast
 
-    draws = forecast.simulate(tree, weeks, seed, max_draws=1)
+    draws = forecast.simulate(tree, weeks, seed, max_draws=1, damping_years=damping_years)
     s = draws.streams[0]  # (market, week)
     return pd.DataFrame(
         {

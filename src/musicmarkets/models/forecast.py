@@ -198,7 +198,7 @@ def forecast_groups(
     return groups
 
 
-def series(f: ForecastDraws, names: dict[str, str], interval: float = 0.9) -> pd.DataFrame:
+def series(f: ForecastDraws, names: dict[str, str], interval: float) -> pd.DataFrame:
     """Weekly forecast bands for each market, each region and all markets together."""
     groups = forecast_groups(f, names)
     frames = []
@@ -215,7 +215,7 @@ def horizon_totals(
     panel: pd.DataFrame,
     horizons: list[int],
     names: dict[str, str],
-    interval: float = 0.9,
+    interval: float,
 ) -> pd.DataFrame:
     """Streams in the next h weeks per market, region and all, with the change against the
     same weeks a year earlier where they were observed (the panel's streams)."""

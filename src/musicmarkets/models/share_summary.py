@@ -112,7 +112,7 @@ def window_means(posterior: Any, d: ShareData, weeks: int, seed: int) -> list[di
 
 
 def share_shift(
-    posterior: Any, d: ShareData, interval: float = 0.9, weeks: int = 8, seed: int = 0
+    posterior: Any, d: ShareData, interval: float, weeks: int, seed: int = 0
 ) -> pd.DataFrame:
     """Per market (and genre, Other included, for the genre mix): the share over the baseline
     weeks and now (posterior predictive means of ``weeks`` weeks) and the shift in points."""
@@ -138,7 +138,7 @@ def share_shift(
 
 
 def genre_shift(
-    posterior: Any, d: ShareData, interval: float = 0.9, weeks: int = 8, seed: int = 0
+    posterior: Any, d: ShareData, interval: float, weeks: int, seed: int = 0
 ) -> pd.DataFrame:
     """The genre mix's shifts (``share_shift`` on a composition)."""
     return share_shift(posterior, d, interval, weeks, seed)

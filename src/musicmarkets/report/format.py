@@ -252,7 +252,7 @@ def parameter_words(label: str, names: dict[str, str] | None = None) -> str:
 
 
 def readable_summary(
-    summary: pd.DataFrame, interval: float = 0.9, names: dict[str, str] | None = None
+    summary: pd.DataFrame, interval: float, names: dict[str, str] | None = None
 ) -> pd.DataFrame:
     """ArviZ's posterior summary with named columns and consistent precision; each parameter
     in words beside its symbol (``parameter_words``; ``names``: market code -> name)."""

@@ -66,7 +66,7 @@ def growth_words(row: pd.Series, interval: float) -> tuple[str, str]:
 def growth_headlines(
     table: pd.DataFrame,
     failed: list[str],
-    interval: float = 0.9,
+    interval: float,
     yoy: pd.DataFrame | None = None,
     names: dict[str, str] | None = None,
     streams: dict[str, float] | None = None,
@@ -139,7 +139,7 @@ def _sized(text: str, size: float | None) -> str:
     )
 
 
-def growth_alt_text(table: pd.DataFrame, interval: float = 0.9) -> str:
+def growth_alt_text(table: pd.DataFrame, interval: float) -> str:
     """Alternative text for the growth forest plot, from the same table."""
     label = "name" if "name" in table else "market"
     parts = [
@@ -179,7 +179,7 @@ def local_share_readable(shifts: pd.DataFrame) -> pd.Series:
     return local["observed_recent"] >= 0.5
 
 
-def opportunity_text(table: pd.DataFrame, names: dict[str, str], interval: float = 0.9) -> str:
+def opportunity_text(table: pd.DataFrame, names: dict[str, str], interval: float) -> str:
     """Markdown bullets: markets streaming less than their economics and connectivity predict."""
     t = table.dropna(subset=["opportunity_gap"]).sort_values("opportunity_gap")
     if t.empty:
@@ -201,7 +201,7 @@ def insight_headlines(
     totals: pd.DataFrame,
     shifts: pd.DataFrame,
     names: dict[str, str],
-    interval: float = 0.9,
+    interval: float,
     streams_all: float | None = None,
 ) -> str:
     """Markdown bullets beyond growth (``streams_all``: all markets' Top 200 chart streams in
@@ -262,7 +262,7 @@ def market_brief(
     shifts: pd.DataFrame,
     market: str,
     name: str,
-    interval: float = 0.9,
+    interval: float,
     yoy: pd.Series | None = None,
     opportunity_ok: bool = False,
 ) -> str:

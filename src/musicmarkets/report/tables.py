@@ -131,7 +131,7 @@ def breadth_tables(no1_scale: pd.DataFrame, top50: pd.DataFrame, names: dict[str
 
 
 def league_table(
-    growth: pd.DataFrame, interval: float = 0.9, streams: dict[str, float] | None = None
+    growth: pd.DataFrame, interval: float, streams: dict[str, float] | None = None
 ) -> pd.DataFrame:
     """The market league table for people: growth, its interval, rank range, chance of growth;
     with ``streams`` (each market's Top 200 chart streams in its last 52 weeks) the market's
@@ -172,7 +172,7 @@ def league_table(
     )
 
 
-def yoy_check_table(yoy: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
+def yoy_check_table(yoy: pd.DataFrame, interval: float) -> pd.DataFrame:
     """The growth headline's check against the charts (``insights.yoy_growth`` with a seed),
     for people: the model's figure, the charts' own, the range the model allows for the charts'
     figure, and whether the headline is published."""
@@ -211,7 +211,7 @@ def yoy_check_table(yoy: pd.DataFrame, interval: float = 0.9) -> pd.DataFrame:
     )
 
 
-def sensitivity_table(table: pd.DataFrame, until: str, interval: float = 0.9) -> pd.DataFrame:
+def sensitivity_table(table: pd.DataFrame, until: str, interval: float) -> pd.DataFrame:
     """``insights.sensitivity_growth`` for people: the headline growth and the momentum of the
     production fit beside the fit on the weeks up to ``until``, each with its interval and the
     weeks it covers; each growth with the same ratio of the observed weeks."""
@@ -276,7 +276,7 @@ def coverage_table(
 
 def forecast_table(
     totals: pd.DataFrame,
-    interval: float = 0.9,
+    interval: float,
     history: pd.DataFrame | None = None,
     horizons: tuple[int, ...] | None = None,
 ) -> pd.DataFrame:
@@ -319,7 +319,7 @@ def share_table(
     shifts: pd.DataFrame,
     measure: str,
     names: dict[str, str],
-    interval: float = 0.9,
+    interval: float,
     order: list[str] | None = None,
 ) -> pd.DataFrame:
     """Share now (the last weeks) and its shift since the baseline weeks (the market's first
