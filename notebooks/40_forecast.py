@@ -29,6 +29,7 @@ seed = 20170106
 horizons = [13, 26, 52]
 damping_years = 0.5
 interval = 0.9
+clear_probability = 0.95
 
 # %%
 import numpy as np
@@ -95,7 +96,7 @@ table = (
         on="market",
         how="left",
     )
-    .merge(insights.trend_change_table(post, const), on="market")
+    .merge(insights.trend_change_table(post, const, clear_probability), on="market")
 )
 ranks = insights.rank_distribution(post)
 table.round(3)

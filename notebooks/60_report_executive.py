@@ -151,8 +151,7 @@ display(HTML(report.figure_html(ax.figure, alt)))
 # Below the zero line the trend is falling.
 
 # %%
-changes = table  # trend_change_table's columns, per market
-momentum_title = report.momentum_title(changes, names)
+momentum_title = report.momentum_title(table, names)  # trend_change_table's columns
 fig = plots.momentum_grid(
     insights.momentum_path(tree, interval), names, interval=interval, order=order
 )

@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # the model stack is imported where a refit runs, not with th
     from musicmarkets.models.consumption import Priors, Structure
     from musicmarkets.sampling import SamplerConfig
 
-HORIZONS = (1, 4, 13, 26, 52)
 SCORED_COLUMNS = [
     "origin",
     "market",
@@ -73,7 +72,7 @@ def score(
     return out[SCORED_COLUMNS]
 
 
-def by_horizon(scored: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
+def by_horizon(scored: pd.DataFrame, horizons: list[int]) -> pd.DataFrame:
     """Per method and horizon (weeks ahead, exactly): mean CRPS, interval coverage, count."""
     s = scored[scored["weeks_ahead"].isin(horizons)]
     out = (
@@ -90,7 +89,7 @@ def by_horizon(scored: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
     return out.sort_values(["horizon", "crps"], ignore_index=True)
 
 
-def by_market(scored: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
+def by_market(scored: pd.DataFrame, horizons: list[int]) -> pd.DataFrame:
     """Per method, market and horizon: mean CRPS and count."""
     s = scored[scored["weeks_ahead"].isin(horizons)]
     return (
@@ -102,7 +101,7 @@ def by_market(scored: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
 
 
 def against_best_baseline(
-    scored: pd.DataFrame, horizons=HORIZONS, *, interval: float
+    scored: pd.DataFrame, horizons: list[int], *, interval: float
 ) -> pd.DataFrame:
     """Per horizon: the baseline with the lowest mean CRPS, and the model's paired difference to
     it (model minus baseline; below zero = the model is better), averaged over markets within an

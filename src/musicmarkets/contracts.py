@@ -65,7 +65,7 @@ CHART_DTYPES = {
 }
 
 
-def check_charts(charts: pd.DataFrame, max_rank: int = 200) -> None:
+def check_charts(charts: pd.DataFrame, max_rank: int) -> None:
     """Raise ContractError listing every broken rule of the tidy chart table."""
     problems: list[str] = []
     missing = [c for c in CHART_DTYPES if c not in charts.columns]

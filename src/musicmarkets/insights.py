@@ -335,13 +335,14 @@ def momentum_path(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
     )
 
 
-def trend_change_table(posterior: Any, constant: Any, threshold: float = 0.95) -> pd.DataFrame:
+def trend_change_table(posterior: Any, constant: Any, threshold: float) -> pd.DataFrame:
     """Did a market's growth rate change at the latest changepoint? ``flag`` is ``accelerated``
     / ``slowed`` when the posterior probability of that direction is at least ``threshold``,
     else empty. ``since`` is the date of that changepoint. ``growth_first`` is the momentum of
     the first stretch (before the first changepoint), ``p_below_first`` (``p_above_first``) the
     probability that the momentum now is lower (higher): how far the trend has bent over the
-    whole history."""
+    whole history; ``flag_first`` is ``slowed`` / ``picked up`` when that probability is at
+    least ``threshold``."""
     now = _draws(posterior, "trend_market")
     cps = constant["changepoint_t"].to_numpy()
     markets = _markets(posterior)
@@ -358,6 +359,10 @@ def trend_change_table(posterior: Any, constant: Any, threshold: float = 0.95) -
     p_up = (now > before).mean(axis=0)
     p_down = (now < before).mean(axis=0)
     flag = np.where(p_up >= threshold, "accelerated", np.where(p_down >= threshold, "slowed", ""))
+    below, above = (now < first).mean(axis=0), (now > first).mean(axis=0)
+    flag_first = np.where(
+        below >= threshold, "slowed", np.where(above >= threshold, "picked up", "")
+    )
     return pd.DataFrame(
         {
             "market": markets,
@@ -369,8 +374,9 @@ def trend_change_table(posterior: Any, constant: Any, threshold: float = 0.95) -
             "p_slowed": p_down,
             "flag": flag,
             "growth_first": np.median(np.expm1(first), axis=0),
-            "p_below_first": (now < first).mean(axis=0),
-            "p_above_first": (now > first).mean(axis=0),
+            "p_below_first": below,
+            "p_above_first": above,
+            "flag_first": flag_first,
         }
     )
 

@@ -72,7 +72,7 @@ def market_week(
     return out[cols].sort_values(["market", "week_start"], ignore_index=True)
 
 
-def genre_shares(charts: pd.DataFrame, min_known_share: float = 0.5) -> pd.DataFrame:
+def genre_shares(charts: pd.DataFrame, min_known_share: float) -> pd.DataFrame:
     """Share of a market-week's genre-labelled streams per genre (long format).
 
     Market-weeks where fewer than ``min_known_share`` of streams carry a genre label are left

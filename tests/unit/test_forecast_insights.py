@@ -241,7 +241,7 @@ def test_trend_change_flag_follows_the_changepoint_deltas():
     delta[..., 0, -1] = -0.4  # market 0: slope before the last changepoint was 0.4 lower
     post["delta"] = (post["delta"].dims, delta)
     post["trend_market"] = (post["trend_market"].dims, np.zeros((1, 100, 2)))
-    table = insights.trend_change_table(post, tree["constant_data"].to_dataset())
+    table = insights.trend_change_table(post, tree["constant_data"].to_dataset(), 0.95)
     assert table.set_index("market").loc["m0", "flag"] == "accelerated"
     assert table.set_index("market").loc["m1", "flag"] == ""
 
@@ -322,17 +322,21 @@ def test_momentum_path_steps_at_the_changepoints_and_titles_count_the_flags():
         flag="",
         growth_first=[0.35, 0.10, 0.02],
         growth_now=[0.06, 0.09, 0.20],
-        p_below_first=[0.99, 0.4, 0.01],
-        p_above_first=[0.01, 0.6, 0.99],
+        flag_first=["slowed", "", "picked up"],
     )
     text = report.momentum_title(whole, {"aa": "Aland"})
     assert text == (
         "Since their first year of charts, momentum has clearly slowed in 1 of 3 markets (Aland"
         " from +35% a year to +6%) and picked up in 1 of 3 markets (CC from +2% a year to +20%);"
-        " in the other 1 the change is not clear. No market's momentum changed clearly at its"
-        " most recent bend"
+        " in the other 1 the change is not clear, and none changed clearly at its most recent"
+        " bend"
     )
-    calm = report.momentum_title(whole.assign(p_below_first=0.5, p_above_first=0.5), {})
+    assert "." not in text.replace("+", "")  # one sentence, as the chart's caption
+    both = report.momentum_title(whole.assign(flag=["slowed", "", ""]), {"aa": "Aland"})
+    assert both.endswith(
+        "; at the latest trend change, momentum slowed in 1 market (Aland); 2 steady"
+    )
+    calm = report.momentum_title(whole.assign(flag_first=""), {})
     assert calm.startswith("No market's momentum now differs clearly from its first year")
 
 
@@ -345,11 +349,12 @@ def test_trend_change_table_compares_today_with_the_first_stretch():
     delta[..., 0, :] = 0.2  # market 0: every earlier segment 0.2 steeper per changepoint
     post["delta"] = (post["delta"].dims, delta)
     post["trend_market"] = (post["trend_market"].dims, np.zeros((1, 100, 2)))
-    table = insights.trend_change_table(post, tree["constant_data"].to_dataset())
+    table = insights.trend_change_table(post, tree["constant_data"].to_dataset(), 0.95)
     table = table.set_index("market")
     assert table.loc["m0", "p_below_first"] == 1.0 and table.loc["m0", "p_above_first"] == 0.0
     # no bend: neither lower nor higher
     assert table.loc["m1", "p_below_first"] == table.loc["m1", "p_above_first"] == 0.0
+    assert table.loc["m0", "flag_first"] == "slowed" and table.loc["m1", "flag_first"] == ""
     assert table.loc["m0", "growth_first"] == pytest.approx(np.expm1(0.2 * k))
     assert table.loc["m1", "growth_first"] == pytest.approx(0.0)
 

@@ -44,7 +44,7 @@ def test_local_share_counts_tracks_absent_from_the_global_chart(inputs):
 
 def test_genre_shares_sum_to_one_per_market_week(inputs):
     charts, _ = inputs
-    shares = panel.genre_shares(charts)
+    shares = panel.genre_shares(charts, min_known_share=0.5)
     sums = shares.groupby(["market", "week_start"])["share"].sum()
     np.testing.assert_allclose(sums, 1.0)
 
@@ -52,7 +52,7 @@ def test_genre_shares_sum_to_one_per_market_week(inputs):
 def test_genre_shares_skip_weeks_without_labels(inputs):
     charts, _ = inputs
     unlabeled = charts.assign(genre=pd.Series(pd.NA, index=charts.index, dtype="string"))
-    assert panel.genre_shares(unlabeled).empty
+    assert panel.genre_shares(unlabeled, min_known_share=0.5).empty
 
 
 def test_world_bank_api_values_take_precedence(inputs):

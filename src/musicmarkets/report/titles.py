@@ -57,8 +57,10 @@ def shift_title(table: pd.DataFrame, label_col: str, subject: str) -> str:
 
 
 def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
-    """How many markets' momentum slowed or rose at their latest trend change (95% sure, the
-    ``flag`` of ``insights.trend_change_table``), naming up to three of each."""
+    """One sentence on how momentum bent: since each market's first year of charts
+    (``flag_first`` of ``insights.trend_change_table``, biggest changes first) and at its latest
+    trend change (``flag``), naming up to three markets of each; both flags are set at the
+    report's ``clear_probability`` by the forecast stage."""
 
     def who(flag: str) -> str:
         m = [names.get(x, str(x).upper()) for x in changes.loc[changes["flag"] == flag, "market"]]
@@ -69,7 +71,9 @@ def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
     steady = len(changes) - slowed - rose
     overall = _since_first(changes, names)
     if slowed == rose == 0:
-        return overall + "No market's momentum changed clearly at its most recent bend"
+        if not overall:
+            return "No market's momentum changed clearly at its most recent bend"
+        return overall + ", and none changed clearly at its most recent bend"
     parts = []
     if slowed:
         parts.append(
@@ -77,23 +81,25 @@ def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
         )
     if rose:
         parts.append(f"rose in {rose} ({who('accelerated')})")
-    text = " and ".join(parts)
-    latest = "at the latest trend change, " + text + (f"; {steady} steady" if steady else "")
-    return overall + latest[0].upper() + latest[1:]
+    latest = (
+        "at the latest trend change, "
+        + " and ".join(parts)
+        + (f"; {steady} steady" if steady else "")
+    )
+    return overall + "; " + latest if overall else latest[0].upper() + latest[1:]
 
 
-def _since_first(changes: pd.DataFrame, names: dict[str, str], threshold: float = 0.95) -> str:
+def _since_first(changes: pd.DataFrame, names: dict[str, str]) -> str:
     """'Since their first year of charts, momentum has clearly slowed in 3 of 8 markets
-    (Italy from +94% a year to +9%, ...); in the other 5 the change is not clear. ' from
-    ``trend_change_table``'s ``p_below_first`` (``threshold`` sure; ``p_above_first`` for
-    higher), biggest changes first; '' without those columns."""
-    if "p_below_first" not in changes:
+    (Italy from +94% a year to +9%, ...); in the other 5 the change is not clear' from
+    ``trend_change_table``'s ``flag_first``, biggest changes first; '' without it."""
+    if "flag_first" not in changes:
         return ""
-    lower = changes[changes["p_below_first"] >= threshold]
-    higher = changes[changes["p_above_first"] >= threshold]
+    lower = changes[changes["flag_first"] == "slowed"]
+    higher = changes[changes["flag_first"] == "picked up"]
     n = len(changes)
     if lower.empty and higher.empty:
-        return "No market's momentum now differs clearly from its first year of charts. "
+        return "No market's momentum now differs clearly from its first year of charts"
     parts = []
     for subset, word in ((lower, "slowed"), (higher, "picked up")):
         if subset.empty:
@@ -108,12 +114,7 @@ def _since_first(changes: pd.DataFrame, names: dict[str, str], threshold: float 
         parts.append(f"{word} in {len(subset)} of {n} markets ({examples})")
     rest = n - len(lower) - len(higher)
     others = f"; in the other {rest} the change is not clear" if rest else ""
-    return (
-        "Since their first year of charts, momentum has clearly "
-        + " and ".join(parts)
-        + others
-        + ". "
-    )
+    return "Since their first year of charts, momentum has clearly " + " and ".join(parts) + others
 
 
 def forecast_title(name: str, ahead: dict[str, float], unit_text: str) -> str:
