@@ -96,6 +96,7 @@ io.write_json(
         "gates_failed": failed,
         "mcse_margin": validation.MCSE_MARGIN,
         "at_the_edge": edges,
+        "outside_keys": now.loc[validation.outside(now), ["market", "measure"]].values.tolist(),
         "headlines_checked": int(yoy["holds"].notna().sum()),
         "headlines_withheld": withheld,
         "shifts_checked": len(starts),

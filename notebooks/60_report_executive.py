@@ -56,7 +56,7 @@ ranks, coverage = inputs.ranks, inputs.coverage
 dvcplots.write_report_plots(paths.root, market_week, weekly, table, interval)
 
 # %% tags=["remove-cell"]
-order = insights.market_order(table)  # the one market order of every chart and table here
+order = inputs.order  # the one market order of every chart, table and link on every page
 regions_of_two = sorted(totals.loc[totals["level"] == "region", "key"].unique())  # 2+ markets
 growth = insights.in_market_order(insights.growth_table(inputs.posterior, names, interval), order)
 bands = inputs.trend_bands(interval)
@@ -89,7 +89,7 @@ display(
 )
 
 # %%
-display(Markdown(report.page_links(partner_markets, names)))
+display(Markdown(report.page_links(inputs.in_order(partner_markets), names)))
 
 # %% [markdown]
 # ## Key findings
@@ -215,6 +215,9 @@ display(Markdown(report.ledger_text(inputs.ledger_scores, names, market_week["we
 # market's own hits make up the Global chart (more than half of its streams on Global-chart
 # tracks: the US and the UK here), the local measure cannot separate domestic from
 # international repertoire, and no local-repertoire figure is given for it.
+
+# %% [markdown]
+# ### Local repertoire (streams on tracks outside that week's Global chart)
 
 # %%
 readable = report.local_share_readable(shifts)

@@ -41,7 +41,7 @@ partner_markets = ["br", "de", "es", "fr", "gb", "in", "it", "us"]
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from musicmarkets import insights, plots, report, summary
+from musicmarkets import plots, report, summary
 from musicmarkets.report.inputs import ReportInputs
 
 plots.set_style()
@@ -78,7 +78,7 @@ display(
     )
 )
 display(HTML(summary.trust_line(failed, names, market)))
-display(Markdown(report.partner_links(partner_markets, names, market)))
+display(Markdown(report.partner_links(inputs.in_order(partner_markets), names, market)))
 
 # %% [markdown]
 # ## In brief
@@ -111,7 +111,7 @@ ax = plots.rank_heatmap(
     names,
     highlight=market,
     title=report.rank_title(ranks, names, focus=market),
-    order=insights.market_order(table),  # the executive report's order
+    order=inputs.order,  # the executive report's order
 )
 alt = f"Chance of each momentum rank; {name}: " + ", ".join(
     f"rank {k} {p:.0%}" for k, p in ranks.loc[market].items() if p >= 0.01
@@ -157,13 +157,14 @@ display(HTML(report.figure_html(ax.figure, alt)))
 # %% [markdown]
 # ## Where consumption is shifting
 # Change in share of streams from the mean of the first 8 chart weeks outside December to the
-# mean of the latest 8 weeks, in share points. *Local repertoire*: streams on tracks outside
-# that week's Global chart.
+# mean of the latest 8 weeks, in share points.
 
 # %%
 mine = shifts[shifts["market"] == market]
 parts = []
 local_ok = bool(report.local_share_readable(shifts).get(market, False))
+if local_ok:
+    display(Markdown(f"*Local repertoire*: {report.LOCAL_MEASURE}."))
 measures = [("local_share", "Local repertoire")] if local_ok else []
 for measure, label in [*measures, ("top10_share", "Top 10 tracks")]:
     t = report.share_table(mine, measure, names, interval)

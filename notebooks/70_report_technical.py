@@ -99,9 +99,9 @@ present = [n for n in names if n in tree["posterior"]]
 summary = az.summary(tree, var_names=present, ci_prob=interval)
 # the Monte Carlo error of the mean only: the table fits a laptop's width
 shown = report.readable_summary(
-    summary.drop(columns=["mcse_sd"], errors="ignore"), interval, inputs.names
+    summary.drop(columns=["mcse_sd"], errors="ignore"), interval, inputs.names, inputs.order
 )
-display(HTML(shown.to_html(border=0)))
+display(HTML(shown.reset_index().to_html(index=False, border=0)))
 
 # %% [markdown]
 # ## Rank plots
@@ -142,10 +142,11 @@ by_market = (
     pointwise.groupby("market")[["in50", "in90"]]
     .mean()
     .rename(columns={"in50": "Inside 50% interval", "in90": "Inside 90% interval"})
+    .reindex(inputs.in_order(list(pointwise["market"].unique())))
     .rename(index=inputs.names)
     .rename_axis("Market")
 )
-display(HTML(by_market.map(lambda v: f"{v:.0%}").to_html(border=0)))
+display(HTML(by_market.map(lambda v: f"{v:.0%}").reset_index().to_html(index=False, border=0)))
 
 # %% [markdown]
 # ## What the priors expect (prior predictive check)
@@ -195,12 +196,13 @@ display(Markdown(f"Verdict: {report.loo_words(loo)}."))
 # ## Opportunity gaps, one market left out at a time
 # Each market's level against what the other markets' levels and covariates predict for it
 # (`musicmarkets.opportunity`: per posterior draw, a conjugate regression with the model's
-# priors; `beta_sd` halved and doubled as a sensitivity). The executive pages name an
-# opportunity only when every market lies inside its interval and no gap changes sign.
+# priors). "Covariate prior halved / doubled": the same gap with the prior spread of the
+# covariates' effects (`beta_sd`) halved and doubled, as a sensitivity. The executive pages
+# name an opportunity only when every market lies inside its interval and no gap changes sign.
 
 # %%
 lomo = inputs.leave_one_market_out(level_priors, interval, seed)
-check = opportunity.verdict(lomo)
+check = opportunity.verdict(lomo, inputs.names)
 if lomo.empty:
     display(Markdown(f"No check: {check['reason']}."))
 else:
@@ -214,11 +216,13 @@ else:
                 for lo, hi in zip(base["gap_low"], base["gap_high"], strict=True)
             ],
             "Inside the interval": base["inside"].map({True: "yes", False: "no"}),
-            "beta_sd halved": shown[0.5].map(report.signed_percent),
-            "beta_sd doubled": shown[2.0].map(report.signed_percent),
+            "Covariate prior halved": shown[0.5].map(report.signed_percent),
+            "Covariate prior doubled": shown[2.0].map(report.signed_percent),
         }
     )
-    display(HTML(gaps.rename(index=inputs.names).rename_axis("Market").to_html(border=0)))
+    gaps = gaps.reindex(inputs.in_order(list(gaps.index)))
+    gaps = gaps.rename(index=inputs.names).rename_axis("Market").reset_index()
+    display(HTML(gaps.to_html(index=False, border=0)))
     display(
         Markdown(
             "Verdict: the gaps hold up and may be published."
@@ -235,7 +239,8 @@ else:
 # charts' figure lies outside it, the headline is withheld from the executive and partner pages.
 
 # %%
-check = inputs.yoy.assign(name=lambda d: d["market"].map(inputs.names))
+check = insights.in_market_order(inputs.yoy, inputs.order)
+check = check.assign(name=lambda d: d["market"].map(inputs.names))
 display(HTML(report.yoy_check_table(check, interval).to_html(index=False, border=0)))
 
 # %% [markdown]
@@ -249,7 +254,9 @@ display(HTML(report.yoy_check_table(check, interval).to_html(index=False, border
 # %%
 sensitivity = inputs.sensitivity
 until = str(sensitivity["fit_until"])
-side = insights.sensitivity_growth(tree, inputs.sensitivity_tree)
+side = insights.in_market_order(
+    insights.sensitivity_growth(tree, inputs.sensitivity_tree), inputs.order
+)
 side = side.assign(name=side["market"].map(lambda m: inputs.names.get(m, m.upper())))
 display(HTML(report.sensitivity_table(side, until, interval).to_html(index=False, border=0)))
 display(Markdown(report.sensitivity_text(sensitivity)))

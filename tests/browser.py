@@ -116,12 +116,30 @@ document.getElementById('frame').addEventListener('load', function () {{
     return (t.querySelector('th, td') || t).textContent.trim().slice(0, 40) + ' (' +
       t.scrollWidth + ' in ' + t.clientWidth + ' px)';
   }});
+  var lines = function (e) {{  // lines of text an element takes, by its height
+    var lh = parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize);
+    var pad = parseFloat(getComputedStyle(e).paddingTop) + parseFloat(getComputedStyle(e).paddingBottom);
+    return Math.round((e.getBoundingClientRect().height - pad) / lh);
+  }};
+  var banner = doc.querySelector('.banner');
+  var textLines = function (e) {{  // line boxes the element's own text is laid out in
+    var range = doc.createRange(); range.selectNodeContents(e);
+    var tops = {{}};
+    Array.prototype.forEach.call(range.getClientRects(), function (r) {{
+      if (r.width > 0) tops[Math.round(r.bottom)] = true;
+    }});
+    return Object.keys(tops).length;
+  }};
+  var wrapped = Array.prototype.slice.call(doc.querySelectorAll('td')).filter(function (c) {{
+    return / to /.test(c.textContent) && c.textContent.length < 60 && textLines(c) > 1;
+  }}).slice(0, 5).map(function (c) {{ return c.textContent.trim(); }});
   var text = Array.prototype.slice.call(doc.querySelectorAll('img[data-text-px]')).map(function (i) {{
     return i.getBoundingClientRect().width / i.naturalWidth * parseFloat(i.dataset.textPx);
   }});
   document.getElementById('width-probe').textContent = JSON.stringify({{page: root.scrollWidth,
     viewport: view, wide: wide, text: text.length ? Math.min.apply(null, text) : null,
-    charts: text.length, tables: tables}});
+    charts: text.length, tables: tables, banner: banner ? textLines(banner) : null,
+    wrapped: wrapped}});
 }});
 </script></body></html>"""
 
@@ -134,6 +152,8 @@ class Width:
     chart_text_px: float | None = None  # smallest chart text as laid out (None: no chart)
     charts: int = 0
     scrolling_tables: list[str] = field(default_factory=list)  # tables that scroll inside
+    banner_lines: int | None = None  # lines the trust status takes (None: no banner)
+    wrapped_cells: list[str] = field(default_factory=list)  # interval cells over two lines
 
 
 def page_width(page: Path, width: int, screenshot: Path | None = None) -> Width:
@@ -177,6 +197,8 @@ def page_width(page: Path, width: int, screenshot: Path | None = None) -> Width:
         measured["text"],
         measured["charts"],
         measured["tables"],
+        measured["banner"],
+        measured["wrapped"],
     )
 
 

@@ -22,13 +22,16 @@ from musicmarkets.report import (
     draft_words,
     forecast_table,
     forecast_title,
-    growth_order,
     growth_words,
     human_number,
+    launch_note,
     percent_interval,
+    possessive,
+    ranked_growth,
     signed_percent,
     signed_points,
     streams_interval,
+    with_article,
 )
 from musicmarkets.report.templating import Markup, render
 
@@ -159,17 +162,19 @@ def cards(
             f"to {day(year['end'] + pd.Timedelta(days=6))}; {change}",
         )
     ]
-    has = growth_order(yoy)
+    has = ranked_growth(yoy)
     if len(has):
         top = has.iloc[0]
         figure, detail = growth_words(top, interval)
         size = year.get("by_market", {}).get(top["market"])
+        launch = launch_note(yoy, names, short=True)
         out.append(
             Card(
                 "Fastest growth, year on year",
                 f"{names.get(top['market'], top['market'].upper())} {figure}",
                 f"{detail}; latest 13 weeks against the same weeks a year earlier"
-                + (f"; {human_number(size)} streams in the last 52 weeks" if size else ""),
+                + (f"; {human_number(size)} streams in the last 52 weeks" if size else "")
+                + (f". {launch[0].upper()}{launch[1:]}" if launch else ""),
             )
         )
     else:
@@ -228,14 +233,15 @@ def sentences(
         )
         + "."
     )
-    has = growth_order(yoy)
+    has = ranked_growth(yoy)
+    launch = launch_note(yoy, names)
     if len(has) >= 2:
         top, low = has.iloc[0], has.iloc[-1]
-        name = lambda r: names.get(r["market"], r["market"].upper())  # noqa: E731
+        name = lambda r: with_article(names.get(r["market"], r["market"].upper()))  # noqa: E731
         words = lambda r: ", ".join(growth_words(r, interval))  # noqa: E731
         second = (
             f"Year on year, {name(top)} grew fastest ({words(top)}) and {name(low)} least "
-            f"({words(low)})."
+            f"({words(low)})" + (f"; {launch}." if launch else ".")
         )
     else:
         second = "No two markets have a year of data to compare growth year on year."
@@ -257,8 +263,8 @@ def trust_line(
 ) -> str:
     """One line: checks passed, or DRAFT saying in plain words what failed (on a market's page,
     a miss in another market says so); links to the trust panel."""
-    short = draft_words(failed, names, short=True, page_market=page_market) if failed else ""
-    return render("trust_line.html.j2", draft=short)
+    brief = draft_words(failed, names, page_market=page_market, brief=True) if failed else ""
+    return render("trust_line.html.j2", draft=brief)
 
 
 def first_screen(
@@ -352,7 +358,8 @@ def market_header(
         else ""
     )
     size = (
-        f"{name}'s Top 200 chart streams in the last 52 weeks: "
+        f"{possessive(name)[0].upper()}{possessive(name)[1:]} Top 200 chart streams in the last "
+        "52 weeks: "
         f"{human_number(year['streams'])}{change}. The next 52 weeks "
         f"({calendar_range(first_forecast_week, YEAR)}): "
         f"{streams_interval(ahead['median'], ahead['low'], ahead['high'])} ({interval:.0%} "

@@ -402,8 +402,10 @@ def test_reports_render_offline_in_a_real_browser(small, artifacts_dir):
 
 def test_pages_fit_phone_laptop_and_desktop_widths_and_print(small, artifacts_dir):
     """No sideways scrolling at 375, 1024 and 1440 px (the page's width against the viewport's,
-    measured in Chromium; at 1024 px and wider, no table scrolling inside its box), screenshots of each in tests/artifacts, chart text at least 11 px at
-    1280 px (the smallest label as laid out), and a PDF a partner can forward."""
+    measured in Chromium; at 1024 px and wider, no table scrolling inside its box), screenshots
+    of each in tests/artifacts, chart text at least 11 px at 1280 px (the smallest label as
+    laid out); on the executive and partner pages at 1280 px, the trust status on one line and
+    no interval cell over two; and a PDF a partner can forward."""
     from tests.browser import chromium, page_width, print_pdf
 
     if chromium() is None:
@@ -424,6 +426,9 @@ def test_pages_fit_phone_laptop_and_desktop_widths_and_print(small, artifacts_di
         at_laptop = page_width(root / page, 1280)  # chart text a reader gets on a laptop
         assert at_laptop.charts > 0, page
         assert at_laptop.chart_text_px >= 11, f"{page}: chart text {at_laptop.chart_text_px:.1f} px"
+        if "technical" not in page:  # a stakeholder's page: the trust status in one line,
+            assert at_laptop.banner_lines == 1, (page, at_laptop.banner_lines)
+            assert at_laptop.wrapped_cells == [], (page, at_laptop.wrapped_cells)  # and intervals
     for page in ("reports/index.html", "reports/markets/de.html"):
         pdf = artifacts_dir / page.replace("reports/", "").replace("/", "_").replace(
             ".html", ".pdf"

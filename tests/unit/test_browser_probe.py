@@ -52,3 +52,27 @@ def test_width_probe_measures_chart_text_after_the_page_scales_the_image(tmp_pat
     )
     narrow = page_width(page, 1280)
     assert narrow.chart_text_px < 13.3 * 300 / 560, narrow
+
+
+def test_width_probe_counts_the_lines_of_the_trust_status_and_of_interval_cells(
+    tmp_path, need_chromium
+):
+    """A one-line banner and a three-line one; an interval cell that fits and one squeezed
+    into 80 px: the probe must tell them apart."""
+    from musicmarkets.report.export import CSS
+    from tests.browser import page_width
+
+    cells = (
+        "<table><tr><td>Germany</td><td>2.61 bn (2.40 to 2.84 bn)</td></tr></table>"
+        '<table><tr><td>Spain</td><td style="width:80px;white-space:normal">'
+        "+9% (\u22121% to +23%) on 9.97 bn</td></tr></table>"
+    )
+    page = tmp_path / "lines.html"
+    short = '<p class="banner draft">DRAFT: 1 check failed (x).</p>'
+    page.write_text(f"<html><head><style>{CSS}</style></head><body>{short}{cells}</body></html>")
+    seen = page_width(page, 1280)
+    assert seen.banner_lines == 1, seen
+    assert seen.wrapped_cells == ["+9% (\u22121% to +23%) on 9.97 bn"], seen
+    long = f'<p class="banner draft">DRAFT: {"a check failed; " * 30}</p>'
+    page.write_text(f"<html><head><style>{CSS}</style></head><body>{long}</body></html>")
+    assert page_width(page, 1280).banner_lines >= 3

@@ -103,6 +103,17 @@ def test_the_first_screen_names_each_failed_check_without_its_figures():
         " forecasts made from earlier data caught too few of the weeks that followed in their 90%"
         " ranges."
     )
+    # the first screen's one line: each by a few words
+    brief = report.draft_words(failed, {"es": "Spain"}, brief=True)
+    assert brief == (
+        "DRAFT: 3 checks failed (the main model's sampling; Spain's latest 'Other' genre share;"
+        " and 1 more)."
+    )
+    two = report.draft_words(failed[:2], {"es": "Spain"}, brief=True)
+    assert (
+        two
+        == "DRAFT: 2 checks failed (Spain's latest 'Other' genre share; past forecasts' 90% ranges)."
+    )
 
 
 def test_failed_gates_in_plain_words_keep_every_gate():
@@ -533,6 +544,42 @@ def test_trust_panel_says_when_a_now_sits_within_monte_carlo_error_of_its_bound(
     rows = report.trust_rows({}, backtest, loo, None, recent | {"at_the_edge": [], "outside": 2})
     now = next(r for r in rows if r.check.startswith("Latest weeks"))
     assert now.result == "58 of 60" and now.ok is False
+    # the row names what missed, with its figures
+    miss = {
+        "outside": 1,
+        "at_the_edge": [],
+        "gates_failed": ["es genre:Other: observed 0.34213 outside 0.31681 to 0.33511"],
+    }
+    rows = report.trust_rows({}, backtest, loo, None, recent | miss, None, {"es": "Spain"})
+    now = next(r for r in rows if r.check.startswith("Latest weeks"))
+    assert now.result == (
+        "59 of 60; missed: Spain's latest weeks fall outside the model's range for the share of"
+        " all other genres ('Other'): 34.2% (model 31.7% to 33.5%)"
+    )
+
+
+def test_a_share_now_the_charts_contradict_says_so_in_its_cell():
+    shifts = pd.DataFrame(
+        {
+            "market": ["es", "de"],
+            "measure": "genre_mix",
+            "genre": ["Other", "Pop"],
+            "share_end": [0.326, 0.21],
+            "end_low": [0.3168, 0.20],
+            "end_high": [0.3351, 0.22],
+            "observed_recent": [0.34213, 0.19],
+            "now_outside": [True, False],  # de's miss is within Monte Carlo error: no miss
+            "shift_pts": [3.0, -1.0],
+            "shift_low": [1.0, -2.0],
+            "shift_high": [5.0, -0.2],
+            "p_up": [0.99, 0.02],
+        }
+    )
+    table = report.share_table(shifts, "genre_mix", {"es": "Spain"}, 0.9).set_index("Market")
+    assert table.loc["Spain", "Share now"] == (
+        "32.6% (31.7% to 33.5%); the charts: 34.2%, outside this range"
+    )
+    assert table.loc["DE", "Share now"] == "21.0% (20.0% to 22.0%)"
 
 
 def test_provenance_says_changes_only_when_tracked_source_differs(tmp_path):
@@ -607,10 +654,11 @@ def test_technical_tables_read_without_raw_column_names():
     dims = {"trend_market": ["market"], "beta": ["covariate"]}
     coords = {"market": ["us", "zz"], "covariate": ["log_gdp_per_capita", "internet_share"]}
     tree = az.from_dict({"posterior": posterior}, dims=dims, coords=coords)
-    labels = list(report.readable_summary(az.summary(tree), 0.9, names={"us": "US"}).index)
-    assert labels == [
-        "Momentum, US · trend_market[us]",
+    named = report.readable_summary(az.summary(tree), 0.9, {"us": "United States"}, ["zz", "us"])
+    labels = list(named.index)
+    assert labels == [  # markets by their names, in the pages' order within each parameter
         "Momentum, ZZ · trend_market[zz]",
+        "Momentum, United States · trend_market[us]",
         "Level per standard deviation of GDP per person (log) · beta[log_gdp_per_capita]",
         "Level per standard deviation of internet use (share) · beta[internet_share]",
         "Spread of momentum between markets · trend_sigma",
@@ -643,19 +691,19 @@ def test_chart_titles_state_the_takeaway_and_its_uncertainty():
     assert growth_title(clear).endswith("clearly ahead of every other market")
     ranks = pd.DataFrame({1: [0.55, 0.45], 2: [0.45, 0.55]}, index=["br", "es"])
     assert rank_title(ranks, {"br": "Brazil"}) == (
-        "No momentum rank is settled: Brazil has the best median rank (1), and is first in 55% "
-        "of the draws"
+        "No momentum rank is settled: Brazil has the best median rank (1), with a 55% chance of "
+        "ranking first"
     )
     # the most often first (es, 40%) is not the best by median rank (it, 2; br and es 3)
     split = pd.DataFrame(
         {1: [0.3, 0.4, 0.25], 2: [0.15, 0.0, 0.7], 3: [0.55, 0.6, 0.05]}, index=["br", "es", "it"]
     )
-    assert "IT has the best median rank (2), and is first in 25%" in rank_title(split, {})
+    assert "IT has the best median rank (2), with a 25% chance" in rank_title(split, {})
     sure = pd.DataFrame({1: [0.02, 0.98], 2: [0.98, 0.02]}, index=["br", "es"])
-    assert rank_title(sure, {}) == "ES almost surely ranks first by momentum (98% of the draws)"
+    assert rank_title(sure, {}) == "ES almost surely ranks first by momentum (98% chance)"
     # a partner page's title speaks of its own market, in the same statistic
     assert rank_title(split, {"br": "Brazil"}, focus="br") == (
-        "Brazil: median momentum rank 3 of 3, first in 30% of the draws"
+        "Brazil: median momentum rank 3 of 3, with a 30% chance of ranking first"
     )
     shifts = pd.DataFrame(
         {
@@ -671,6 +719,23 @@ def test_chart_titles_state_the_takeaway_and_its_uncertainty():
     )
     wide = shifts.assign(shift_high=[0.5, 2.0])
     assert shift_title(wide, "label", "Genre mix").endswith("(its interval includes no change)")
+    # a genre mix leads with a named genre, read as people say it
+    genres = pd.DataFrame(
+        {
+            "label": ["Brazil · Other", "Brazil · Pop", "UK · Pop"],
+            "genre": ["Other", "Pop", "Pop"],
+            "shift_pts": [18.4, -6.1, 2.0],
+            "shift_low": [15.0, -8.0, 1.0],
+            "shift_high": [21.0, -4.0, 3.0],
+        }
+    )
+    assert shift_title(genres, "label", "Genre mix") == (
+        "Genre mix: the largest move is Brazil's Pop share, \u22126.1 pts"
+    )
+    uk = genres.iloc[[2]]
+    assert shift_title(uk, "label", "Genre mix").startswith(
+        "Genre mix: the largest move is the UK's"
+    )
 
 
 def test_coverage_table_separates_thousands():
@@ -820,11 +885,22 @@ def test_trend_title_states_the_move_the_chart_draws():
     ratio = (1 + levels["observed_change"]) / (1 + levels["change"])
     assert abs(ratio - 1).max() < 0.04
     names = {"aa": "Aland", "bb": "Bland", "cc": "Cland"}
+    # the titles state the charted weeks' own change (counted, so no interval), periods named
     title = report.trend_title(bands, names)
-    assert "up in 1 of 2 markets" in title and "most in Aland (+69%)" in title
-    assert "least in Bland (\u221219%)" in title
-    assert "+69% on its first year" in report.trend_title(bands, names, "aa")
-    assert report.trend_title(bands, names, "cc").startswith("Cland: the model's trend")
+    seen = levels["observed_change"].map(report.signed_percent)
+    assert "latest 52 weeks against the first 52 weeks of charts: up in 1 of 2 markets" in title
+    assert f"most in Aland ({seen['aa']})" in title and f"least in Bland ({seen['bb']})" in title
+    assert report.trend_title(bands, names, "aa") == (
+        f"Aland: streams per person in the latest 52 weeks {seen['aa']} on the first 52 weeks of"
+        " charts"
+    )
+    # one year of weeks only: its first and latest 13 weeks
+    short = report.trend_levels(bands, 13).set_index("market").loc["cc", "observed_change"]
+    assert report.trend_title(bands, names, "cc") == (
+        f"Cland: streams per person in the latest 13 weeks {report.signed_percent(short)} on the"
+        " first 13 weeks of charts"
+    )
+    assert short > 0.3  # 47 weeks of +50% a year
 
 
 def test_backtest_chart_names_methods_in_words():
@@ -924,11 +1000,11 @@ def test_figure_cells_wrap_between_their_parts_and_sentences_anywhere():
     from musicmarkets.report.export import wrap_long_cells
 
     assert wrap_long_cells("<td>0.876 bn (0.755 to 1.00 bn)</td>") == (
-        '<td class="long"><span class="nobr">0.876 bn</span> '
+        '<td class="long fig"><span class="nobr">0.876 bn</span> '
         '<span class="nobr">(0.755 to 1.00 bn)</span></td>'
     )
     assert wrap_long_cells("<td>+7% (\u22124% to +19%) on 79.7 bn</td>") == (
-        '<td class="long"><span class="nobr">+7%</span> <span class="nobr">(\u22124% to +19%)'
+        '<td class="long fig"><span class="nobr">+7%</span> <span class="nobr">(\u22124% to +19%)'
         '</span> <span class="nobr">on 79.7 bn</span></td>'
     )
     assert (
@@ -951,6 +1027,17 @@ def test_chances_and_point_intervals_never_claim_more_than_a_sample_shows():
     ]
     assert points_interval(0.01, -0.02, 0.03) == "about 0 pts (within 0.1 pts either way)"
     assert points_interval(3.44, 1.2, 5.6) == "+3.4 pts (+1.2 pts to +5.6 pts)"
+    # one end would read 'about 0 pts' beside the other's '+0.1 pts': one more decimal
+    assert points_interval(0.03, 0.01, 0.12) == "+0.03 pts (+0.01 pts to +0.12 pts)"
+    assert points_interval(0.0, -1.2, 1.2) == "about 0 pts (\u22121.2 pts to +1.2 pts)"
+
+
+def test_small_shares_get_the_decimals_that_tell_their_interval_apart():
+    from musicmarkets.report.format import share_interval
+
+    assert share_interval(0.213, 0.201, 0.224) == "21.3% (20.1% to 22.4%)"
+    assert share_interval(0.0021, 0.0018, 0.0024) == "0.21% (0.18% to 0.24%)"
+    assert share_interval(0.002, 0.002, 0.002) == "0.2% (0.2% to 0.2%)"  # truly no spread
 
 
 def test_an_empty_ledger_says_why_nothing_is_scored():

@@ -93,10 +93,12 @@ def test_a_shift_whose_start_misses_the_charts_is_left_out_of_the_pages(tmp_path
         "shifts_checked": 3,
         "shifts_withheld": validation.recent_fit_failures(starts),
         "shifts_withheld_keys": starts.loc[missed, ["market", "measure"]].values.tolist(),
+        "outside_keys": [["gb", "local_share"]],  # the gate's miss of a "now"
     }
     (paths.metrics / "recent_fit.json").write_text(json.dumps(recent))
     shown = ReportInputs(paths).shifts
     assert shown["shift_pts"].tolist() == [-1.0, 2.0]
+    assert shown["now_outside"].tolist() == [False, True]  # marked for the share tables
     backtest = {
         "model_coverage_90": 0.9,
         "model_coverage_90_n": 100,
@@ -113,10 +115,10 @@ def test_a_shift_whose_start_misses_the_charts_is_left_out_of_the_pages(tmp_path
     from musicmarkets import report
 
     note = report.withheld_note(inputs.withheld, {"de": "Germany"}, "de")
-    assert note.startswith("Not shown in the tables above: Pop share. For these the model's")
+    assert note.startswith("Not shown above: Pop share. For these the model's")
     assert report.withheld_note(inputs.withheld, {"de": "Germany"}, "gb") == ""
     assert report.withheld_note(inputs.withheld, {"de": "Germany"}).startswith(
-        "Not shown in the tables above: Germany: Pop share."
+        "Not shown above: Germany: Pop share."
     )
     assert report.withheld_note([], {}) == ""
 

@@ -119,7 +119,7 @@ def test_first_screen_reports_the_period_the_gates_and_a_stale_report():
     )
     assert (
         'class="banner draft"' in late
-        and "the main model's sampling did not settle" in late
+        and "DRAFT: 1 check failed (the main model's sampling). For review only" in late
         and "R-hat" not in late
     )
     assert "describes that period" in late
@@ -208,6 +208,62 @@ def test_a_withheld_growth_headline_shows_the_charts_figure_without_a_model_inte
     )
     assert "+131%" in text  # the model's figure, named as not matching
     assert "No year-on-year figure" not in text
+
+
+def test_a_market_in_its_launch_year_is_named_but_not_ranked():
+    """A market whose weeks a year earlier were its first months of charts grows by its
+    launch: the fastest-growth card, the summary and the findings rank the others, give the
+    card its model interval, and say why the launch market is left out of the ranking."""
+    from musicmarkets.report import growth_headlines, launch_note, ranked_growth
+
+    yoy = pd.DataFrame(
+        {
+            "market": ["aa", "bb", "cc"],
+            "weeks": [13, 13, 13],
+            "yoy_median": [0.10, np.nan, -0.05],
+            "yoy_low": [0.02, np.nan, -0.1],
+            "yoy_high": [0.2, np.nan, 0.01],
+            "observed_yoy": [0.11, 1.19, -0.04],
+            "model_yoy_median": [0.10, 1.31, -0.05],
+            "holds": [True, False, True],
+            "launch_year": [False, True, False],
+            "reason": ["", "", ""],
+        }
+    )
+    names = {"aa": "Aland", "bb": "Bland"}
+    assert list(ranked_growth(yoy)["market"]) == ["aa", "cc"]
+    note = launch_note(yoy, names)
+    assert note == (
+        "Bland (+119%) is not ranked: the weeks a year earlier were its first months of charts,"
+        " so that is mostly launch growth"
+    )
+    table = pd.DataFrame(
+        {
+            "market": ["aa"],
+            "growth_median": [0.1],
+            "growth_low": [0.0],
+            "growth_high": [0.2],
+            "p_fastest": [0.5],
+        }
+    )
+    text = growth_headlines(table, [], 0.9, yoy, names)
+    assert "Fastest growth: Aland**, +10%" in text and "90% interval +2% to +20%" in text
+    assert "Slowest: CC**" in text and "Bland (+119%) is not ranked" in text
+    assert text.count("+119%") == 1  # said once, not as a headline
+    ahead = {"median": 2e8, "low": 1.5e8, "high": 2.5e8, "actual": np.nan, "change": np.nan}
+    year = {
+        "streams": 1e9,
+        "end": END,
+        "markets": ["aa", "bb", "cc"],
+        "compared": ["aa", "cc"],
+        "change": 0.05,
+    }
+    words = summary.sentences(year, yoy, ahead, names, 0.9, END + pd.Timedelta(weeks=1))
+    assert "Aland grew fastest (+10%, 90% interval +2% to +20%)" in words
+    assert "; Bland (+119%) is not ranked" in words
+    first = summary.cards(year, yoy, ahead, None, names, 0.9, END + pd.Timedelta(weeks=1))[1]
+    assert first.value == "Aland +10%" and "90% interval +2% to +20%" in first.detail
+    assert first.detail.endswith(". Bland (+119%) not ranked: launch growth")
 
 
 def test_partner_header_gives_the_markets_size_period_and_a_stale_notice():

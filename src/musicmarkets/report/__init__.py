@@ -1,7 +1,7 @@
 """Numbers for people, the trust panel, and the export of an executed notebook to a
 self-contained HTML page (no code, no injected parameters, no stderr, no network asset).
 
-A package: `format` (numbers), `narrative` (findings in words), `methods` (the methods and data appendix), `tables`, `titles` (chart titles that state the takeaway), `trust` (gates and
+A package: `format` (numbers), `narrative` (findings in words), `methods` (the methods and data appendix), `tables`, `titles` (chart titles that state the takeaway), `failures` (what failed, in words), `trust` (gates and
 provenance) and `export` (the HTML page); everything is importable from `musicmarkets.report`."""
 
 from musicmarkets.report.export import (  # noqa: F401
@@ -13,21 +13,32 @@ from musicmarkets.report.export import (  # noqa: F401
     figure_html,
     notebook_to_html,
 )
+from musicmarkets.report.failures import (  # noqa: F401
+    draft_words,
+    loo_words,
+    named_variants,
+    plain_failures,
+    withheld_note,
+    withheld_shifts,
+)
 from musicmarkets.report.format import (  # noqa: F401
     READABLE,
     chart_week,
     human_number,
     in_unit,
     percent_interval,
+    possessive,
     probability_words,
     readable_summary,
     readable_table,
+    share_interval,
     share_percent,
     signed_percent,
     signed_points,
     significant,
     streams_interval,
     unit_of,
+    with_article,
 )
 from musicmarkets.report.methods import (  # noqa: F401
     SERVICE_NAMES,
@@ -47,10 +58,12 @@ from musicmarkets.report.narrative import (  # noqa: F401
     growth_order,
     growth_words,
     insight_headlines,
+    launch_note,
     local_share_readable,
     market_brief,
     opportunity_text,
     plain_words,
+    ranked_growth,
 )
 from musicmarkets.report.tables import (  # noqa: F401
     METHOD_NAMES,
@@ -81,16 +94,10 @@ from musicmarkets.report.titles import (  # noqa: F401,E402
 from musicmarkets.report.trust import (  # noqa: F401
     OUTPUTS,
     Check,
-    draft_words,
     file_digest,
     gates_failed,
     git_commit,
-    loo_words,
-    named_variants,
-    plain_failures,
     provenance,
     trust_panel,
     trust_rows,
-    withheld_note,
-    withheld_shifts,
 )

@@ -61,13 +61,15 @@ overflow-x:auto}th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .6rem;text-
 white-space:nowrap}th{background:#f4f4f4;white-space:normal;min-width:3.5rem}
 td:first-child{white-space:normal;min-width:7rem}tbody th{white-space:normal;min-width:0}
 td.long{white-space:normal}.nobr{white-space:nowrap}@media (min-width:700px){td.long{min-width:11rem}}
+@media (min-width:1200px){body{max-width:1200px}td.fig{white-space:nowrap}}
 img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
 @media print{body{max-width:none;margin:0}table{display:table;font-size:8pt}
 td,th{white-space:nowrap}.trust .checks td,td.long{white-space:normal}tr{break-inside:avoid}
-thead{display:table-header-group}h2{break-after:avoid}img,.card{break-inside:avoid}}
+thead{display:table-header-group}h1,h2,h3,h4{break-after:avoid;page-break-after:avoid}
+img,.card,p{break-inside:avoid}}
 .banner{padding:.7rem 1rem;border-radius:6px;font-weight:600;margin:.5rem 0}
 .banner.ok{background:#e6f2ff;border:1px solid #0072b2;color:#003a5c}
-.banner.draft{background:#fff0e0;border:2px solid #d55e00;color:#7a2e00;font-size:1.1rem}
+.banner.draft{background:#fff0e0;border:2px solid #d55e00;color:#7a2e00}
 .trust{border:1px solid #ccc;border-radius:8px;padding:.5rem 1rem;margin-bottom:1.5rem;background:#fafafa}
 .trust table.checks{display:table;width:100%}.trust .checks td{white-space:normal;vertical-align:top}
 .meaning{display:block;font-size:.82rem;color:#555}.verdict{font-weight:700}.verdict.pass{color:#1a6b2a}
@@ -153,6 +155,7 @@ def wrap_long_cells(body: str, limit: int = LONG_CELL) -> str:
         body = m["body"]
         if _FIGURE.fullmatch(text):  # breaks only between its parts, never inside one
             body = _PART.sub(lambda p: f'<span class="nobr">{p[0]}</span>', body)
+            return f'<td class="long fig"{m["attrs"]}>{body}</td>'  # one line on a laptop
         return f'<td class="long"{m["attrs"]}>{body}</td>'
 
     return _CELL.sub(mark, body)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,35 @@ def percent_interval(low: float, high: float, decimals: int = 0) -> str:
     return f"{signed_percent(low, decimals)} to {signed_percent(high, decimals)}"
 
 
+# country names read with "the" in English ("the UK's charts", not "UK's charts")
+_WITH_THE = re.compile(
+    r"^(US|UK|UAE|USA|United .+|Netherlands|Philippines|Czech Republic|Dominican Republic)$"
+)
+
+
+def with_article(name: str) -> str:
+    """'Germany', 'the UK': a country's name as a sentence says it."""
+    return f"the {name}" if _WITH_THE.match(name) else name
+
+
+def possessive(name: str) -> str:
+    """'Germany's', 'the UK's', 'the United States\''."""
+    return f"{with_article(name)}'" + ("" if name.endswith("s") else "s")
+
+
+def share_interval(value: float, low: float, high: float) -> str:
+    """'21.3% (20.1% to 22.4%)'; a small share whose interval would read '0.2% (0.2% to
+    0.2%)' at one decimal gets the decimals that tell its ends apart ('0.21% (0.18% to
+    0.24%)'), up to three."""
+    for decimals in (1, 2, 3):
+        ends = [f"{100 * v:.{decimals}f}%" for v in (low, high)]
+        if ends[0] != ends[1] or low == high:
+            break
+    if decimals == 1:
+        return f"{share_percent(value)} ({share_percent(low)} to {share_percent(high)})"
+    return f"{100 * value:.{decimals}f}% ({ends[0]} to {ends[1]})"
+
+
 def signed_points(value: float, decimals: int = 1) -> str:
     """3.44 -> '+3.4 pts' (share points); a real minus sign for negatives; a change that
     rounds to zero reads 'about 0 pts' (never '+0.0 pts' or '+0.01 pts', a sign that says
@@ -80,6 +110,9 @@ def points_interval(value: float, low: float, high: float, decimals: int = 1) ->
     'about 0 pts (within 0.1 pts either way)', never three 'about 0 pts'."""
     if all(round(abs(v), decimals) == 0 for v in (value, low, high)):
         return f"about 0 pts (within {10**-decimals:.{decimals}f} pts either way)"
+    if any(round(abs(v), decimals) == 0 for v in (low, high)) and decimals < 2:
+        # an end that would read 'about 0 pts' beside one that does not: one more decimal
+        return points_interval(value, low, high, decimals + 1)
     return f"{signed_points(value, decimals)} ({signed_points(low, decimals)} to {signed_points(high, decimals)})"
 
 
@@ -252,17 +285,30 @@ def parameter_words(label: str, names: dict[str, str] | None = None) -> str:
 
 
 def readable_summary(
-    summary: pd.DataFrame, interval: float, names: dict[str, str] | None = None
+    summary: pd.DataFrame,
+    interval: float,
+    names: dict[str, str] | None = None,
+    order: list[str] | None = None,
 ) -> pd.DataFrame:
     """ArviZ's posterior summary with named columns and consistent precision; each parameter
-    in words beside its symbol (``parameter_words``; ``names``: market code -> name)."""
+    in words beside its symbol (``parameter_words``; ``names``: market code -> name); within
+    a parameter, its markets in ``order`` (the pages' one market order) where given."""
     width = f"{interval:.0%}"
-    names = {"mean": "Mean", "sd": "SD", "ess_bulk": "ESS bulk", "ess_tail": "ESS tail"}
-    names |= {
+    columns = {"mean": "Mean", "sd": "SD", "ess_bulk": "ESS bulk", "ess_tail": "ESS tail"}
+    columns |= {
         "r_hat": "R-hat",
         "mcse_mean": "MC error (mean)",
         "mcse_sd": "MC error (SD)",
     }
+    if order:
+        position = {m: i for i, m in enumerate(order)}
+        label = pd.Series(summary.index.astype(str), index=summary.index)
+        param = label.str.replace(r"\[.*$", "", regex=True)
+        first = {p: i for i, p in reversed(list(enumerate(param)))}  # each parameter's first row
+        coord = label.str.extract(r"\[([^\],]+)\]$", expand=False)
+        rank = coord.map(lambda c: position.get(c, len(order)) if isinstance(c, str) else 0)
+        key = pd.DataFrame({"p": param.map(first), "m": rank, "i": range(len(label))})
+        summary = summary.iloc[key.sort_values(["p", "m", "i"]).index.map(label.index.get_loc)]
     out = pd.DataFrame(index=summary.index)
     for col in summary.columns:
         v = summary[col]
@@ -271,7 +317,7 @@ def readable_summary(
         elif col.endswith("_ub"):
             label = f"{width} interval high"
         else:
-            label = names.get(col, col)
+            label = columns.get(col, col)
         if col.startswith("ess"):
             out[label] = v.map(lambda x: f"{x:,.0f}")
         elif col == "r_hat":

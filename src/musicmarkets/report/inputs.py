@@ -136,15 +136,17 @@ class ReportInputs:
     def shifts(self) -> pd.DataFrame:
         """The share shifts the pages may publish: those whose start (the baseline weeks) the
         ``check_recent_fit`` stage found inside the observed weeks' range (the others are
-        withheld, and the trust panel says which)."""
+        withheld, and the trust panel says which). ``now_outside``: the ``recent_fit`` gate
+        found the charts' latest weeks outside this share's "now" (the tables say so)."""
         shifts = self._processed("share_shifts")
-        withheld = {tuple(k) for k in self.recent.get("shifts_withheld_keys", [])}
-        if not withheld:
-            return shifts
         measure = shifts["measure"].where(
             shifts["measure"] != "genre_mix", "genre:" + shifts.get("genre", "")
         )
-        keep = [(m, k) not in withheld for m, k in zip(shifts["market"], measure, strict=True)]
+        keys = list(zip(shifts["market"], measure, strict=True))
+        missed = {tuple(k) for k in self.recent.get("outside_keys", [])}
+        shifts = shifts.assign(now_outside=[k in missed for k in keys])
+        withheld = {tuple(k) for k in self.recent.get("shifts_withheld_keys", [])}
+        keep = [k not in withheld for k in keys]
         return shifts[keep].reset_index(drop=True)
 
     @property
@@ -221,6 +223,16 @@ class ReportInputs:
     def names(self) -> dict[str, str]:
         """Country name per market code."""
         return self.covariates.drop_duplicates("market").set_index("market")["country"].to_dict()
+
+    @cached_property
+    def order(self) -> list[str]:
+        """The one market order of every chart, table and list of links on every page
+        (``insights.market_order``: the momentum league table's)."""
+        return insights.market_order(self.table)
+
+    def in_order(self, markets: list[str]) -> list[str]:
+        """``markets`` in the pages' one order (any not in it follow, as they came)."""
+        return [m for m in self.order if m in markets] + [m for m in markets if m not in self.order]
 
     @cached_property
     def region_of(self) -> dict[str, str]:

@@ -60,8 +60,10 @@ def methods_text(coverage: pd.DataFrame) -> str:
 
 
 def sensitivity_text(sensitivity: dict[str, Any]) -> str:
-    """Did the refit on fewer weeks (``sensitivity.json``) pass its checks? One line."""
-    until = sensitivity["fit_until"]
+    """Did the refit on fewer weeks (``sensitivity.json``) pass its checks? One line, its
+    last week dated as the growth table dates it (the chart week's last day)."""
+    end = pd.Timestamp(sensitivity["fit_until"]) + pd.Timedelta(days=6)
+    until = f"{end.day} {end:%b %Y}"
     if sensitivity["gates_passed"]:
         return f"The refit on the weeks to {until} passed its convergence checks."
     return (

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from musicmarkets.report.failures import draft_words
 from musicmarkets.report.format import (
     human_number,
     percent_interval,
@@ -16,7 +17,6 @@ from musicmarkets.report.format import (
     streams_interval,
     unit_of,
 )
-from musicmarkets.report.trust import draft_words
 
 
 def withheld(holds: Any) -> bool:
@@ -34,6 +34,34 @@ def growth_order(yoy: pd.DataFrame) -> pd.DataFrame:
     observed = yoy["observed_yoy"] if "observed_yoy" in yoy else pd.Series(float("nan"), yoy.index)
     out = yoy.assign(figure=yoy["yoy_median"].where(~off, observed), from_model=~off)
     return out.dropna(subset=["figure"]).sort_values("figure", ascending=False)
+
+
+def ranked_growth(yoy: pd.DataFrame) -> pd.DataFrame:
+    """``growth_order`` without the markets whose weeks a year earlier were their first months
+    of charts: launch growth is not growth to rank markets by (``launch_note`` names them)."""
+    has = growth_order(yoy)
+    return has[~has.apply(launch_year, axis=1).astype(bool)] if len(has) else has
+
+
+def launch_note(yoy: pd.DataFrame, names: dict[str, str], short: bool = False) -> str:
+    """'India (+119%) is not ranked: the weeks a year earlier were its first months of charts,
+    so that is mostly launch growth' ('India (+119%) not ranked: launch growth' where
+    ``short``, for a card), or '' when no market is in its launch year."""
+    has = growth_order(yoy)
+    launch = has[has.apply(launch_year, axis=1).astype(bool)] if len(has) else has
+    if launch.empty:
+        return ""
+    who = ", ".join(
+        f"{names.get(r['market'], r['market'].upper())} ({signed_percent(r['figure'])})"
+        for _, r in launch.iterrows()
+    )
+    one = len(launch) == 1
+    if short:
+        return f"{who} not ranked: launch growth"
+    return (
+        f"{who} {'is' if one else 'are'} not ranked: the weeks a year earlier were "
+        f"{'its' if one else 'their'} first months of charts, so that is mostly launch growth"
+    )
 
 
 LAUNCH_RAMP = (
@@ -85,7 +113,7 @@ def growth_headlines(
     if yoy is not None and len(yoy):
         names = names or {}
         named = yoy.assign(name=yoy["market"].map(lambda m: names.get(m, m.upper())))
-        has = growth_order(named)
+        has = ranked_growth(named)
         if len(has):
             top, last = has.iloc[0], has.iloc[-1]
             weeks = int(top["weeks"])
@@ -108,7 +136,16 @@ def growth_headlines(
                 f"**Slowest: {last['name']}**, {signed_percent(last['figure'])} "
                 f"({check_last})."
             )
-        missing = named[named["yoy_median"].isna() & ~named["market"].isin(has["market"])]
+        launch = launch_note(named, names)
+        if launch:
+            line = f"{launch[0].upper()}{launch[1:]}."
+            if lines:
+                lines[-1] += " " + line
+            else:
+                lines.append(f"- {line}")
+        missing = named[
+            named["yoy_median"].isna() & ~named["market"].isin(growth_order(named)["market"])
+        ]
         if len(missing):
             note = "; ".join(f"{r.name} ({r.reason})" for r in missing.itertuples())
             if lines:

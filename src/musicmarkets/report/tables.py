@@ -17,8 +17,10 @@ from musicmarkets.report.format import (
     percent_interval,
     points_interval,
     probability_words,
+    share_interval,
     share_percent,
     signed_percent,
+    significant,
     streams_interval,
     unit_of,
 )
@@ -39,8 +41,8 @@ def backtest_table(backtest: dict[str, Any], horizons: tuple[int, ...] = (13, 52
         r = rows[rows["horizon"] == h].set_index("method")
         part = pd.DataFrame(
             {
-                f"{h} weeks ahead: CRPS (lower is better)": r["crps"].map(lambda v: f"{v:.3f}"),
-                f"{h} weeks ahead: inside 90% interval": r["coverage_90"].map(lambda v: f"{v:.0%}"),
+                f"Week {h} ahead: CRPS (lower is better)": r["crps"].map(lambda v: f"{v:.3f}"),
+                f"Week {h} ahead: inside 90% interval": r["coverage_90"].map(lambda v: f"{v:.0%}"),
             }
         )
         out = part if out is None else out.join(part)
@@ -56,7 +58,8 @@ def loo_table(loo: dict[str, Any]) -> pd.DataFrame:
         {
             "Model": VARIANT_NAMES.get(r["model"], r["model"]),
             "ELPD-LOO": f"{r['elpd_loo']:,.0f}",
-            "Behind the best by": f"{r['elpd_diff']:.1f} \u00b1 {r['diff_se']:.1f}",
+            "Behind the best by": f"{significant(r['elpd_diff'], 3)} \u00b1 "
+            f"{significant(r['diff_se'], 3)}",
             "Passed its quality gates": "yes" if r.get("gates_passed") else "no",
         }
         for r in loo["models"]
@@ -315,6 +318,16 @@ def forecast_table(
     return pd.DataFrame(rows)
 
 
+def _share_now(row: pd.Series) -> str:
+    """A share now with its interval; where the ``recent_fit`` gate found the charts' own
+    latest weeks outside it (``now_outside``, as ``ReportInputs.shifts`` marks it), the
+    charts' figure beside it, said to be outside."""
+    text = share_interval(row["share_end"], row["end_low"], row["end_high"])
+    if not bool(row.get("now_outside", False)):
+        return text
+    return f"{text}; the charts: {share_percent(row['observed_recent'])}, outside this range"
+
+
 def share_table(
     shifts: pd.DataFrame,
     measure: str,
@@ -330,10 +343,7 @@ def share_table(
     out = pd.DataFrame(
         {
             "Market": [names.get(m, m.upper()) for m in d["market"]],
-            "Share now": [
-                f"{share_percent(e)} ({share_percent(lo)} to {share_percent(hi)})"
-                for e, lo, hi in zip(d["share_end"], d["end_low"], d["end_high"], strict=True)
-            ],
+            "Share now": [_share_now(r) for _, r in d.iterrows()],
             "Shift since first weeks": [
                 points_interval(m, lo, hi)
                 for m, lo, hi in zip(d["shift_pts"], d["shift_low"], d["shift_high"], strict=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicmarkets.report.format import signed_percent, signed_points
+from musicmarkets.report.format import possessive, signed_percent, signed_points
 
 
 def growth_title(table: pd.DataFrame) -> str:
@@ -34,26 +34,32 @@ def rank_title(ranks: pd.DataFrame, names: dict[str, str], focus: str | None = N
     if focus is not None:
         return (
             f"{names.get(focus, str(focus).upper())}: median momentum rank {median[focus]} of "
-            f"{len(ranks)}, first in {first[focus]:.0%} of the draws"
+            f"{len(ranks)}, with a {first[focus]:.0%} chance of ranking first"
         )
     lead = median.sort_values(kind="stable").index[0]
     name = names.get(lead, str(lead).upper())
     if first[lead] >= 0.9:
-        return f"{name} almost surely ranks first by momentum ({first[lead]:.0%} of the draws)"
+        return f"{name} almost surely ranks first by momentum ({first[lead]:.0%} chance)"
     return (
         f"No momentum rank is settled: {name} has the best median rank ({median[lead]}), "
-        f"and is first in {first[lead]:.0%} of the draws"
+        f"with a {first[lead]:.0%} chance of ranking first"
     )
 
 
 def shift_title(table: pd.DataFrame, label_col: str, subject: str) -> str:
-    """The largest move in share points, and whether its interval excludes zero."""
-    row = table.loc[table["shift_pts"].abs().idxmax()]
+    """The largest move in share points, and whether its interval excludes zero. In a genre
+    mix the largest move of a named genre leads ("all other genres" says little), read as
+    "Brazil's Pop share"."""
+    named = table[table["genre"] != "Other"] if "genre" in table else table
+    pick = named if len(named) else table
+    row = pick.loc[pick["shift_pts"].abs().idxmax()]
     sure = row["shift_low"] > 0 or row["shift_high"] < 0
     tail = "" if sure else " (its interval includes no change)"
-    return (
-        f"{subject}: the largest move is {row[label_col]}, {signed_points(row['shift_pts'])}{tail}"
-    )
+    label = str(row[label_col])
+    if " · " in label:  # "Brazil · Pop" -> "Brazil's Pop share"
+        who, what = label.split(" · ", 1)
+        label = f"{possessive(who)} {what} share"
+    return f"{subject}: the largest move is {label}, {signed_points(row['shift_pts'])}{tail}"
 
 
 def momentum_title(changes: pd.DataFrame, names: dict[str, str]) -> str:
@@ -151,27 +157,32 @@ def trend_levels(bands: pd.DataFrame, weeks: int = 52) -> pd.DataFrame:
 
 
 def trend_title(bands: pd.DataFrame, names: dict[str, str], market: str | None = None) -> str:
-    """How far each market's trend moved from its first year of weeks to its latest year (the
-    means of the line the chart draws); one market's sentence where ``market`` is given."""
+    """How far each market's charted weeks moved from its first year to its latest (the means
+    of the dots the chart draws: counted, so no interval; the 13 weeks at each end for a market
+    with less than two years); one market's sentence where ``market`` is given."""
     levels = trend_levels(bands).set_index("market")
     if market is not None:
         name = names.get(market, market.upper())
-        if market not in levels.index:
-            return f"{name}: the model's trend against every observed week"
+        weeks, own = (52, levels)
+        if market not in levels.index:  # under two years of weeks: 13 weeks at each end
+            weeks, own = 13, trend_levels(bands, 13).set_index("market")
+        if market not in own.index:
+            return f"{name}: streams per person, every charted week and the model's trend"
+        change = signed_percent(own.loc[market, "observed_change"])
         return (
-            f"{name}: the trend's latest year sits {signed_percent(levels.loc[market, 'change'])}"
-            " on its first year (streams per person)"
+            f"{name}: streams per person in the latest {weeks} weeks {change} on the first "
+            f"{weeks} weeks of charts"
         )
     if levels.empty:
-        return "The model's trend against every observed week"
-    up = int((levels["change"] > 0).sum())
-    hi, lo = levels["change"].idxmax(), levels["change"].idxmin()
+        return "Streams per person, every charted week and the model's trend"
+    change = levels["observed_change"]
+    up = int((change > 0).sum())
+    hi, lo = change.idxmax(), change.idxmin()
     name = lambda m: names.get(m, str(m).upper())  # noqa: E731
     return (
-        f"Streams per person, latest year against the first: up in {up} of {len(levels)} "
-        f"markets with two years of weeks, most in {name(hi)} "
-        f"({signed_percent(levels.loc[hi, 'change'])}), least in {name(lo)} "
-        f"({signed_percent(levels.loc[lo, 'change'])})"
+        f"Streams per person, latest 52 weeks against the first 52 weeks of charts: up in {up} "
+        f"of {len(levels)} markets with two years of charts, most in {name(hi)} "
+        f"({signed_percent(change[hi])}), least in {name(lo)} ({signed_percent(change[lo])})"
     )
 
 

@@ -1,4 +1,5 @@
-"""The trust panel: which gates failed, its rows, and provenance (commit, params, panel and model digests, one run identifier)."""
+"""The trust panel: which gates failed, its rows, and provenance (commit, params, panel and
+model digests, one run identifier). The words for what failed are in ``failures``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from typing import Any
 
 import pandas as pd
 
-from musicmarkets.report.format import VARIANT_NAMES, chart_week
+from musicmarkets.report.failures import (
+    _edge_names,
+    draft_words,
+    loo_words,
+    plain_failures,
+    withheld_shifts,
+)
+from musicmarkets.report.format import chart_week
 from musicmarkets.report.templating import render
 
 
@@ -50,218 +58,6 @@ class Check:
     ok: bool | None
 
 
-MEASURE_WORDS = {
-    "streams_per_capita": "streams per person",
-    "local_share": "local-repertoire share",
-    "top10_share": "top-10 share (hit concentration)",
-}
-
-
-# the share models as ``gates_failed`` names them, and as people do
-SHARE_MODELS = {
-    "local share": "local-repertoire",
-    "top10 share": "hit-concentration",
-    "genre mix": "genre-mix",
-}
-
-
-def _measure_words(measure: str) -> str:
-    if measure == "genre:Other":
-        return "share of all other genres ('Other')"
-    if measure.startswith("genre:"):
-        return f"{measure.split(':', 1)[1]} share"
-    return MEASURE_WORDS.get(measure, measure.replace("_", " "))
-
-
-def _measure_value(measure: str, value: float) -> str:
-    """A recent-fit figure as people read it: a share in percent, streams per person as they
-    are (3 significant figures)."""
-    if measure == "streams_per_capita":
-        return f"{value:.3g}"
-    return f"{value:.1%}"
-
-
-def withheld_shifts(
-    keys: list[tuple[str, str]] | list[list[str]],
-    names: dict[str, str] | None = None,
-    market: str | None = None,
-) -> str:
-    """The share shifts the pages leave out (``shifts_withheld_keys`` of the recent-fit
-    metrics: market and measure), named per market: "Spain: top-10 share (hit concentration)
-    and Hip-Hop/Rap share; UK: ...". Only ``market``'s, without its name, where given;
-    '' when none."""
-    names = names or {}
-    by: dict[str, list[str]] = {}
-    for m, measure in keys:
-        if market is None or m == market:
-            by.setdefault(m, []).append(_measure_words(measure))
-    if market is not None:
-        return " and ".join(by.get(market, []))
-    return "; ".join(f"{names.get(m, m.upper())}: {' and '.join(w)}" for m, w in by.items())
-
-
-def withheld_note(
-    keys: list[tuple[str, str]] | list[list[str]],
-    names: dict[str, str] | None = None,
-    market: str | None = None,
-) -> str:
-    """A line under a page's share tables naming what they leave out and why, or '' when
-    nothing is left out (``withheld_shifts``)."""
-    what = withheld_shifts(keys, names, market)
-    if not what:
-        return ""
-    return (
-        f"Not shown in the tables above: {what}. For these the model's share over the first 8 "
-        "weeks outside December does not match the charts' own, so the shift since then is not "
-        "reliable."
-    )
-
-
-def _day(value: str) -> str:
-    try:
-        return f"{pd.Timestamp(value):%-d %b %Y}"
-    except ValueError:
-        return value
-
-
-def plain_failures(
-    failed: list[str], names: dict[str, str] | None = None, page_market: str | None = None
-) -> list[str]:
-    """The failed gates (``gates_failed``) in plain words, one phrase per thing that failed:
-    a market's latest weeks (with the measures that missed), a model's convergence, the
-    backtest's coverage or a refit. On a market's own page (``page_market``) a miss in another
-    market says so: the models are fitted to all markets together, so it holds every page back.
-    A gate string of a form not known here is kept as it is, never dropped."""
-    names = names or {}
-
-    def name(code: str) -> str:
-        return names.get(code, code.upper())
-
-    recent: dict[str, list[tuple[str, str]]] = {}
-    refits: list[str] = []
-    out: list[str] = []
-    convergence = False
-    for gate in failed:
-        if m := re.match(
-            r"recent fit: (\w+) (.+?): observed ([\d.]+) outside ([\d.]+) to ([\d.]+)", gate
-        ):
-            figures = [_measure_value(m.group(2), float(v)) for v in m.group(3, 4, 5)]
-            recent.setdefault(m.group(1), []).append(
-                (_measure_words(m.group(2)), f"{figures[0]} (model {figures[1]} to {figures[2]})")
-            )
-        elif m := re.match(r"recent fit: (\w+) (.+?): observed", gate):
-            recent.setdefault(m.group(1), []).append((_measure_words(m.group(2)), ""))
-        elif m := re.match(r"backtest: refit at ([\d-]+): ", gate):
-            if _day(m.group(1)) not in refits:
-                refits.append(_day(m.group(1)))
-        elif m := re.match(
-            r"backtest: 90% intervals held (\d+%) of held-out weeks 1-(\d+) ahead"
-            r" \(needs (.+)\)",
-            gate,
-        ):
-            out.append(
-                "forecasts made from earlier data caught too few of the weeks that followed in "
-                f"their 90% ranges: {m.group(1)} of weeks 1-{m.group(2)} ahead (needs "
-                f"{m.group(3)})"
-            )
-        elif m := re.match(r"(\w+): 90% predictive intervals held (\d+%)", gate):
-            out.append(f"{name(m.group(1))}: the 90% ranges held {m.group(2)} of past weeks")
-        elif m := re.match(r"([a-z0-9 ]+) model: ", gate):
-            what = SHARE_MODELS.get(m.group(1), m.group(1))
-            phrase = f"the {what} model's sampling did not settle"
-            if phrase not in out:
-                out.append(phrase)
-        elif re.match(r"(R-hat|bulk ESS|tail ESS|E-BFMI|\d+ divergent)", gate):
-            convergence = True
-        else:
-            out.append(gate)
-    lead = ["the main model's sampling did not settle"] if convergence else []
-    for m, what in recent.items():
-        measures = " and ".join(dict.fromkeys(w for w, _ in what))
-        elsewhere = (
-            " (another market; the models are fitted to all markets together)"
-            if page_market is not None and m != page_market
-            else ""
-        )
-        figures = ", ".join(f"{w} {f}" if len(what) > 1 else f for w, f in what if f)
-        lead.append(
-            f"{name(m)}'s latest weeks fall outside the model's range for the {measures}"
-            f"{elsewhere}" + (f": {figures}" if figures else "")
-        )
-    if refits:
-        lead.append(
-            f"the forecast test's refit on the weeks up to {' and '.join(refits)} did not settle"
-        )
-    return lead + out
-
-
-def draft_words(
-    failed: list[str],
-    names: dict[str, str] | None = None,
-    short: bool = False,
-    page_market: str | None = None,
-) -> str:
-    """'DRAFT. N checks failed: (1) ...; (2) ...' in plain words (the exact figures are on the technical
-    report), or '' when every gate passed. ``short``: each failure by its name only, without
-    its figures (the first screen's one line; the trust panel gives them). ``page_market``:
-    the market whose page this is (``plain_failures``)."""
-    if not failed:
-        return ""
-    phrases = plain_failures(failed, names, page_market)
-    if short:
-        phrases = [_named(p) for p in phrases]
-    n = len(phrases)
-    listed = "; ".join(f"({i}) {p}" for i, p in enumerate(phrases, 1)) if n > 1 else phrases[0]
-    return f"DRAFT. {n} check{'s' if n != 1 else ''} failed: {listed}."
-
-
-def _named(phrase: str) -> str:
-    """A failure's name without its figures: the words before the first colon, where they say
-    what failed ("Spain's latest weeks fall outside the model's range"), else the phrase."""
-    lead = phrase.split(": ", 1)[0]
-    return lead if ": " in phrase and len(lead.split()) > 2 else phrase
-
-
-def named_variants(text: str) -> str:
-    """``text`` with each model variant's key ('no_covariates') replaced by its name for people
-    ('the variant without GDP, internet and population')."""
-    for key, name in VARIANT_NAMES.items():
-        if key != "hierarchical":
-            text = re.sub(rf"\b{key}\b", f"the variant '{name[0].lower() + name[1:]}'", text)
-    return text
-
-
-def _edge_names(edges: list[str], names: dict[str, str] | None) -> str:
-    """'US streams per person, Spain Pop share' from ``recent_fit_edges`` lines
-    ('us streams_per_capita: observed ...')."""
-    out = []
-    for line in edges:
-        m = re.match(r"(\w+) (.+?): ", line)  # a genre measure holds a colon, not ": "
-        if m:
-            out.append(
-                f"{(names or {}).get(m.group(1), m.group(1).upper())} {_measure_words(m.group(2))}"
-            )
-        else:
-            out.append(line)
-    return "; ".join(out)
-
-
-def loo_words(loo: dict[str, Any]) -> str:
-    """The LOO comparison's verdict (``loo.json``) for people: variants by name, and the
-    variants whose fit missed its convergence gates named as such, since their scores are not
-    to be relied on."""
-    text = named_variants(loo["verdict"])
-    unsettled = [m["model"] for m in loo.get("models", []) if m.get("gates_passed") is False]
-    if unsettled:
-        who = named_variants(", ".join(unsettled))
-        one = len(unsettled) == 1
-        text += (
-            f"; {who} did not pass {'its' if one else 'their'} convergence checks, so "
-            f"{'its score is' if one else 'their scores are'} not to be relied on"
-        )
-    return text
-
-
 def trust_rows(
     shares: dict[str, Any],
     backtest: dict[str, Any],
@@ -292,6 +88,7 @@ def trust_rows(
         )
     if recent is not None:
         edges = recent.get("at_the_edge", [])
+        missed = plain_failures([f"recent fit: {g}" for g in recent.get("gates_failed", [])], names)
         note = (
             f"; {len(edges)} pass only narrowly, so close to a bound that another run could "
             f"decide otherwise ({_edge_names(edges, names)})"
@@ -302,7 +99,9 @@ def trust_rows(
             Check(
                 "Latest weeks inside the interval of every 'now' the report states",
                 "Should: each market's latest weeks agree with what the report says about its latest weeks.",
-                f"{recent['checked'] - recent['outside']} of {recent['checked']}{note}",
+                f"{recent['checked'] - recent['outside']} of {recent['checked']}"
+                + (f"; missed: {'; '.join(missed)}" if missed else "")
+                + note,
                 recent["outside"] == 0,
             )
         )
