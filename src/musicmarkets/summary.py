@@ -239,9 +239,16 @@ def sentences(
         top, low = has.iloc[0], has.iloc[-1]
         name = lambda r: with_article(names.get(r["market"], r["market"].upper()))  # noqa: E731
         words = lambda r: ", ".join(growth_words(r, interval))  # noqa: E731
+        sizes = year.get("by_market", {})
+
+        def sized(r: pd.Series, unit: str) -> str:
+            size = sizes.get(r["market"])
+            return f"{name(r)} ({human_number(size)}{unit})" if size else name(r)
+
         second = (
-            f"Year on year, {name(top)} grew fastest ({words(top)}) and {name(low)} least "
-            f"({words(low)})" + (f"; {launch}." if launch else ".")
+            f"Year on year, {sized(top, ' streams in the last 52 weeks')} grew fastest "
+            f"({words(top)}) and {sized(low, '')} least ({words(low)})"
+            + (f"; {launch}." if launch else ".")
         )
     else:
         second = "No two markets have a year of data to compare growth year on year."

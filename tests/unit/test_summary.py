@@ -257,12 +257,17 @@ def test_a_market_in_its_launch_year_is_named_but_not_ranked():
         "markets": ["aa", "bb", "cc"],
         "compared": ["aa", "cc"],
         "change": 0.05,
+        "by_market": {"aa": 2.5e9, "cc": 4.0e8},
     }
     words = summary.sentences(year, yoy, ahead, names, 0.9, END + pd.Timedelta(weeks=1))
-    assert "Aland grew fastest (+10%, 90% interval +2% to +20%)" in words
+    assert (
+        "Aland (2.50 bn streams in the last 52 weeks) grew fastest (+10%, 90% interval +2% to"
+        " +20%) and CC (400 M) least" in words
+    )
     assert "; Bland (+119%) is not ranked" in words
     first = summary.cards(year, yoy, ahead, None, names, 0.9, END + pd.Timedelta(weeks=1))[1]
     assert first.value == "Aland +10%" and "90% interval +2% to +20%" in first.detail
+    assert "2.50 bn streams in the last 52 weeks" in first.detail
     assert first.detail.endswith(". Bland (+119%) not ranked: launch growth")
 
 
@@ -322,6 +327,15 @@ def test_forecast_table_sets_the_next_year_against_the_last_year_observed():
     assert cell.endswith(f" on {actual / 1e6:.3g} M")
     lo, mid, hi = (v / actual - 1 for v in (8.0e7, 9.0e7, 1.0e8))
     assert cell.startswith(f"{signed_percent(mid)} ({signed_percent(lo)} to {signed_percent(hi)})")
+    # the quarter's change is set against the same 13 weeks a year earlier, as observed
+    with_yoy = totals.assign(yoy_median=0.1, yoy_low=0.0, yoy_high=0.2)
+    t3 = forecast_table(with_yoy, 0.9, history).set_index("Market or region")
+    aa = p[p["market"] == "aa"].sort_values("week_start")
+    first = aa["week_start"].max() + pd.Timedelta(days=7) - pd.Timedelta(days=364)
+    base = aa[(aa["week_start"] >= first) & (aa["week_start"] < first + pd.Timedelta(weeks=13))]
+    assert len(base) == 13
+    quarter = t3.loc["Aland", "vs same weeks a year earlier"]
+    assert quarter == f"+10% (0% to +20%) on {base['streams'].sum() / 1e6:.3g} M", quarter
     # 60 weeks of cc: a whole year observed; dropping one week inside it breaks the year
     gap = history.drop(index=history[history["key"] == "cc"].index[-10])
     t2 = forecast_table(totals, 0.9, gap).set_index("Market or region")

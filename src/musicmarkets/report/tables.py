@@ -277,6 +277,19 @@ def coverage_table(
     )
 
 
+def _year_earlier(history: pd.DataFrame | None, key: str, weeks: int) -> float | None:
+    """Observed streams of ``key`` over the ``weeks`` weeks a year before the forecast's first
+    ``weeks`` (the base its year-on-year change is set against); None where any is missing."""
+    if history is None:
+        return None
+    h = history[history["key"] == key].set_index("week_start")["streams"]
+    if h.empty:
+        return None
+    first = h.index.max() + pd.Timedelta(days=7) - pd.Timedelta(days=364)
+    want = [first + pd.Timedelta(days=7 * i) for i in range(weeks)]
+    return float(h.reindex(want).sum()) if h.reindex(want).notna().all() else None
+
+
 def forecast_table(
     totals: pd.DataFrame,
     interval: float,
@@ -297,8 +310,10 @@ def forecast_table(
             label = f"Next {r.horizon_weeks} weeks"
             row[label] = streams_interval(r.streams_median, r.streams_low, r.streams_high, unit)
             if r.horizon_weeks == g["horizon_weeks"].min():
+                base = _year_earlier(history, key, r.horizon_weeks)
                 row["vs same weeks a year earlier"] = (
                     f"{signed_percent(r.yoy_median)} ({percent_interval(r.yoy_low, r.yoy_high)})"
+                    + (f" on {in_unit(base, unit)} {unit}".rstrip() if base else "")
                     if pd.notna(r.yoy_median)
                     else "n/a (weeks missing a year earlier)"
                 )
