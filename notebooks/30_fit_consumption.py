@@ -96,8 +96,8 @@ fit_until = None  # a date: fit the weeks up to it only (the sensitivity stage)
 import arviz as az
 import pandas as pd
 
-from musicmarkets import config, diagnostics, io, sampling, validation
-from musicmarkets.models import consumption
+from musicmarkets import config, diagnostics, sampling, validation
+from musicmarkets.models import consumption, fit_record
 
 paths = config.paths()
 structure = consumption.Structure.from_dict(model)
@@ -132,24 +132,15 @@ idata, metrics, failed = sampling.fit_checked(pm_model, settings, seed, limits)
 # publish the numbers or must mark them DRAFT.
 
 # %%
-metrics |= {
-    "variant": variant,
-    "fit_until": None if fit_until is None else str(pd.Timestamp(fit_until).date()),
-    "markets": len(data.markets),
-    "regions": len(data.regions),
-    "observations": data.n_obs,
-    "nuts_sampler": settings.nuts_sampler,
-    "parameterization": parameterization,
-    # partial weeks (before a market's launch date) are left out of the fit, never filled
-    "partial_weeks_left_out": [[m, str(pd.Timestamp(w).date())] for m, w in data.partial_weeks],
-    "changepoints": len(data.changepoints),
-}
-# posterior means and sds of each market's growth: `dvc metrics diff` shows how they move
-trend = idata["posterior"]["trend_market"]
-metrics["growth"] = {
-    str(m): {"mean": float(trend.sel(market=m).mean()), "sd": float(trend.sel(market=m).std())}
-    for m in data.markets
-}
+metrics = fit_record.describe(
+    metrics,
+    data,
+    idata["posterior"],
+    variant=variant,
+    fit_until=fit_until,
+    nuts_sampler=settings.nuts_sampler,
+    parameterization=parameterization,
+)
 print("GATES FAILED: " + "; ".join(failed) if failed else "all gates passed")
 az.summary(idata, var_names=["~season_market", "~z_", "~delta"], filter_vars="like")
 
@@ -171,29 +162,16 @@ checks = validation.predictive_checks(
 idata = consumption.annotate(
     idata, data, structure, consumption.Priors.from_dict(priors), sampler | {"seed": seed}
 )
-metrics |= checks.metrics
-coverage_failed = validation.coverage_failures(
-    checks.metrics["ppc_coverage_90_by_market"], limits.coverage_90_min, limits.coverage_90_max
+metrics, coverage_failed = fit_record.gated(
+    metrics, checks.metrics, failed, (limits.coverage_90_min, limits.coverage_90_max)
 )
-metrics["gates_failed"] = failed + coverage_failed
-metrics["gates_passed"] = not metrics["gates_failed"]
 print(
     "GATES FAILED: " + "; ".join(coverage_failed) if coverage_failed else "coverage per market ok"
 )
 print({k: round(v, 3) if isinstance(v, float) else v for k, v in checks.metrics.items()})
 
 # %%
-if fit_until is not None:  # other weeks than the variants': no LOO comparison with them
-    io.write_netcdf(idata, paths.models / "sensitivity.nc")
-    io.write_json(metrics, paths.metrics / "sensitivity.json")
-elif variant == "hierarchical":
-    io.write_parquet(checks.pointwise, paths.models / "loo" / f"{variant}.parquet")
-    io.write_parquet(checks.now, paths.processed / "now_consumption.parquet")
-    io.write_netcdf(idata, paths.models / "consumption.nc")
-    io.write_json(metrics, paths.metrics / "fit.json")
-else:
-    io.write_parquet(checks.pointwise, paths.models / "loo" / f"{variant}.parquet")
-    io.write_json(metrics, paths.metrics / "variants" / f"{variant}.json")
+fit_record.write(paths, variant, fit_until, idata, metrics, checks)
 
 # %%
 # %load_ext watermark

@@ -153,42 +153,27 @@ pd.DataFrame(fits)[["origin", "r_hat_max", "ess_bulk_min", "divergences", "wall_
 # with a 90% interval over origins.
 
 # %%
-table = bt.by_horizon(scored, horizons)
-paired = bt.against_best_baseline(scored, horizons, interval=interval)
-display(table.round(3))
-paired.round(3)
-
-# %%
-near = scored[(scored["method"] == "model") & (scored["weeks_ahead"] <= gate_weeks)]
-cov90 = float(near["in90"].mean())
 # the scores are published, so each refit must pass the production fit's gates too, and the
 # model's 90% intervals must hold about 90% of the held-out weeks 1-gate_weeks ahead
-failed = [f"refit at {f['origin']}: {g}" for f in fits for g in f["gates_failed"]]
-failed += bt.coverage_gate(cov90, gate_weeks, coverage_90_min, coverage_90_max)
-print(bt.verdict(paired))
-print("gates failed:", failed or "none")
-io.write_parquet(scored, paths.processed / "backtest.parquet")
-io.write_json(
-    {
-        "origins": [str(o.date()) for o in cut],
-        "horizon_weeks": horizon,
-        "horizons": horizons,
-        "methods": ["model", *baselines.BASELINES, "gbm"],
-        "scoring": "CRPS from quantiles 0.05-0.95 (twice the mean pinball loss), log scale",
-        "by_horizon": table.to_dict(orient="records"),
-        "by_market": bt.by_market(scored, horizons).to_dict(orient="records"),
-        "against_best_baseline": paired.to_dict(orient="records"),
-        "verdict": bt.verdict(paired),
-        "gate_weeks": gate_weeks,
-        "model_coverage_90": cov90,
-        "model_coverage_90_n": int(len(near)),
-        "coverage_90_range": [coverage_90_min, coverage_90_max],
-        "coverage_90_in_target": bool(coverage_90_min <= cov90 <= coverage_90_max),
-        "fits": fits,
-        "gates_failed": failed,
-    },
-    paths.metrics / "backtest.json",
+summary = bt.summarise(
+    scored,
+    fits,
+    cut,
+    horizon,
+    horizons,
+    gate_weeks,
+    (coverage_90_min, coverage_90_max),
+    interval,
+    methods=["model", *baselines.BASELINES, "gbm"],
 )
+display(summary.by_horizon.round(3))
+summary.paired.round(3)
+
+# %%
+print(summary.metrics["verdict"])
+print("gates failed:", summary.metrics["gates_failed"] or "none")
+io.write_parquet(scored, paths.processed / "backtest.parquet")
+io.write_json(summary.metrics, paths.metrics / "backtest.json")
 
 # %%
 # %load_ext watermark

@@ -164,6 +164,58 @@ def verdict(paired: pd.DataFrame) -> str:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """What the backtest stage shows and records: scores by horizon, the paired difference to
+    the best baseline, and ``metrics`` (``backtest.json``, its gates included)."""
+
+    by_horizon: pd.DataFrame
+    paired: pd.DataFrame
+    metrics: dict[str, Any]
+
+
+def summarise(
+    scored: pd.DataFrame,
+    fits: list[dict[str, Any]],
+    cut: list[pd.Timestamp],
+    horizon: int,
+    horizons: list[int],
+    gate_weeks: int,
+    coverage_90: tuple[float, float],
+    interval: float,
+    methods: list[str],
+) -> Summary:
+    """Score every method by horizon and against the best baseline, and gate the published
+    scores: each refit must pass the production fit's gates, and the model's 90% intervals
+    must hold ``coverage_90`` (low, high) of the held-out weeks 1-``gate_weeks`` ahead."""
+    table = by_horizon(scored, horizons)
+    paired = against_best_baseline(scored, horizons, interval=interval)
+    near = scored[(scored["method"] == "model") & (scored["weeks_ahead"] <= gate_weeks)]
+    cov90 = float(near["in90"].mean())
+    low, high = coverage_90
+    failed = [f"refit at {f['origin']}: {g}" for f in fits for g in f["gates_failed"]]
+    failed += coverage_gate(cov90, gate_weeks, low, high)
+    metrics = {
+        "origins": [str(o.date()) for o in cut],
+        "horizon_weeks": horizon,
+        "horizons": list(horizons),
+        "methods": methods,
+        "scoring": "CRPS from quantiles 0.05-0.95 (twice the mean pinball loss), log scale",
+        "by_horizon": table.to_dict(orient="records"),
+        "by_market": by_market(scored, horizons).to_dict(orient="records"),
+        "against_best_baseline": paired.to_dict(orient="records"),
+        "verdict": verdict(paired),
+        "gate_weeks": gate_weeks,
+        "model_coverage_90": cov90,
+        "model_coverage_90_n": int(len(near)),
+        "coverage_90_range": [low, high],
+        "coverage_90_in_target": bool(low <= cov90 <= high),
+        "fits": fits,
+        "gates_failed": failed,
+    }
+    return Summary(table, paired, metrics)
+
+
+@dataclass(frozen=True)
 class RefitSetup:
     """The production model's settings, shared by every refit of the backtest: built once
     from the stage's parameters (params.yaml's ``backtest`` block and the ``fit`` keys it

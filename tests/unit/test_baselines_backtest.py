@@ -129,6 +129,45 @@ def test_paired_difference_to_the_best_baseline_over_origins():
     assert "better than ets" in bt.verdict(paired)
 
 
+def test_the_backtest_summary_gates_every_refit_and_the_coverage_of_weeks_1_to_13():
+    """``bt.summarise``: a refit that missed its gates and 90% intervals that held 80% of the
+    weeks 1-13 ahead (4 of 5) are both named; weeks past 13 do not
+    count towards the coverage."""
+    origin = pd.Timestamp("2019-01-04")
+    rows = [
+        {
+            "origin": origin,
+            "market": "a",
+            "weeks_ahead": w,
+            "method": m,
+            "crps": c,
+            "in50": True,
+            "in90": inside,
+        }
+        for w, inside in ((1, True), (4, True), (8, True), (13, False), (13, True), (26, False))
+        for m, c in (("model", 0.1), ("ets", 0.2))
+    ]
+    fits = [
+        {"origin": "2019-01-04", "gates_failed": []},
+        {"origin": "2019-03-01", "gates_failed": ["R-hat 1.020 > 1.01"]},
+    ]
+    out = bt.summarise(
+        pd.DataFrame(rows), fits, [origin], 52, [1, 13], 13, (0.85, 0.95), 0.9, ["model", "ets"]
+    )
+    m = out.metrics
+    assert m["model_coverage_90"] == pytest.approx(0.8) and m["model_coverage_90_n"] == 5
+    assert m["gates_failed"] == [
+        "refit at 2019-03-01: R-hat 1.020 > 1.01",
+        "90% intervals held 80% of held-out weeks 1-13 ahead (needs 85% to 95%)",
+    ]
+    assert not m["coverage_90_in_target"] and m["origins"] == ["2019-01-04"]
+    assert list(out.by_horizon["horizon"].unique()) == [1, 13]
+    passing = bt.summarise(
+        pd.DataFrame(rows), fits[:1], [origin], 52, [13], 13, (0.75, 0.95), 0.9, ["model", "ets"]
+    )
+    assert passing.metrics["gates_failed"] == [] and passing.metrics["coverage_90_in_target"]
+
+
 def test_origins_leave_the_whole_horizon_observed():
     cut = bt.origins(pd.Timestamp("2020-07-24"), 8, 8, 52)
     assert len(cut) == 8 and cut[-1] == pd.Timestamp("2019-07-26")
