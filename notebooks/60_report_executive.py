@@ -280,13 +280,8 @@ alt = "Largest genre-share shifts: " + "; ".join(
     f"{r.label} {report.signed_points(r.shift_pts)}" for r in biggest.itertuples()
 )
 display(HTML(report.figure_html(ax.figure, alt)))
-unlabelled = [names.get(m, m.upper()) for m in order if m not in set(genres["market"])]
-if unlabelled:
-    display(
-        Markdown(
-            f"Left out, genre labels cover too little of their streams: {', '.join(unlabelled)}."
-        )
-    )
+if left_out := report.genre_left_out(genres, order, names):
+    display(Markdown(left_out))
 if note := report.withheld_note(inputs.withheld, names):
     display(Markdown(note))
 

@@ -121,6 +121,12 @@ def test_a_shift_whose_start_misses_the_charts_is_left_out_of_the_pages(tmp_path
         "Not shown above: Germany: Pop share."
     )
     assert report.withheld_note([], {}) == ""
+    # markets without a genre mix are named, in the pages' order
+    genres = pd.DataFrame({"market": ["de", "gb"]})
+    assert report.genre_left_out(genres, ["in", "de", "gb", "xx"], {"in": "India"}) == (
+        "Left out, genre labels cover too little of their streams: India, XX."
+    )
+    assert report.genre_left_out(genres, ["de", "gb"], {}) == ""
 
 
 def test_the_shared_loader_is_reused_until_an_output_changes(tmp_path):

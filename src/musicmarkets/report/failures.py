@@ -61,6 +61,18 @@ def withheld_shifts(
     return "; ".join(f"{names.get(m, m.upper())}: {' and '.join(w)}" for m, w in by.items())
 
 
+def genre_left_out(genres: pd.DataFrame, order: list[str], names: dict[str, str]) -> str:
+    """'Left out, genre labels cover too little of their streams: India.' for the markets in
+    ``order`` without a genre-mix row in ``genres`` (the share shifts of the genre mix), or ''."""
+    shown = set(genres["market"])
+    out = [names.get(m, m.upper()) for m in order if m not in shown]
+    return (
+        f"Left out, genre labels cover too little of their streams: {', '.join(out)}."
+        if out
+        else ""
+    )
+
+
 def withheld_note(
     keys: list[tuple[str, str]] | list[list[str]],
     names: dict[str, str] | None = None,
