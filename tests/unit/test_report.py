@@ -439,6 +439,8 @@ def test_no_local_share_headline_where_global_chart_tracks_dominate():
             "measure": "local_share",
             "observed_recent": [0.80, 0.35],
             "share_end": [0.80, 0.35],
+            "end_low": [0.78, 0.33],
+            "end_high": [0.82, 0.37],
             "shift_pts": [2.0, -9.0],
             "shift_low": [1.0, -11.0],
             "shift_high": [3.0, -7.0],
@@ -462,8 +464,8 @@ def test_no_local_share_headline_where_global_chart_tracks_dominate():
     totals = pd.DataFrame(columns=["key", "horizon_weeks"])
     us = report.market_brief(row, ranks, totals, shifts, "us", "United States", 0.9)
     br = report.market_brief(row, ranks, totals, shifts, "br", "Brazil", 0.9)
-    assert "cannot separate domestic from international" in us and "80% of streams now" not in us
-    assert "80% of streams now" in br
+    assert "cannot separate domestic from international" in us and "of streams now" not in us
+    assert "80.0% (78.0% to 82.0%) of streams now" in br  # the share with its interval
     # the rank in the league table's words: median rank and its interval
     assert "2 of 2 (90% interval 1\u20132)" in br
     assert "**Median rank** by momentum" in br

@@ -12,6 +12,7 @@ from musicmarkets.report.format import (
     human_number,
     percent_interval,
     probability_words,
+    share_interval,
     signed_percent,
     signed_points,
     streams_interval,
@@ -369,7 +370,8 @@ def market_brief(
     elif len(local):
         r = local.iloc[0]
         lines.append(
-            f"- **Local repertoire** ({LOCAL_MEASURE}): {r['share_end']:.0%} of streams now, "
+            f"- **Local repertoire** ({LOCAL_MEASURE}): "
+            f"{share_interval(r['share_end'], r['end_low'], r['end_high'])} of streams now, "
             f"{signed_points(r['shift_pts'])} ({signed_points(r['shift_low'])} to "
             f"{signed_points(r['shift_high'])}) since its first weeks outside December."
         )
