@@ -76,8 +76,18 @@ def write_text(text: str, target: Path | str) -> Path:
     return _write_with(target, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+# what a sampler stamps on a fit that is not the fit: when and how long it ran (the stage's
+# metrics keep the time); without them the same fit gives the same bytes, so DVC re-runs no
+# stage downstream of a fit that came out the same
+RUN_STAMPS = ("created_at", "sampling_time")
+
+
 def write_netcdf(tree: Any, target: Path | str) -> Path:
-    """Write an ArviZ DataTree / InferenceData to netCDF atomically."""
+    """Write an ArviZ DataTree to netCDF atomically, without the run's time stamps
+    (``RUN_STAMPS``): the same posterior gives the same bytes."""
+    tree = tree.copy()
+    for node in tree.subtree:
+        node.attrs = {k: v for k, v in node.attrs.items() if k not in RUN_STAMPS}
     return _write_with(target, lambda p: tree.to_netcdf(p, engine="h5netcdf"))
 
 

@@ -32,7 +32,8 @@ def data_run(tmp_path_factory):
 
 def test_same_inputs_and_params_give_the_same_outputs(data_run, tmp_path):
     """Two clean runs in two places of every stage that writes data/ (and what they read):
-    byte-identical data, identical posterior summaries."""
+    byte-identical data and model files (the sampler's time stamps are not written), identical
+    posterior summaries."""
     import arviz as az
 
     root = data_run
@@ -46,6 +47,12 @@ def test_same_inputs_and_params_give_the_same_outputs(data_run, tmp_path):
         + "; ".join(_where_frames_differ(root / rel, again / rel) for rel in differ[:5])
         + "; posteriors: "
         + "; ".join(_where_posteriors_differ(root, again))
+    )
+    fits = sorted(p.relative_to(again) for p in (again / "models").rglob("*.nc"))
+    assert fits, "no model file written"
+    moved = [str(r) for r in fits if (root / r).read_bytes() != (again / r).read_bytes()]
+    assert not moved, f"model files differ: {moved}; " + "; ".join(
+        _where_posteriors_differ(root, again)
     )
     first = az.summary(az.from_netcdf(root / "models/consumption.nc"))
     second = az.summary(az.from_netcdf(again / "models/consumption.nc"))
