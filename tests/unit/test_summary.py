@@ -171,12 +171,21 @@ def test_first_screen_without_a_year_of_history_says_so_and_prints_no_nan():
     assert "200 M" in page  # the forecast itself is still given
 
 
-def test_a_withheld_growth_headline_shows_the_charts_figure_without_a_model_interval():
-    """A market whose model headline the charts contradict (``holds`` False) is ranked and shown
-    by the charts' own ratio, said to be that, with no interval; the others keep the model's."""
-    from musicmarkets.report import growth_headlines, growth_order
+ONE_MOMENTUM = pd.DataFrame(  # the momentum table of one market
+    {
+        "market": ["aa"],
+        "growth_median": [0.1],
+        "growth_low": [0.0],
+        "growth_high": [0.2],
+        "p_fastest": [0.5],
+    }
+)
 
-    yoy = pd.DataFrame(
+
+def three_markets_yoy() -> pd.DataFrame:
+    """Year-on-year headlines of three markets; the model's figure for bb (+131%) does not
+    match the charts' own (+119%), so it is withheld."""
+    return pd.DataFrame(
         {
             "market": ["aa", "bb", "cc"],
             "weeks": [13, 13, 13],
@@ -186,21 +195,20 @@ def test_a_withheld_growth_headline_shows_the_charts_figure_without_a_model_inte
             "observed_yoy": [0.11, 1.19, -0.04],
             "model_yoy_median": [0.10, 1.31, -0.05],
             "holds": [True, False, True],
-            "reason": ["", "the model's figure does not match", ""],
         }
     )
+
+
+def test_a_withheld_growth_headline_shows_the_charts_figure_without_a_model_interval():
+    """A market whose model headline the charts contradict (``holds`` False) is ranked and shown
+    by the charts' own ratio, said to be that, with no interval; the others keep the model's."""
+    from musicmarkets.report import growth_headlines, growth_order
+
+    yoy = three_markets_yoy().assign(reason=["", "the model's figure does not match", ""])
     order = growth_order(yoy)
     assert list(order["market"]) == ["bb", "aa", "cc"]
     assert list(order["from_model"]) == [False, True, True]
-    table = pd.DataFrame(
-        {
-            "market": ["aa"],
-            "growth_median": [0.1],
-            "growth_low": [0.0],
-            "growth_high": [0.2],
-            "p_fastest": [0.5],
-        }
-    )
+    table = ONE_MOMENTUM
     text = growth_headlines(table, [], 0.9, yoy, {"bb": "Bland"})
     assert (
         "Fastest growth: Bland**, +119%" in text
@@ -216,20 +224,7 @@ def test_a_market_in_its_launch_year_is_named_but_not_ranked():
     card its model interval, and say why the launch market is left out of the ranking."""
     from musicmarkets.report import growth_headlines, launch_note, ranked_growth
 
-    yoy = pd.DataFrame(
-        {
-            "market": ["aa", "bb", "cc"],
-            "weeks": [13, 13, 13],
-            "yoy_median": [0.10, np.nan, -0.05],
-            "yoy_low": [0.02, np.nan, -0.1],
-            "yoy_high": [0.2, np.nan, 0.01],
-            "observed_yoy": [0.11, 1.19, -0.04],
-            "model_yoy_median": [0.10, 1.31, -0.05],
-            "holds": [True, False, True],
-            "launch_year": [False, True, False],
-            "reason": ["", "", ""],
-        }
-    )
+    yoy = three_markets_yoy().assign(launch_year=[False, True, False], reason="")
     names = {"aa": "Aland", "bb": "Bland"}
     assert list(ranked_growth(yoy)["market"]) == ["aa", "cc"]
     note = launch_note(yoy, names)
@@ -237,15 +232,7 @@ def test_a_market_in_its_launch_year_is_named_but_not_ranked():
         "Bland (+119%) is not ranked: the weeks a year earlier were its first months of charts,"
         " so that is mostly launch growth"
     )
-    table = pd.DataFrame(
-        {
-            "market": ["aa"],
-            "growth_median": [0.1],
-            "growth_low": [0.0],
-            "growth_high": [0.2],
-            "p_fastest": [0.5],
-        }
-    )
+    table = ONE_MOMENTUM
     text = growth_headlines(table, [], 0.9, yoy, names)
     assert "Fastest growth: Aland**, +10%" in text and "90% interval +2% to +20%" in text
     assert "Slowest: CC**" in text and "Bland (+119%) is not ranked" in text
