@@ -162,18 +162,24 @@ display(HTML(report.figure_html(fig, "Momentum per market over the weeks: " + mo
 # ## What the next quarters look like
 # Top 200 streams in the next 13 and 52 weeks, with intervals, beside the last 52 weeks as
 # charted (the charts below draw every week in between). Regional and
-# all-market totals are added up draw by draw from the market forecasts, so they agree with
-# the markets and carry their own uncertainty. The forecasts carry on the 2020 lockdown's
+# all-market totals are added up within each simulated future of the markets, so they agree
+# with the markets and carry their own uncertainty. A region groups the markets of one UN
+# sub-region (its markets in brackets); a region of one market is shown as that market. The forecasts carry on the 2020 lockdown's
 # estimated recovery where it was still under way at the latest week, let each market's latest
 # growth rate fade over the coming months (a damped trend: a rate learned from the past is not
-# taken to last for ever), and let the trend bend again, at any time, as often as it did in the
-# past.
+# taken to last for ever), and let the trend bend again in the future as often as it did in
+# the past (about once a year, on dates nobody knows in advance).
 
 # %%
 display(
     HTML(
         summary.dated_forecast_table(
-            insights.in_market_order(totals, ["all", *regions_of_two, *order], "key"),
+            report.with_region_members(
+                insights.in_market_order(totals, ["all", *regions_of_two, *order], "key"),
+                region_of,
+                names,
+                order,
+            ),
             first_forecast_week,
             interval,
             history,
@@ -334,7 +340,7 @@ display(Markdown(report.quality_text(inputs.ingest, inputs.quarantine, gaps)))
 
 # %%
 ax = plots.coverage_timeline(market_week, gaps, order=order, names=inputs.chart_names)
-alt = f"Weeks with chart data per market; {len(gaps)} missing week(s) marked with a cross."
+alt = f"Weeks with chart data per market; missing weeks ({len(gaps)}) marked with a cross."
 display(HTML(report.figure_html(ax.figure, alt)))
 display(HTML(report.coverage_table(coverage, names, order).to_html(index=False, border=0)))
 
@@ -378,7 +384,7 @@ display(Markdown(report.calibration_text(fit)))
 # ## Methods and data, in brief
 
 # %%
-display(Markdown(report.methods_text(coverage)))
+display(Markdown(report.methods_text(coverage, names)))
 
 # %% tags=["remove-cell"]
 # %load_ext watermark

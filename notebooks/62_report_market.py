@@ -96,6 +96,7 @@ display(
             interval,
             inputs.yoy.set_index("market").loc[market],
             opportunity_ok=opportunity_check["holds"],
+            size=inputs.last_year_streams([market]).get(market),
         )
     )
 )
@@ -130,7 +131,9 @@ display(
             interval,
             history,
             horizons=(13, 52),
-        ).to_html(index=False, border=0)
+        )
+        .rename(columns={"Market or region": "Market"})
+        .to_html(index=False, border=0)
     )
 )
 ax = plots.forecast_fan(

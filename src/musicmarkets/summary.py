@@ -19,6 +19,7 @@ import pandas as pd
 
 from musicmarkets.insights import last_weeks_total
 from musicmarkets.report import (
+    also_at,
     draft_words,
     forecast_table,
     forecast_title,
@@ -172,7 +173,7 @@ def cards(
             Card(
                 "Fastest growth, year on year",
                 f"{names.get(top['market'], top['market'].upper())} {figure}",
-                f"{detail}; latest 13 weeks against the same weeks a year earlier"
+                f"{detail}{also_at(has, top, names)}; latest 13 weeks against the same weeks a year earlier"
                 + (f"; {human_number(size)} streams in the last 52 weeks" if size else "")
                 + (f". {launch[0].upper()}{launch[1:]}" if launch else ""),
             )
@@ -247,7 +248,7 @@ def sentences(
 
         second = (
             f"Year on year, {sized(top, ' streams in the last 52 weeks')} grew fastest "
-            f"({words(top)}) and {sized(low, '')} least ({words(low)})"
+            f"({words(top)}{also_at(has, top, names)}) and {sized(low, '')} least ({words(low)})"
             + (f"; {launch}." if launch else ".")
         )
     else:
@@ -368,9 +369,9 @@ def market_header(
         f"{possessive(name)[0].upper()}{possessive(name)[1:]} Top 200 chart streams in the last "
         "52 weeks: "
         f"{human_number(year['streams'])}{change}. The next 52 weeks "
-        f"({calendar_range(first_forecast_week, YEAR)}): "
-        f"{streams_interval(ahead['median'], ahead['low'], ahead['high'])} ({interval:.0%} "
-        f"interval){against}. Top 200 chart streams, not total streaming."
+        f"({calendar_range(first_forecast_week, YEAR)}), with {interval:.0%} intervals: "
+        f"{streams_interval(ahead['median'], ahead['low'], ahead['high'])}{against}. Top 200 "
+        "chart streams, not total streaming."
     )
     return render(
         "market_header.html.j2",

@@ -294,7 +294,7 @@ def test_quality_text_counts_quarantine_by_reason():
     text = report.quality_text(ingest, quarantine, gaps)
     assert "1,200 chart rows" in text and "1,197 accepted" in text
     assert "3 rows set aside" in text and "2 × streams '…' is not a non-negative integer" in text
-    assert "1 × unknown market code" in text and "1 missing week(s)" in text
+    assert "1 × unknown market code" in text and "**1 missing week** inside" in text
     assert "No row was set aside" in report.quality_text(ingest, quarantine.iloc[:0], gaps)
     assert "Rows per market-week**: 199 to 200" in text and "Duplicates**: none" in text
     dups = pd.DataFrame(
@@ -466,6 +466,8 @@ def test_no_local_share_headline_where_global_chart_tracks_dominate():
     br = report.market_brief(row, ranks, totals, shifts, "br", "Brazil", 0.9)
     assert "cannot separate domestic from international" in us and "of streams now" not in us
     assert "80.0% (78.0% to 82.0%) of streams now" in br  # the share with its interval
+    sized = report.market_brief(row, ranks, totals, shifts, "br", "Brazil", 0.9, size=2.5e9)
+    assert "2.50 bn streams in the last 52 weeks" in sized and "streams in the last" not in br
     # the rank in the league table's words: median rank and its interval
     assert "2 of 2 (90% interval 1\u20132)" in br
     assert "**Median rank** by momentum" in br

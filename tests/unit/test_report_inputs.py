@@ -115,7 +115,7 @@ def test_a_shift_whose_start_misses_the_charts_is_left_out_of_the_pages(tmp_path
     from musicmarkets import report
 
     note = report.withheld_note(inputs.withheld, {"de": "Germany"}, "de")
-    assert note.startswith("Not shown above: Pop share. For these the model's")
+    assert note.startswith("Not shown above: Pop share. For this the model's")
     assert report.withheld_note(inputs.withheld, {"de": "Germany"}, "gb") == ""
     assert report.withheld_note(inputs.withheld, {"de": "Germany"}).startswith(
         "Not shown above: Germany: Pop share."

@@ -258,6 +258,32 @@ def test_a_market_in_its_launch_year_is_named_but_not_ranked():
     assert first.detail.endswith(". Bland (+119%) not ranked: launch growth")
 
 
+def test_a_lead_the_printed_figures_cannot_show_names_the_markets_level_with_it():
+    from musicmarkets.report import also_at, ranked_growth
+
+    yoy = three_markets_yoy().assign(
+        yoy_median=[0.061, 0.058, 0.02], holds=True, launch_year=False, reason=""
+    )
+    has = ranked_growth(yoy)
+    assert also_at(has, has.iloc[0], {"bb": "Bland"}) == "; Bland also +6%"
+    assert also_at(has, has.iloc[-1], {}) == ""
+
+
+def test_a_region_names_the_markets_it_adds_up():
+    from musicmarkets.report import with_region_members
+
+    totals = pd.DataFrame(
+        {
+            "level": ["all", "region", "market"],
+            "key": ["all", "se", "es"],
+            "name": ["All markets", "Southern Europe", "Spain"],
+        }
+    )
+    region_of = {"es": "se", "it": "se", "fr": "we"}
+    out = with_region_members(totals, region_of, {"es": "Spain", "it": "Italy"}, ["it", "fr", "es"])
+    assert list(out["name"]) == ["All markets", "Southern Europe (Italy, Spain)", "Spain"]
+
+
 def test_partner_header_gives_the_markets_size_period_and_a_stale_notice():
     p = panel()
     history = p.rename(columns={"market": "key"})

@@ -54,6 +54,7 @@ from musicmarkets.report.methods import (  # noqa: F401
 )
 from musicmarkets.report.narrative import (  # noqa: F401
     LOCAL_MEASURE,
+    also_at,
     growth_alt_text,
     growth_headlines,
     growth_order,
@@ -80,6 +81,7 @@ from musicmarkets.report.tables import (  # noqa: F401
     sensitivity_table,
     share_table,
     sources_table,
+    with_region_members,
     yoy_check_table,
 )
 from musicmarkets.report.titles import (  # noqa: F401,E402

@@ -83,10 +83,11 @@ def withheld_note(
     what = withheld_shifts(keys, names, market)
     if not what:
         return ""
+    one = len(keys if market is None else [k for k in keys if k[0] == market]) == 1
     return (
-        f"Not shown above: {what}. For these the model's share over the first 8 "
-        "weeks outside December does not match the charts' own, so the shift since then is not "
-        "reliable."
+        f"Not shown above: {what}. For {'this' if one else 'these'} the model's share over the "
+        "first 8 weeks outside December does not match the charts' own, so the shift since then "
+        "is not reliable."
     )
 
 
@@ -256,7 +257,12 @@ def loo_words(loo: dict[str, Any]) -> str:
     text = named_variants(loo["verdict"])
     unsettled = [m["model"] for m in loo.get("models", []) if m.get("gates_passed") is False]
     if unsettled:
-        who = named_variants(", ".join(unsettled))
+        listed = (
+            ", ".join(unsettled[:-1]) + " and " + unsettled[-1]
+            if len(unsettled) > 1
+            else unsettled[0]
+        )
+        who = named_variants(listed)
         one = len(unsettled) == 1
         text += (
             f"; {who} did not pass {'its' if one else 'their'} convergence checks, so "

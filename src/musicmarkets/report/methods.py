@@ -12,15 +12,16 @@ import pandas as pd
 from musicmarkets.report.format import METHOD_NAMES, chart_week
 
 
-def methods_text(coverage: pd.DataFrame) -> str:
-    """The methods and data appendix, with the data's actual span and markets."""
+def methods_text(coverage: pd.DataFrame, names: dict[str, str] | None = None) -> str:
+    """The methods and data appendix, with the data's actual span and markets (``names``:
+    market code -> country name)."""
     first, last = coverage["first_week"].min(), coverage["last_week"].max()
     end = last + pd.Timedelta(days=6)  # the last chart week's Thursday
     late = coverage[coverage["first_week"] > first]
     late_note = (
         " ("
         + ", ".join(
-            f"{m.upper()} starts {d:%b %Y}"
+            f"{(names or {}).get(m, m.upper())} starts {d:%b %Y}"
             for m, d in zip(late["market"], late["first_week"], strict=True)
         )
         + ")"
@@ -103,7 +104,7 @@ def calibration_text(fit: dict[str, Any]) -> str:
     return (
         f"**Predictive check.** One week ahead, the model's 50% intervals held "
         f"{fit['ppc_coverage_50']:.0%} and its 90% intervals {fit['ppc_coverage_90']:.0%} of the "
-        f"observed weeks; {fit['pareto_k_bad']} week(s), unlike the rest (a release spike, say), "
+        f"observed weeks; {fit['pareto_k_bad']} week{'' if fit['pareto_k_bad'] == 1 else 's'}, unlike the rest (a release spike, say), "
         "could not be checked this way."
     )
 
@@ -169,7 +170,7 @@ def quality_text(ingest: dict, quarantine: pd.DataFrame, gaps: pd.DataFrame) -> 
             + "."
         )
     lines.append(
-        f"- **{len(gaps)} missing week(s)** inside the markets' spans; they are left missing, "
+        f"- **{len(gaps)} missing week{'' if len(gaps) == 1 else 's'}** inside the markets' spans; they are left missing, "
         "never filled in."
         if len(gaps)
         else "- **No missing week** inside any market's span."

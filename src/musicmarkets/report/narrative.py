@@ -44,7 +44,27 @@ def ranked_growth(yoy: pd.DataFrame) -> pd.DataFrame:
     return has[~has.apply(launch_year, axis=1).astype(bool)] if len(has) else has
 
 
-def launch_note(yoy: pd.DataFrame, names: dict[str, str], short: bool = False) -> str:
+def also_at(has: pd.DataFrame, row: pd.Series, names: dict[str, str]) -> str:
+    """'; France and Brazil also +6%' where other ranked markets print the same figure as
+    ``row`` (a lead that the printed precision cannot show), else ''."""
+    shown = signed_percent(row["figure"])
+    same = [
+        names.get(m, m.upper())
+        for m, f in zip(has["market"], has["figure"], strict=True)
+        if m != row["market"] and signed_percent(f) == shown
+    ]
+    if not same:
+        return ""
+    who = ", ".join(same[:-1]) + " and " + same[-1] if len(same) > 1 else same[0]
+    return f"; {who} also {shown}"
+
+
+def launch_note(
+    yoy: pd.DataFrame,
+    names: dict[str, str],
+    short: bool = False,
+    sizes: dict[str, float] | None = None,
+) -> str:
     """'India (+119%) is not ranked: the weeks a year earlier were its first months of charts,
     so that is mostly launch growth' ('India (+119%) not ranked: launch growth' where
     ``short``, for a card), or '' when no market is in its launch year."""
@@ -52,10 +72,15 @@ def launch_note(yoy: pd.DataFrame, names: dict[str, str], short: bool = False) -
     launch = has[has.apply(launch_year, axis=1).astype(bool)] if len(has) else has
     if launch.empty:
         return ""
-    who = ", ".join(
-        f"{names.get(r['market'], r['market'].upper())} ({signed_percent(r['figure'])})"
-        for _, r in launch.iterrows()
-    )
+
+    def one(r: pd.Series) -> str:
+        size = (sizes or {}).get(r["market"])
+        tail = f"; {human_number(size)} streams in the last 52 weeks" if size else ""
+        return (
+            f"{names.get(r['market'], r['market'].upper())} ({signed_percent(r['figure'])}{tail})"
+        )
+
+    who = ", ".join(one(r) for _, r in launch.iterrows())
     one = len(launch) == 1
     if short:
         return f"{who} not ranked: launch growth"
@@ -126,6 +151,7 @@ def growth_headlines(
                 return f"{lead}{bounds}; the charts: {signed_percent(r['observed_yoy'])}"
 
             check_top, check_last = check(top, f"{width} interval "), check(last, "")
+            check_top += also_at(has, top, names)
             check_top, check_last = (
                 _sized(check_top, (streams or {}).get(top["market"])),
                 _sized(check_last, (streams or {}).get(last["market"])),
@@ -137,7 +163,7 @@ def growth_headlines(
                 f"**Slowest: {last['name']}**, {signed_percent(last['figure'])} "
                 f"({check_last})."
             )
-        launch = launch_note(named, names)
+        launch = launch_note(named, names, sizes=streams)
         if launch:
             line = f"{launch[0].upper()}{launch[1:]}."
             if lines:
@@ -303,10 +329,13 @@ def market_brief(
     interval: float,
     yoy: pd.Series | None = None,
     opportunity_ok: bool = False,
+    size: float | None = None,
 ) -> str:
     """Markdown bullets for one market's partner page, from its posterior tables (``yoy``: the
-    market's row of ``insights.yoy_growth``, which leads when given)."""
+    market's row of ``insights.yoy_growth``, which leads when given; ``size``: its Top 200
+    chart streams in the last 52 weeks, beside its growth)."""
     width = f"{interval:.0%}"
+    sized = f"; {human_number(size)} streams in the last 52 weeks" if size and size > 0 else ""
     lines = []
     if yoy is not None and pd.notna(yoy.get("yoy_median")):
         charts = f"the charts themselves: {signed_percent(yoy['observed_yoy'])}"
@@ -321,19 +350,21 @@ def market_brief(
             f"person in the latest {int(yoy['weeks'])} weeks{_weeks_span(yoy)} against the same "
             f"weeks a year earlier ({width} interval "
             f"{percent_interval(yoy['yoy_low'], yoy['yoy_high'])}; {charts}"
-            f"{LAUNCH_RAMP if launch_year(yoy) else ''})."
+            f"{LAUNCH_RAMP if launch_year(yoy) else ''}{sized})."
         )
     elif yoy is not None and withheld(yoy.get("holds")):
         figure, detail = growth_words(pd.concat([yoy, pd.Series({"from_model": False})]), interval)
         lines.append(
             f"- **Growth over a year**: {figure} chart streams per person in the latest "
-            f"{int(yoy['weeks'])} weeks against the same weeks a year earlier ({detail})."
+            f"{int(yoy['weeks'])} weeks{_weeks_span(yoy)} against the same weeks a year earlier "
+            f"({detail}{sized})."
         )
     elif yoy is not None:
         lines.append(f"- **Growth over a year**: not given ({yoy['reason']}).")
     lines += [
         f"- **Momentum** (current trend slope): {signed_percent(row['growth_median'])} chart streams per person per year "
-        f"({width} interval {percent_interval(row['growth_low'], row['growth_high'])}); chance it is "
+        f"({width} interval {percent_interval(row['growth_low'], row['growth_high'])}{sized}); "
+        "chance it is "
         f"growing: {row['p_growing']:.0%} ({probability_words(row['p_growing'])}).",
         f"- **Median rank** by momentum (1 = fastest): {int(row['rank_median'])} of {len(ranks)} "
         f"({width} interval {int(row['rank_low'])}\u2013{int(row['rank_high'])}), as in the "

@@ -277,6 +277,21 @@ def coverage_table(
     )
 
 
+def with_region_members(
+    totals: pd.DataFrame, region_of: dict[str, str], names: dict[str, str], order: list[str]
+) -> pd.DataFrame:
+    """``totals`` with each region's name followed by its markets ("Southern Europe (Spain,
+    Italy)", markets in ``order``), so that a reader knows what a region adds up."""
+
+    def named(row: pd.Series) -> str:
+        if row["level"] != "region":
+            return row["name"]
+        members = [names.get(m, m.upper()) for m in order if region_of.get(m) == row["key"]]
+        return f"{row['name']} ({', '.join(members)})" if members else row["name"]
+
+    return totals.assign(name=totals.apply(named, axis=1)) if len(totals) else totals
+
+
 def _year_earlier(history: pd.DataFrame | None, key: str, weeks: int) -> float | None:
     """Observed streams of ``key`` over the ``weeks`` weeks a year before the forecast's first
     ``weeks`` (the base its year-on-year change is set against); None where any is missing."""

@@ -111,7 +111,7 @@ def trust_rows(
             who = ", ".join((names or {}).get(c, c.upper()) for c in codes)
             rows.append(
                 Check(
-                    "Growth headlines (a year on year) that match the charts' own figure",
+                    "Growth headlines (year on year) that match the charts' own figure",
                     "Where the model's growth figure disagrees with the charts, the report "
                     "shows the charts' figure instead.",
                     f"{recent['headlines_checked'] - len(out)} of {recent['headlines_checked']}"
