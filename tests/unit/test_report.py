@@ -755,6 +755,11 @@ def test_coverage_table_separates_thousands():
     )
     t = report.coverage_table(coverage, {"de": "Germany"})
     assert t.loc[0, "Chart rows"] == "37,600" and t.loc[0, "Last week"] == "17–23 Jul 2020"
+    both = pd.concat([coverage, coverage.assign(market="global")], ignore_index=True)
+    assert list(report.coverage_table(both, {"de": "Germany"})["Market"]) == [
+        "Germany",
+        "Global chart",  # the reference chart by name, not its code
+    ]
 
 
 def test_technical_tables_never_print_an_exponent_people_read():

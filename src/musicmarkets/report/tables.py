@@ -267,7 +267,10 @@ def coverage_table(
     coverage = in_market_order(coverage, order).reset_index(drop=True)
     return pd.DataFrame(
         {
-            "Market": [names.get(m, m.upper()) for m in coverage["market"]],
+            "Market": [
+                names.get(m, "Global chart" if m == "global" else m.upper())
+                for m in coverage["market"]
+            ],
             "First week": coverage["first_week"].map(chart_week),
             "Last week": coverage["last_week"].map(chart_week),
             "Weeks": coverage["weeks"],
