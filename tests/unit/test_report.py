@@ -695,20 +695,23 @@ def test_chart_titles_state_the_takeaway_and_its_uncertainty():
     assert growth_title(clear).endswith("clearly ahead of every other market")
     ranks = pd.DataFrame({1: [0.55, 0.45], 2: [0.45, 0.55]}, index=["br", "es"])
     assert rank_title(ranks, {"br": "Brazil"}) == (
-        "No momentum rank is settled: Brazil has the best median rank (1), with a 55% chance of "
-        "ranking first"
+        "No momentum rank is settled: Brazil has the best median rank (1); chance of ranking "
+        "first: 55%"
     )
     # the most often first (es, 40%) is not the best by median rank (it, 2; br and es 3)
     split = pd.DataFrame(
         {1: [0.3, 0.4, 0.25], 2: [0.15, 0.0, 0.7], 3: [0.55, 0.6, 0.05]}, index=["br", "es", "it"]
     )
-    assert "IT has the best median rank (2), with a 25% chance" in rank_title(split, {})
+    assert "IT has the best median rank (2); chance of ranking first: 25%" in rank_title(split, {})
     sure = pd.DataFrame({1: [0.02, 0.98], 2: [0.98, 0.02]}, index=["br", "es"])
-    assert rank_title(sure, {}) == "ES almost surely ranks first by momentum (98% chance)"
+    assert rank_title(sure, {}) == "ES almost surely ranks first by momentum (chance 98%)"
     # a partner page's title speaks of its own market, in the same statistic
     assert rank_title(split, {"br": "Brazil"}, focus="br") == (
-        "Brazil: median momentum rank 3 of 3, with a 30% chance of ranking first"
+        "Brazil: median momentum rank 3 of 3; chance of ranking first: 30%"
     )
+    # a sample never shows certainty: no "0%" chance
+    never = pd.DataFrame({1: [1.0, 0.0], 2: [0.0, 1.0]}, index=["br", "es"])
+    assert rank_title(never, {}, focus="es").endswith("chance of ranking first: under 1%")
     shifts = pd.DataFrame(
         {
             "label": ["DE", "US"],

@@ -66,7 +66,7 @@ img{max-width:100%;height:auto}p,li{overflow-wrap:break-word}
 @media print{body{max-width:none;margin:0}table{display:table;font-size:8pt}
 td,th{white-space:nowrap}.trust .checks td,td.long{white-space:normal}tr{break-inside:avoid}
 thead{display:table-header-group}h1,h2,h3,h4{break-after:avoid;page-break-after:avoid}
-img,.card,p{break-inside:avoid}}
+.text_cell{break-after:avoid;page-break-after:avoid}img,figure,.card,p{break-inside:avoid}}
 .banner{padding:.7rem 1rem;border-radius:6px;font-weight:600;margin:.5rem 0}
 .banner.ok{background:#e6f2ff;border:1px solid #0072b2;color:#003a5c}
 .banner.draft{background:#fff0e0;border:2px solid #d55e00;color:#7a2e00}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from musicmarkets.report.format import possessive, signed_percent, signed_points
+from musicmarkets.report.format import chance, possessive, signed_percent, signed_points
 
 
 def growth_title(table: pd.DataFrame) -> str:
@@ -34,15 +34,15 @@ def rank_title(ranks: pd.DataFrame, names: dict[str, str], focus: str | None = N
     if focus is not None:
         return (
             f"{names.get(focus, str(focus).upper())}: median momentum rank {median[focus]} of "
-            f"{len(ranks)}, with a {first[focus]:.0%} chance of ranking first"
+            f"{len(ranks)}; chance of ranking first: {chance(first[focus])}"
         )
     lead = median.sort_values(kind="stable").index[0]
     name = names.get(lead, str(lead).upper())
     if first[lead] >= 0.9:
-        return f"{name} almost surely ranks first by momentum ({first[lead]:.0%} chance)"
+        return f"{name} almost surely ranks first by momentum (chance {chance(first[lead])})"
     return (
-        f"No momentum rank is settled: {name} has the best median rank ({median[lead]}), "
-        f"with a {first[lead]:.0%} chance of ranking first"
+        f"No momentum rank is settled: {name} has the best median rank ({median[lead]}); "
+        f"chance of ranking first: {chance(first[lead])}"
     )
 
 
