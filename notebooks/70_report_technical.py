@@ -255,7 +255,7 @@ display(HTML(report.yoy_check_table(check, interval).to_html(index=False, border
 sensitivity = inputs.sensitivity
 until = str(sensitivity["fit_until"])
 side = insights.in_market_order(
-    insights.sensitivity_growth(tree, inputs.sensitivity_tree), inputs.order
+    insights.sensitivity_growth(tree, inputs.sensitivity_tree, None, interval), inputs.order
 )
 side = side.assign(name=side["market"].map(lambda m: inputs.names.get(m, m.upper())))
 display(HTML(report.sensitivity_table(side, until, interval).to_html(index=False, border=0)))

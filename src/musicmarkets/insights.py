@@ -9,8 +9,6 @@ import pandas as pd
 
 from musicmarkets.models.consumption import fitted_mean, structural_mean
 
-INTERVAL = 0.9  # width of the credible intervals throughout the reports
-
 
 def _bounds(interval: float) -> tuple[float, float]:
     if not 0 < interval < 1:
@@ -25,9 +23,7 @@ def _draws(posterior: Any, name: str) -> np.ndarray:
     return arr.reshape(arr.shape[0] * arr.shape[1], *arr.shape[2:])
 
 
-def growth_table(
-    posterior: Any, names: dict[str, str] | None = None, interval: float = INTERVAL
-) -> pd.DataFrame:
+def growth_table(posterior: Any, names: dict[str, str] | None, interval: float) -> pd.DataFrame:
     """Per market: yearly growth of streams per capita with its 90% interval, P(growth > 0)
     and the distribution of its growth rank (1 = fastest) across posterior draws.
 
@@ -57,9 +53,7 @@ def growth_table(
     return table.sort_values("growth_median", ascending=False, ignore_index=True)
 
 
-def yoy_growth(
-    tree: Any, weeks: int = 13, interval: float = INTERVAL, seed: int | None = None
-) -> pd.DataFrame:
+def yoy_growth(tree: Any, weeks: int, interval: float, seed: int | None = None) -> pd.DataFrame:
     """Per market: growth of the model's smoothed streams per person (level, trend, season,
     year-end weeks, lockdown and the carry-over of the previous week; each week's own noise
     excluded, see `consumption.fitted_mean`) over its latest ``weeks`` observed
@@ -168,7 +162,7 @@ def yoy_failures(yoy: pd.DataFrame) -> list[str]:
 
 
 def sensitivity_growth(
-    main: Any, other: Any, names: dict[str, str] | None = None, interval: float = INTERVAL
+    main: Any, other: Any, names: dict[str, str] | None, interval: float
 ) -> pd.DataFrame:
     """Per market, the growth headline (``yoy_growth``, 13 weeks) and the momentum (the trend
     slope per year at the last week, ``growth_table``) of two fits side by side: ``main`` (the
@@ -199,7 +193,7 @@ def sensitivity_growth(
     return table
 
 
-def trend_bands(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
+def trend_bands(tree: Any, interval: float) -> pd.DataFrame:
     """Per observed market-week: observed streams per capita and the posterior median and
     interval of the model's structural part (level + trend + season, without the AR noise)."""
     post = tree["posterior"].to_dataset()
@@ -239,7 +233,7 @@ def market_weights(posterior: Any, constant: Any) -> np.ndarray:
     return streams / streams.sum(axis=1, keepdims=True)
 
 
-def faster_than_all(posterior: Any, constant: Any, interval: float = INTERVAL) -> pd.DataFrame:
+def faster_than_all(posterior: Any, constant: Any, interval: float) -> pd.DataFrame:
     """P(a market's per-capita growth today exceeds the growth of all markets together).
 
     All-market growth in each draw is the stream-weighted mean of the markets' slopes (the
@@ -274,7 +268,7 @@ def rank_distribution(posterior: Any) -> pd.DataFrame:
     )
 
 
-def opportunity_table(posterior: Any, interval: float = INTERVAL) -> pd.DataFrame:
+def opportunity_table(posterior: Any, interval: float) -> pd.DataFrame:
     """Consumption today against what the market's covariates predict (GDP per person,
     internet use, population): ``gap`` < 0 means the market streams less than markets like it,
     room to grow. Empty when the model has no covariates."""
@@ -303,7 +297,7 @@ def slope_at(posterior: Any, constant: Any, t: float) -> np.ndarray:
     return slope + delta[:, :, cps > t].sum(axis=-1)
 
 
-def momentum_path(tree: Any, interval: float = INTERVAL) -> pd.DataFrame:
+def momentum_path(tree: Any, interval: float) -> pd.DataFrame:
     """Per market and observed week, the momentum (``exp(slope) - 1`` per year, the slope of
     the trend that week: constant between changepoints) with its interval: how each market's
     trend bent over the weeks, for one small-multiple chart."""

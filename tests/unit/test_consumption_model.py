@@ -254,7 +254,7 @@ def test_year_on_year_growth_reads_the_same_weeks_a_year_earlier():
     tree = xr.DataTree.from_dict(
         {"posterior": prior["prior"].to_dataset(), "constant_data": annotated["constant_data"]}
     )
-    yoy = insights.yoy_growth(tree, weeks=13).set_index("market")
+    yoy = insights.yoy_growth(tree, weeks=13, interval=0.9).set_index("market")
     m0 = panel[panel["market"] == "m0"].set_index("week_start")["streams_per_capita"]
     assert yoy.loc["m0", "observed_yoy"] == pytest.approx(
         m0.iloc[-13:].mean() / m0.iloc[-65:-52].mean() - 1
@@ -264,9 +264,13 @@ def test_year_on_year_growth_reads_the_same_weeks_a_year_earlier():
     # m0's weeks a year earlier start 15 weeks into its 80: its first half year of charts
     assert bool(yoy.loc["m0", "launch_year"])
     # one week: the week a year earlier is the 28th of m0's 80, past its first half year
-    assert not insights.yoy_growth(tree, weeks=1).set_index("market").loc["m0", "launch_year"]
+    assert (
+        not insights.yoy_growth(tree, weeks=1, interval=0.9)
+        .set_index("market")
+        .loc["m0", "launch_year"]
+    )
     # no market with a year of history: the same columns, all without a figure
-    short = insights.yoy_growth(tree, weeks=40)
+    short = insights.yoy_growth(tree, weeks=40, interval=0.9)
     assert {"yoy_median", "observed_yoy", "reason"} <= set(short.columns)
     assert short["yoy_median"].isna().all()
 
@@ -369,8 +373,8 @@ def test_sensitivity_table_sets_a_fit_on_fewer_weeks_beside_the_production_fit()
 
     cut = panel["week_start"].sort_values().unique()[-30]
     main, other = tree_of(panel), tree_of(panel[panel["week_start"] <= cut])
-    side = insights.sensitivity_growth(main, other).set_index("market")
-    own = insights.yoy_growth(other, 13).set_index("market")
+    side = insights.sensitivity_growth(main, other, None, 0.9).set_index("market")
+    own = insights.yoy_growth(other, 13, 0.9).set_index("market")
     assert side.loc["m0", "recent_to_other"] == pd.Timestamp(cut)
     assert side.loc["m0", "recent_to_main"] == panel["week_start"].max()
     assert side.loc["m0", "yoy_median_other"] == own.loc["m0", "yoy_median"]

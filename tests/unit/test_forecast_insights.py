@@ -221,7 +221,7 @@ def test_lockdown_recovery_carries_on_over_the_horizon():
 def test_faster_than_all_and_ranks():
     tree, _ = fake_fit(3, draws=200, trend_market=[0.5, 0.0, -0.5], level_market=[0.0, 0.0, 0.0])
     post, const = tree["posterior"].to_dataset(), tree["constant_data"].to_dataset()
-    table = insights.faster_than_all(post, const)
+    table = insights.faster_than_all(post, const, 0.9)
     assert table["p_faster_than_all"].tolist() == [1.0, pytest.approx(table.iloc[1, 1]), 0.0]
     ranks = insights.rank_distribution(post)
     np.testing.assert_allclose(ranks.sum(axis=1), 1.0)
@@ -254,7 +254,7 @@ def test_opportunity_is_level_minus_covariate_prediction():
         },
         coords={"market": ["aa", "bb"]},
     )
-    table = insights.opportunity_table(post).set_index("market")
+    table = insights.opportunity_table(post, 0.9).set_index("market")
     assert table.loc["aa", "gap_median"] == pytest.approx(np.expm1(-0.5))
     assert table.loc["aa", "p_below"] == 1.0 and table.loc["bb", "p_below"] == 0.0
 

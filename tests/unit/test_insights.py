@@ -18,7 +18,7 @@ def posterior(trends: list[float], sd: float = 0.02, seed: int = 0):
 
 
 def test_growth_table_orders_and_quantifies():
-    table = insights.growth_table(posterior([0.1, 0.5, -0.2]), {"bb": "Bee"})
+    table = insights.growth_table(posterior([0.1, 0.5, -0.2]), {"bb": "Bee"}, 0.9)
     assert table["market"].tolist() == ["bb", "aa", "cc"]
     assert table.loc[0, "name"] == "Bee" and table.loc[1, "name"] == "AA"
     assert table.loc[0, "growth_median"] == pytest.approx(np.expm1(0.5), abs=0.01)
@@ -29,7 +29,7 @@ def test_growth_table_orders_and_quantifies():
 
 
 def test_overlapping_markets_share_rank_uncertainty():
-    table = insights.growth_table(posterior([0.3, 0.3, -1.0], sd=0.1))
+    table = insights.growth_table(posterior([0.3, 0.3, -1.0], sd=0.1), None, 0.9)
     top2 = table.iloc[:2]
     assert (top2["rank_low"] == 1).all() and (top2["rank_high"] == 2).all()
     assert 0.3 < top2["p_fastest"].iloc[0] < 0.7
@@ -37,7 +37,7 @@ def test_overlapping_markets_share_rank_uncertainty():
 
 def test_interval_width_is_validated():
     with pytest.raises(ValueError):
-        insights.growth_table(posterior([0.1, 0.2, 0.3]), interval=1.5)
+        insights.growth_table(posterior([0.1, 0.2, 0.3]), None, interval=1.5)
 
 
 def test_regions_follow_the_models_market_order_not_the_sorted_one():
