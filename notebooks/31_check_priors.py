@@ -34,7 +34,7 @@ model = {
     "fourier_order": 3,
     "ar1": True,
     "changepoint_weeks": 52,
-    "changepoint_last_weeks": 26,
+    "changepoint_last_weeks": 52,
     "holidays": True,
     "shock_start": "2020-03-13",
     "launches": {"in": "2019-02-26"},

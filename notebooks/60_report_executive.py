@@ -105,7 +105,7 @@ display(
 )
 
 # %%
-display(Markdown(report.plain_words(interval)))
+display(Markdown(report.plain_words(interval, inputs.lockdown_left)))
 
 # %% [markdown]
 # ## How far the numbers can be trusted

@@ -100,7 +100,7 @@ display(
         )
     )
 )
-display(Markdown(report.plain_words(interval)))
+display(Markdown(report.plain_words(interval, inputs.lockdown_left)))
 
 # %% [markdown]
 # ## Momentum rank among the markets

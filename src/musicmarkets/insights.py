@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from musicmarkets.models.consumption import fitted_mean, structural_mean
+from musicmarkets.models.consumption import _stack, fitted_mean, lockdown_curve, structural_mean
 
 
 def _bounds(interval: float) -> tuple[float, float]:
@@ -419,3 +419,14 @@ def in_market_order(
     position = {m: i for i, m in enumerate(order)}
     key = frame[column].map(lambda m: position.get(m, len(order)))
     return frame.assign(_pos=key.to_numpy()).sort_values("_pos", kind="stable").drop(columns="_pos")
+
+
+def lockdown_left(posterior: Any) -> float | None:
+    """The share of the 2020 lockdown's dip that a fit counts as not yet recovered at its latest
+    week (t = 0): the posterior median of the lockdown curve there. None for a fit without the
+    estimated lockdown (data that end before it, or a fit made before it was estimated)."""
+    if "shock_onset" not in posterior or "shock_recovery" not in posterior:
+        return None
+    onset = _stack(posterior, "shock_onset")
+    recovery = _stack(posterior, "shock_recovery")
+    return float(np.median(lockdown_curve(np.zeros_like(onset), onset, recovery)))

@@ -74,3 +74,16 @@ def test_one_market_order_for_every_chart_and_table():
     assert out["market"].tolist() == ["bb", "cc", "aa", "aa", "zz"]
     assert out["x"].tolist() == [5, 3, 1, 4, 2]
     assert insights.in_market_order(frame, None) is frame
+
+
+def test_the_lockdown_dip_left_at_the_latest_week_is_read_from_the_fit():
+    """Onset 0.3 years before the latest week and a recovery time of 0.3 years: exp(-1) of the
+    dip is left; a fit without the estimated lockdown has no such figure."""
+    rng = np.random.default_rng(1)
+    onset = -0.3 + rng.normal(0, 0.01, size=(2, 400))
+    tree = az.from_dict(
+        {"posterior": {"shock_onset": onset, "shock_recovery": np.full((2, 400), 0.3)}}
+    )
+    left = insights.lockdown_left(tree["posterior"].to_dataset())
+    assert left == pytest.approx(np.exp(-1.0), abs=0.01)
+    assert insights.lockdown_left(posterior([0.1, 0.2, 0.3])) is None

@@ -1095,3 +1095,9 @@ def test_the_loo_verdict_names_the_variants_that_did_not_settle():
         " checks, so its score is not to be relied on"
     )
     assert "convergence" not in report.loo_words(loo | {"models": loo["models"][:2]})
+
+
+def test_momentum_is_said_to_leave_out_the_lockdown_dip_only_where_the_fit_has_one():
+    with_dip = report.plain_words(0.9, 0.53)
+    assert "leaving out the 2020 lockdown's dip" in with_dip and "53% of that dip" in with_dip
+    assert "lockdown" not in report.plain_words(0.9, None)

@@ -116,6 +116,11 @@ class ReportInputs:
     def posterior(self) -> Any:
         return self.tree["posterior"].to_dataset()
 
+    @cached_property
+    def lockdown_left(self) -> float | None:
+        """The share of the 2020 lockdown's dip not yet recovered at the latest week."""
+        return insights.lockdown_left(self.posterior)
+
     # tables
     def _processed(self, name: str) -> pd.DataFrame:
         return pd.read_parquet(self.paths.processed / f"{name}.parquet")

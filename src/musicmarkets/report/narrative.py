@@ -217,8 +217,18 @@ def growth_alt_text(table: pd.DataFrame, interval: float) -> str:
     )
 
 
-def plain_words(interval: float) -> str:
-    """The two terms every finding uses, explained once in plain words."""
+def plain_words(interval: float, lockdown_left: float | None) -> str:
+    """The two terms every finding uses, explained once in plain words. ``lockdown_left``: the
+    share of the 2020 lockdown's dip the model counts as not yet recovered at the latest week
+    (None: the fit has no lockdown term), since momentum sets that dip aside."""
+    aside = (
+        ""
+        if lockdown_left is None
+        else (
+            " (leaving out the 2020 lockdown's dip: by the latest week the model sees "
+            f"{lockdown_left:.0%} of that dip still to recover, and the forecasts let it fade)"
+        )
+    )
     return (
         "*Growth* is the yearly change of Top 200 chart streams **per person** in a market, so large "
         f"and small markets compare fairly. A *{interval:.0%} interval* is the range the growth lies "
@@ -226,7 +236,8 @@ def plain_words(interval: float) -> str:
         '"is it growing?": *growth over a year* (the latest 13 weeks against the same weeks a '
         "year earlier) says where the market is now; the change of the last 52 weeks against "
         "the 52 before compares whole years, so it still carries growth from earlier in the year; "
-        "*momentum* is the pace of the trend today, and the forecasts say where it leads."
+        f"*momentum* is the pace of the trend today{aside}, and the forecasts say where it "
+        "leads."
     )
 
 
