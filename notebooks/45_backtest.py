@@ -92,7 +92,7 @@ priors = {
     "holiday_sigma": 0.1,
     "shock_sd": 0.3,
     "shock_sigma": 0.2,
-    "shock_onset_sd_weeks": 2.0,
+    "shock_onset_sd_weeks": 1.0,
     "shock_recovery_weeks": 10.0,
     "shock_recovery_sd": 0.7,
     "launch_sd": 1.0,
