@@ -205,7 +205,7 @@ def test_every_variant_builds_and_simulates(variant):
     panel["population"] = np.repeat([1e7, 5e7, 8e7], 60)
     # several changepoints (the pooled variant's prior predictive fails to compile with exactly
     # one, also before the changepoints were counted back from the latest week)
-    structure = cm.Structure.from_params(changepoint_weeks=13)
+    structure = cm.Structure.from_params(changepoint_weeks=13, changepoint_last_weeks=13)
     data = cm.prepare(panel, ["m0", "m1", "m2"], structure, {"m0": "a", "m1": "a", "m2": "b"})
     assert data.x.shape == (3, 3) and data.regions == ["a", "b"] and len(data.changepoints) > 1
     model = cm.build_model(data, cm.Priors.from_params(), "non_centred", variant=variant)
