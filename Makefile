@@ -76,9 +76,10 @@ test-fast: env-dev ## unit tests and notebook contracts only (no services, no sa
 test-all: env-dev ## everything: adds the statistical tier and the pipeline checks that re-run it in full
 	$(BIN)/python -m pytest $(XDIST)
 
-lint: env-dev ## ruff lint and format check
+lint: env-dev ## ruff lint and format check; the benchmark figures page matches the results
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/ruff format --check src tests benchmarks notebooks
+	$(BIN)/python benchmarks/figures.py --check  # docs/benchmark-figures.md matches benchmarks/results/
 
 format: env-dev ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks notebooks
