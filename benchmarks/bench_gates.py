@@ -57,6 +57,23 @@ def gates_of(root: Path, stage: str) -> dict[str, list[str]]:
     return {"recent_fit": recent["gates_failed"]}
 
 
+def figures_of(root: Path, stage: str) -> dict[str, float]:
+    """The figures a gate judged, kept beside its verdict (the run's copy is deleted after)."""
+    metrics = root / "reports/metrics"
+    if stage == "fit":
+        fit = json.loads((metrics / "fit.json").read_text())
+        return {"fit r_hat_max": fit["r_hat_max"], "fit divergences": fit["divergences"]}
+    if stage == "backtest":
+        backtest = json.loads((metrics / "backtest.json").read_text())
+        crps = {
+            f"backtest crps {r['horizon']} weeks": r["crps"]
+            for r in backtest["by_horizon"]
+            if r["method"] == "model"
+        }
+        return {"backtest coverage_90 weeks 1-13": backtest["model_coverage_90"]} | crps
+    return {}
+
+
 def run_stage(root: Path, stage: str, seed: int, env: dict[str, str]) -> float:
     spec = yaml.safe_load((root / "dvc.yaml").read_text())["stages"][stage]
     cmd = shlex.split(spec["cmd"])
@@ -82,10 +99,11 @@ def main() -> None:
         root = Path(tmp) / "project"
         shutil.copytree(REPO, root, ignore=IGNORE)
         for seed in args.seeds:
-            seconds, gates = {}, {}
+            seconds, gates, figures = {}, {}, {}
             for stage in stages:
                 seconds[stage] = round(run_stage(root, stage, seed, env), 1)
                 gates |= gates_of(root, stage)
+                figures |= figures_of(root, stage)
                 print(f"seed {seed} {stage}: {seconds[stage]} s", flush=True)
             failed = {g: f for g, f in gates.items() if f}
             runs.append(
@@ -94,6 +112,7 @@ def main() -> None:
                     "all_passed": not failed,
                     "gates": {g: not f for g, f in gates.items()},
                     "failures": failed,
+                    "figures": figures,
                     "stage_seconds": seconds,
                 }
             )
@@ -108,7 +127,7 @@ def main() -> None:
     }
     out = REPO / "benchmarks/results" / args.out
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out.relative_to(REPO)}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
