@@ -43,6 +43,7 @@ priors = {
     "holiday_mu_sd": 0.3,
     "holiday_sigma": 0.2,
     "noise_sigma": 0.5,
+    "phi_max": 0.99,
 }
 sampler = {
     "draws": 1000,

@@ -185,6 +185,12 @@ def test_both_share_models_build_and_simulate():
     model = shares.build_share_model(d, shares.SharePriors.from_params())
     prior = pm.sample_prior_predictive(draws=5, model=model, random_seed=1)
     assert prior["prior_predictive"]["y"].shape == (1, 5, len(d.y))
+    # the AR(1) coefficient's prior bound comes from params (shares.priors.phi_max)
+    narrow = shares.SharePriors.from_params(phi_max=0.3)
+    phi = pm.draw(shares.build_share_model(d, narrow)["phi"], draws=2000, random_seed=2)
+    assert -0.3 <= phi.min() < -0.25 and 0.25 < phi.max() <= 0.3
+    with pytest.raises(ValueError, match="phi_max"):
+        shares.SharePriors.from_params(phi_max=1.0)
     rng = np.random.default_rng(0)
     genres = pd.DataFrame(
         [

@@ -57,6 +57,7 @@ class SharePriors(ParamsBlock):
     holiday_mu_sd: float
     holiday_sigma: float
     noise_sigma: float
+    phi_max: float  # the AR(1) coefficient's uniform prior: -phi_max to phi_max
     block = "shares.priors"
     path = "shares.priors"
 
@@ -64,6 +65,8 @@ class SharePriors(ParamsBlock):
         bad = [k for k, v in vars(self).items() if not v > 0]
         if bad:
             raise ValueError(f"shares.priors: {bad} must be > 0")
+        if not self.phi_max < 1:
+            raise ValueError(f"shares.priors: phi_max must be < 1 (stationary), not {self.phi_max}")
 
 
 def december(dates: np.ndarray) -> np.ndarray:
@@ -217,7 +220,7 @@ def build_share_model(d: ShareData, p: SharePriors) -> pm.Model:
         )
         delta = pm.Normal("delta", 0.0, p.changepoint_sd, dims=("market", "changepoint"))
         sigma = pm.HalfNormal("sigma", p.noise_sigma, dims="market")
-        phi = pm.Uniform("phi", -0.99, 0.99)
+        phi = pm.Uniform("phi", -p.phi_max, p.phi_max)
         mean = a[idx] + b[idx] * t + h[idx] * d.holiday + (delta[idx] * d.hinge).sum(axis=-1)
         has_prev = (d.prev_idx >= 0).astype(float)
         prev = np.maximum(d.prev_idx, 0)
@@ -251,7 +254,7 @@ def build_genre_model(d: ShareData, p: SharePriors) -> pm.Model:
         delta = pm.Normal("delta", 0.0, p.changepoint_sd, dims=("market", "genre", "changepoint"))
         # noise per market and genre: a small market's genre shares jump more from week to week
         sigma = pm.HalfNormal("sigma", p.noise_sigma, dims=("market", "genre"))
-        phi = pm.Uniform("phi", -0.99, 0.99, dims="genre")
+        phi = pm.Uniform("phi", -p.phi_max, p.phi_max, dims="genre")
         mean = (
             a[idx]
             + b[idx] * t[:, None]
