@@ -193,6 +193,28 @@ display(HTML(report.readable_table(cmp).to_html(index=False, border=0)))
 display(Markdown(f"Verdict: {report.loo_words(loo)}."))
 
 # %% [markdown]
+# ## Model comparison as forecasters (leave-future-out)
+# Leave-one-out predicts a week from the weeks on both sides of it; these models forecast, so
+# each is also refitted on the weeks up to an origin and scored on each market's next weeks
+# that it has not seen (the log of their joint predictive density, summed over markets and
+# origins; higher is better). The variant is chosen on both scores: the production model stays
+# unless another is clearly ahead on either.
+
+# %%
+lfo = inputs.lfo
+display(
+    Markdown(
+        f"Origins: {', '.join(lfo['origins'])}; each market's next {lfo['block_weeks']} weeks"
+        " after each origin."
+    )
+)
+forecasters = pd.DataFrame(lfo["models"])[
+    ["model", "elpd_lfo", "elpd_lfo_se", "elpd_diff", "diff_se", "blocks", "refits_failed"]
+]
+display(HTML(report.readable_table(forecasters).to_html(index=False, border=0)))
+display(Markdown(f"Verdict: {report.loo_words(lfo)}."))
+
+# %% [markdown]
 # ## Opportunity gaps, one market left out at a time
 # Each market's level against what the other markets' levels and covariates predict for it
 # (`musicmarkets.opportunity`: per posterior draw, a conjugate regression with the model's

@@ -274,7 +274,7 @@ def opportunity_table(posterior: Any, interval: float) -> pd.DataFrame:
     room to grow. Empty when the model has no covariates."""
     if "level_expected" not in posterior:
         return pd.DataFrame(columns=["market", "gap_median", "gap_low", "gap_high", "p_below"])
-    gap = _draws(posterior, "level_market") - _draws(posterior, "level_expected")
+    gap = _draws(posterior, "level_latest") - _draws(posterior, "level_expected")
     rel = np.expm1(gap)
     lo, hi = _bounds(interval)
     out = pd.DataFrame(

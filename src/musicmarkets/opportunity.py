@@ -82,13 +82,13 @@ def leave_one_market_out(
     """Per market and ``beta_sd`` multiplier: the market's level against its prediction from
     the other markets (``gap`` in relative terms, median and interval) and whether its level
     lies inside the predictive interval. Empty when the model has no covariates."""
-    if "level_market" not in posterior:
+    if "level_latest" not in posterior:
         return pd.DataFrame()
     x = covariates_of(constant, [str(m) for m in posterior["market"].to_numpy()])
     if x.empty:
         return pd.DataFrame()
     rng = np.random.default_rng(seed)
-    levels = _draws(posterior, "level_market")
+    levels = _draws(posterior, "level_latest")
     sigma = _draws(posterior, "level_sigma")
     pick = np.sort(rng.choice(len(levels), min(max_draws, len(levels)), replace=False))
     levels, sigma = levels[pick], sigma[pick]

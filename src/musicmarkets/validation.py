@@ -209,19 +209,22 @@ def _ks_uniform(u: np.ndarray) -> float:
     return float(max(np.max(grid - u), np.max(u - (grid - 1 / n))))
 
 
-def compare_loo(pointwise: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rank models by ELPD-LOO from their pointwise values on the same observations.
+def compare_elpd(
+    pointwise: dict[str, pd.DataFrame], score: str, keys: tuple[str, ...]
+) -> pd.DataFrame:
+    """Rank models by the sum of their pointwise log predictive densities ``score`` over the
+    same units (rows identified by ``keys``), best first.
 
     ``elpd_diff`` and its standard error are against the best model, computed from the
     pointwise differences (``se = sqrt(n * var(diff))``) as in Vehtari, Gelman & Gabry (2017).
     """
-    keys = ["market", "week_start"]
+    keys = list(keys)
     names = list(pointwise)
     base = pointwise[names[0]][keys]
     for name in names[1:]:
         if not pointwise[name][keys].equals(base):
             raise ValueError(f"model {name!r} was scored on other observations than {names[0]!r}")
-    elpd = {n: p["elpd_loo"].to_numpy() for n, p in pointwise.items()}
+    elpd = {n: p[score].to_numpy() for n, p in pointwise.items()}
     totals = {n: float(v.sum()) for n, v in elpd.items()}
     best = max(totals, key=totals.get)
     rows = []
@@ -230,17 +233,25 @@ def compare_loo(pointwise: dict[str, pd.DataFrame]) -> pd.DataFrame:
         rows.append(
             {
                 "model": n,
-                "elpd_loo": totals[n],
-                "elpd_loo_se": float(np.sqrt(len(elpd[n]) * np.var(elpd[n]))),
+                score: totals[n],
+                f"{score}_se": float(np.sqrt(len(elpd[n]) * np.var(elpd[n]))),
                 "elpd_diff": float(diff.sum()),
                 "diff_se": float(np.sqrt(len(diff) * np.var(diff))),
-                "pareto_k_bad": int((pointwise[n]["pareto_k"] > LOO_K_BAD).sum()),
             }
         )
     out = pd.DataFrame(rows)
     # pseudo-BMA weights (no bootstrap): exp(elpd) normalised, a rough guide beside the diffs
-    w = np.exp(out["elpd_loo"] - out["elpd_loo"].max())
+    w = np.exp(out[score] - out[score].max())
     out["weight"] = w / w.sum()
+    return out
+
+
+def compare_loo(pointwise: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rank models by ELPD-LOO from their pointwise values on the same observations
+    (`compare_elpd`), with each model's count of weeks whose Pareto k is above 0.7."""
+    out = compare_elpd(pointwise, "elpd_loo", ("market", "week_start"))
+    bad = {n: int((p["pareto_k"] > LOO_K_BAD).sum()) for n, p in pointwise.items()}
+    out.insert(5, "pareto_k_bad", out["model"].map(bad))
     return out
 
 

@@ -28,6 +28,7 @@ SMALL = {
     "common": {"markets": "all", "start": "2017-01-06", "end": "2017-12-29"},
     "fit": {"sampler": FEW},
     "variants": {"names": ["pooled"], "sampler": FEW},  # one variant: the foreach mechanism
+    "lfo": {"origins_weeks_before_end": [4], "block_weeks": 4, "sampler": FEW},
     "sensitivity": {"fit_until": "2017-09-29"},
     "prior_check": {"prior_draws": 100},
     "shares": {"sampler": FEW},

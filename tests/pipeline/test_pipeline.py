@@ -33,6 +33,7 @@ STAGES = (
     "sensitivity",
     "prior_check",
     "compare",
+    "lfo",
     "shares",
     "check_recent_fit",
     "forecast",

@@ -53,7 +53,16 @@ def test_model_structure_dims_and_names(form):
     model = cm.build_model(data, cm.Priors.from_params(), form)
     assert list(model.coords["market"]) == ["m0", "m1", "m2"]
     assert len(model.coords["fourier"]) == 4
-    for name in ("level_market", "trend_market", "season_market", "delta", "phi", "nu", "y"):
+    for name in (
+        "level_latest",
+        "level_market",
+        "trend_market",
+        "season_market",
+        "delta",
+        "phi",
+        "nu",
+        "y",
+    ):
         assert name in model.named_vars
     assert model.named_vars_to_dims["season_market"] == ("market", "fourier")
     prior = pm.sample_prior_predictive(draws=20, model=model, random_seed=1)
@@ -117,17 +126,20 @@ def test_structural_mean_matches_the_equation():
 def test_likelihood_matches_the_equation_on_an_unbalanced_panel(likelihood):
     """The model computes its mean on the market x week grid and reads the observations off
     it; the equation per observation (numpy's structural mean, AR(1) on the previous week of
-    the same market) must give the same log-likelihood where markets start late and miss weeks."""
+    the same market) must give the same log-likelihood where markets start late, miss weeks and
+    stop early."""
     from scipy import stats
 
     panel = simulated_panel(3, 120, seed=4)
     late = (panel["market"] == "m1") & (panel["week_start"] < "2018-09-01")
     gaps = (panel["market"] == "m2") & panel.index.isin([250, 251, 300])
-    panel = panel[~late & ~gaps]
+    early = (panel["market"] == "m0") & (panel["week_start"] > "2019-09-01")
+    panel = panel[~late & ~gaps & ~early]
     data = cm.prepare(
         panel, ["m0", "m1", "m2"], cm.Structure.from_params(fourier_order=2, changepoint_weeks=26)
     )
     assert (data.prev_idx < 0).sum() == 5  # three series starts, two gaps
+    assert data.market_last_t[0] < -0.3 and data.market_last_t[1:].tolist() == [0.0, 0.0]
     model = cm.build_model(
         data, cm.Priors.from_params(), structure=cm.Structure.from_params(likelihood=likelihood)
     )
@@ -168,6 +180,30 @@ def test_time_runs_to_zero_at_the_latest_week_and_changepoints_sit_before_it():
     assert np.all(data.changepoints < data.t.max() - 0.15)
     # the hinge is zero after each changepoint, so today's slope is trend_market itself
     assert np.all(cm.hinge(np.array([0.0]), data.changepoints) == 0)
+
+
+def test_a_market_that_stops_early_is_pooled_on_its_own_latest_level():
+    """``level_latest`` is the level at the market's own latest week (the trend is zero there),
+    ``level_market`` the same carried along the latest slope to the panel's latest week."""
+    panel = simulated_panel(3, 150, seed=5)
+    stop = panel["week_start"].iloc[110]
+    panel = panel[(panel["market"] != "m1") | (panel["week_start"] <= stop)]
+    data = cm.prepare(
+        panel, ["m0", "m1", "m2"], cm.Structure.from_params(fourier_order=1, changepoint_weeks=26)
+    )
+    last = data.market_last_t
+    assert last[1] == pytest.approx(-39 * cm.WEEK) and last[0] == last[2] == 0.0
+    model = cm.build_model(data, cm.Priors.from_params())
+    prior = pm.sample_prior_predictive(draws=6, model=model, random_seed=7)["prior"]
+    latest, level = prior["level_latest"].to_numpy()[0], prior["level_market"].to_numpy()[0]
+    slope = prior["trend_market"].to_numpy()[0]
+    np.testing.assert_allclose(level, latest - slope * last[None, :], rtol=1e-12)
+    np.testing.assert_array_equal(level[:, [0, 2]], latest[:, [0, 2]])
+    # the trend at m1's own latest week: the level there is level_latest
+    cps = data.changepoints
+    delta = prior["delta"].to_numpy()[0, :, 1, :]
+    trend_there = slope[:, 1] * last[1] + (delta * np.minimum(last[1] - cps, 0.0)).sum(axis=1)
+    np.testing.assert_allclose(level[:, 1] + trend_there, latest[:, 1], atol=1e-12)
 
 
 def test_changepoints_outside_a_markets_weeks_are_switched_off():

@@ -246,10 +246,12 @@ def test_trend_change_flag_follows_the_changepoint_deltas():
     assert table.set_index("market").loc["m1", "flag"] == ""
 
 
-def test_opportunity_is_level_minus_covariate_prediction():
+def test_opportunity_is_latest_level_minus_covariate_prediction():
     post = xr.Dataset(
         {
-            "level_market": (("chain", "draw", "market"), np.array([[[0.0, 1.0]] * 10])),
+            "level_latest": (("chain", "draw", "market"), np.array([[[0.0, 1.0]] * 10])),
+            # the level carried to the panel's end is not what the covariates predict
+            "level_market": (("chain", "draw", "market"), np.array([[[3.0, -3.0]] * 10])),
             "level_expected": (("chain", "draw", "market"), np.array([[[0.5, 0.5]] * 10])),
         },
         coords={"market": ["aa", "bb"]},

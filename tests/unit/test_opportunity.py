@@ -1,5 +1,5 @@
 """Leave-one-market-out check of the opportunity gap, on levels simulated from the model's own
-level equation: level = level_mu + x . beta + e, e ~ Normal(0, level_sigma)."""
+level equation: level_latest = level_mu + x . beta + e, e ~ Normal(0, level_sigma)."""
 
 import numpy as np
 import xarray as xr
@@ -19,7 +19,7 @@ def fitted(shift_last: float = 0.0, seed: int = 1):
     draws = level + rng.normal(0, 0.02, (2, 200, 8))  # a posterior that pins each level
     post = xr.Dataset(
         {
-            "level_market": (("chain", "draw", "market"), draws),
+            "level_latest": (("chain", "draw", "market"), draws),
             "level_sigma": (("chain", "draw"), np.full((2, 200), 0.15)),
         },
         coords={"market": MARKETS},

@@ -19,11 +19,16 @@ intervention whose onset (prior: ``shock_start``), size per market and recovery 
 estimated; it enters a fit only when the data reach its prior onset (a backtest refit before it
 knows nothing of it). A market that launched inside the data (``launches``) starts below its
 trend by ``gap[m]`` and closes the gap with time constant ``settle``; weeks that start before its
-launch date are partial and are left out of the fit. Pooling (the ``hierarchical`` variant): ``level[m] = level_mu + beta @ x[m] +
-e[m]`` with ``x[m]`` the market's standardised covariates (log GDP per person, internet use, log
-population); ``slope[m]`` is pooled within its region and regions within the world (the region
-layer sits on growth, where neighbours share a market's stage of adoption; on the level the
-covariates already do that job and a region layer made the 8-market posterior a funnel); changepoint deltas, seasonality, holiday and lockdown effects are pooled across markets.
+launch date are partial and are left out of the fit. Pooling (the ``hierarchical`` variant):
+``latest[m] = level_mu + beta @ x[m] + e[m]`` with ``x[m]`` the market's standardised covariates
+(log GDP per person, internet use, log population) and ``latest[m]`` the level at the market's own
+latest week ``T[m]`` (``level[m] = latest[m] - slope[m] * T[m]``; ``T[m] = 0`` for a market whose
+data reach the panel's latest week, so that a market whose data stop years earlier is pooled on
+what its weeks show, not on a level extrapolated to the panel's end); ``slope[m]`` is pooled within
+its region and regions within the world (the region layer sits on growth, where neighbours share a
+market's stage of adoption; on the level the covariates already do that job and a region layer made
+the 8-market posterior a funnel); changepoint deltas, seasonality, holiday and lockdown effects are
+pooled across markets.
 Regions are UN M49 sub-regions (or regions) from the country-codes file. A changepoint outside a
 market's own weeks is switched off for it (its data cannot inform it).
 
@@ -154,10 +159,13 @@ def build_model(
         has_prev = pm.Data("has_prev", (data.prev_idx >= 0).astype("float64"), dims="obs")
         prev_idx = pm.Data("prev_idx", np.maximum(data.prev_idx, 0), dims="obs")
 
-        # level: region + covariates + market deviation
+        # level at each market's own latest week: covariates + market deviation (a market
+        # whose data stop years before the others is pooled on the level its weeks show, not
+        # on one extrapolated along its slope to the panel's end, which tied level and slope
+        # together (correlation 0.99) and made divergent transitions)
         level_mu = pm.Normal("level_mu", p.level_mu_mean, p.level_mu_sd)
         if variant == "unpooled":
-            level = pm.Normal("level_market", level_mu, p.level_mu_sd, dims="market")
+            level = pm.Normal("level_latest", level_mu, p.level_mu_sd, dims="market")
         else:
             base = level_mu + np.zeros(n_m)
             if use_cov:
@@ -167,7 +175,7 @@ def build_model(
                     "level_expected", level_mu + pm.math.dot(data.x, beta), dims="market"
                 )
             level_sigma = pm.HalfNormal("level_sigma", p.level_sigma)
-            level = _pooled("level_market", base, level_sigma, ("market",), form["level"])
+            level = _pooled("level_latest", base, level_sigma, ("market",), form["level"])
 
         # trend: slope pooled region -> market, changepoint deltas pooled across markets
         if variant == "unpooled":
@@ -226,6 +234,10 @@ def build_model(
                 shock = _pooled("shock_market", shock_mu, shock_sigma, ("market",), "non_centred")
         # the slope before the first changepoint: where each market started
         pm.Deterministic("trend_start", slope + delta.sum(axis=-1), dims="market")
+        # the level at the panel's latest week (t = 0), which every reader of the fit uses: a
+        # market's changepoints after its own latest week are switched off, so its trend from
+        # there to t = 0 is its latest slope (equal to ``level_latest`` when its data reach t = 0)
+        level = pm.Deterministic("level_market", level - slope * data.market_last_t, dims="market")
 
         # the structural mean on the market x week grid: every term is a product of a
         # (market, k) parameter matrix with a (k, week) design, whose gradient is another

@@ -38,6 +38,14 @@ class ModelData:
     shock_onset_t: float = np.nan  # the lockdown's prior onset on the t scale
     launch_t: np.ndarray | None = None  # (market,) launch date on the t scale, NaN: none
     partial_weeks: tuple[tuple[str, pd.Timestamp], ...] = ()  # left out: before the launch
+    last_t: np.ndarray | None = None  # (market,) each market's latest week on the t scale
+
+    @property
+    def market_last_t(self) -> np.ndarray:
+        """Each market's latest modelled week on the t scale (0: the panel's latest week)."""
+        if self.last_t is None:
+            return np.zeros(len(self.markets))
+        return np.asarray(self.last_t, dtype=float)
 
     @property
     def n_obs(self) -> int:
@@ -256,4 +264,5 @@ def prepare(
         shock_onset_t=to_t(onset) if onset is not None else np.nan,
         launch_t=launch_t,
         partial_weeks=partial_weeks,
+        last_t=last,
     )

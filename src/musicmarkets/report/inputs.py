@@ -63,6 +63,11 @@ class ReportInputs:
         return io.read_json(self.paths.metrics / "loo.json")
 
     @cached_property
+    def lfo(self) -> dict[str, Any]:
+        """The variants scored as forecasters (leave-future-out), for the technical report."""
+        return io.read_json(self.paths.metrics / "lfo.json")
+
+    @cached_property
     def recent(self) -> dict[str, Any]:
         return io.read_json(self.paths.metrics / "recent_fit.json")
 
