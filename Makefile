@@ -104,6 +104,7 @@ bench: env-bench ## run the benchmarks (figures land in benchmarks/results/; the
 bench-gates: env ## the production gates for 4 more seeds (fit, shares, backtest: hours on 2 cores)
 	$(BIN)/python benchmarks/bench_gates.py
 	$(BIN)/python benchmarks/bench_recent_windows.py  # needs the pipeline's share models
+	$(BIN)/python benchmarks/bench_gap_years.py  # markets with a gap of years (2023 DE/US added)
 	$(BIN)/python benchmarks/figures.py
 
 lock: env ## re-resolve the three lock files from pyproject.toml (the runtime and bench sets keep the dev set's versions)

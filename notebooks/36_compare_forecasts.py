@@ -73,7 +73,7 @@ priors = {
     "phi_sigma": 0.1,
 }
 sampler = {
-    "draws": 1000,
+    "draws": 2000,
     "tune": 1000,
     "chains": 4,
     "target_accept": 0.95,

@@ -187,6 +187,9 @@ display(
         ).to_html(index=False, border=0)
     )
 )
+stopped = report.early_stop_note(inputs.last_weeks, names)
+if stopped:
+    display(Markdown(stopped))
 
 # %%
 keys = ["all", *regions_of_two, *[m for m in order if m in region_of]]

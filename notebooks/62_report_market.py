@@ -136,6 +136,9 @@ display(
         .to_html(index=False, border=0)
     )
 )
+stopped = report.early_stop_note(inputs.last_weeks, names, market)
+if stopped:
+    display(Markdown(stopped))
 ax = plots.forecast_fan(
     history,
     weekly,

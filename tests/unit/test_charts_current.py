@@ -38,3 +38,25 @@ def test_unknown_header_is_rejected(tmp_path, current_dir):
         ChartFileError, match=r"regional-de-weekly-2023-01-05.csv, row 1, field 'header'"
     ):
         charts.read_charts(None, tmp_path)
+
+
+def test_the_2023_vintage_reads_as_a_user_adds_it(tmp_path, repo):
+    """The 2023 German and US charts, dropped into a current-format folder: 52 weeks each,
+    Friday to Thursday, and Germany's eight weeks of 199 rows read as they are (no rank is made
+    up for the missing row; PROVENANCE.md lists them)."""
+    import shutil
+
+    vintage = repo / "data/raw/spotify_weekly_top200_2023_de_us"
+    for market in ("de", "us"):
+        for path in (vintage / market).glob("*.csv.gz"):
+            shutil.copyfile(path, tmp_path / path.name)
+    table, quarantine, stats = charts.read_charts(None, tmp_path)
+    assert stats["files_current"] == 104 and quarantine.empty
+    weeks = table.groupby("market")["week_start"].nunique()
+    assert weeks.to_dict() == {"de": 52, "us": 52}
+    assert (table["week_start"].dt.dayofweek == 4).all()  # Fridays
+    rows = table.groupby(["market", "week_start"]).size()
+    short = rows[rows < 200]
+    assert len(short) == 8 and set(short) == {199}
+    assert set(short.index.get_level_values("market")) == {"de"}
+    assert str(short.index.get_level_values("week_start").min().date()) == "2023-01-06"

@@ -176,3 +176,31 @@ def test_each_market_size_is_its_last_52_weeks_of_chart_streams(tmp_path):
     sizes = inputs.last_year_streams(["de", "gb"])
     assert sizes["de"] == 104.0 and np.isnan(sizes["gb"])
     assert inputs.chart_names == {"de": "Germany", "gb": "United Kingdom", "global": "Global chart"}
+
+
+def test_a_market_whose_charts_stop_early_is_named_with_its_last_week(tmp_path):
+    """Each market's last week comes from the fit's own weeks; the pages name a market whose
+    charts stop before the latest week, and say nothing when every market reaches it."""
+    import xarray as xr
+
+    from musicmarkets import report
+
+    paths, _ = _project(tmp_path)
+    inputs = ReportInputs(paths)
+    weeks = pd.to_datetime(["2020-06-26", "2020-07-03", "2020-07-10", "2020-07-17", "2020-07-24"])
+    inputs.__dict__["posterior"] = xr.Dataset(coords={"market": ["de", "gb"]})
+    inputs.__dict__["constant"] = xr.Dataset(
+        {
+            "market_idx": ("obs", np.array([0, 0, 0, 1, 1, 1, 1, 1])),
+            "week_start": ("obs", np.r_[weeks[:3], weeks].astype("datetime64[ns]")),
+        }
+    )
+    last = inputs.last_weeks
+    assert last.to_dict() == {"de": weeks[2], "gb": weeks[4]}
+    names = {"de": "Germany", "gb": "United Kingdom"}
+    note = report.early_stop_note(last, names)
+    assert note.startswith("Germany's charts stop at the week of 10–16 Jul 2020, 2 weeks before")
+    assert "Its forecast starts from its own last charted week" in note
+    assert report.early_stop_note(last, names, "gb") == ""
+    assert report.early_stop_note(last, names, "de") == note
+    assert report.early_stop_note(last[last.index == "gb"], names) == ""

@@ -55,6 +55,7 @@ from musicmarkets.report.methods import (  # noqa: F401
 from musicmarkets.report.narrative import (  # noqa: F401
     LOCAL_MEASURE,
     also_at,
+    early_stop_note,
     growth_alt_text,
     growth_headlines,
     growth_order,

@@ -122,6 +122,14 @@ class ReportInputs:
         return self.tree["posterior"].to_dataset()
 
     @cached_property
+    def last_weeks(self) -> pd.Series:
+        """Each modelled market's last charted week in the fit (market -> week)."""
+        markets = [str(m) for m in self.posterior["market"].to_numpy()]
+        idx = self.constant["market_idx"].to_numpy()
+        weeks = pd.Series(pd.to_datetime(self.constant["week_start"].to_numpy()))
+        return weeks.groupby(pd.Index([markets[i] for i in idx], name="market")).max()
+
+    @cached_property
     def lockdown_left(self) -> float | None:
         """The share of the 2020 lockdown's dip not yet recovered at the latest week."""
         return insights.lockdown_left(self.posterior)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from musicmarkets.report.failures import draft_words
 from musicmarkets.report.format import (
+    chart_week,
     human_number,
     percent_interval,
     probability_words,
@@ -87,6 +88,31 @@ def launch_note(
     return (
         f"{who} {'is' if one else 'are'} not ranked: the weeks a year earlier were "
         f"{'its' if one else 'their'} first months of charts, so that is mostly launch growth"
+    )
+
+
+def early_stop_note(last_weeks: pd.Series, names: dict[str, str], market: str | None = None) -> str:
+    """The markets whose charts stop before the latest week (``last_weeks``: market -> its
+    last charted week), in words: their forecasts start from their own last week, and no week
+    is filled in. ``market``: only that market (a partner page). '' when none stops early."""
+    latest = last_weeks.max()
+    behind = last_weeks[last_weeks < latest].sort_index()
+    if market is not None:
+        behind = behind[behind.index == market]
+    if behind.empty:
+        return ""
+    parts = [
+        f"{names.get(m, m.upper())}'s charts stop at the week of {chart_week(week)}, "
+        f"{(latest - week).days // 7} weeks before the latest week"
+        for m, week in behind.items()
+    ]
+    one = len(behind) == 1
+    its = "its" if one else "their"
+    return (
+        "; ".join(parts)
+        + f". {its.capitalize()} forecast starts from {its} own last charted week: the trend "
+        f"there carried on, with an interval that widens over the weeks not reported (no "
+        f"missing week is filled in)."
     )
 
 
