@@ -213,6 +213,21 @@ forecasters = pd.DataFrame(lfo["models"])[
 ]
 display(HTML(report.readable_table(forecasters).to_html(index=False, border=0)))
 display(Markdown(f"Verdict: {report.loo_words(lfo)}."))
+unsettled = [r for r in lfo["refits"] if not r["gates_passed"]]
+if unsettled:
+    display(
+        Markdown(
+            "Refits that failed their convergence gates: "
+            + report.named_variants(
+                "; ".join(
+                    f"{r['variant']} at {r['origin']} (R-hat {r['r_hat_max']:.3f}, bulk ESS "
+                    f"{r['ess_bulk_min']:.0f}, {r['divergences']} divergent transitions)"
+                    for r in unsettled
+                )
+            )
+            + "."
+        )
+    )
 
 # %% [markdown]
 # ## Opportunity gaps, one market left out at a time
