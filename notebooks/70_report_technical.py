@@ -221,7 +221,8 @@ if unsettled:
             + report.named_variants(
                 "; ".join(
                     f"{r['variant']} at {r['origin']} (R-hat {r['r_hat_max']:.3f}, bulk ESS "
-                    f"{r['ess_bulk_min']:.0f}, {r['divergences']} divergent transitions)"
+                    f"{r['ess_bulk_min']:.0f}, {r['divergences']} divergent transition"
+                    + ("s)" if r["divergences"] != 1 else ")")
                     for r in unsettled
                 )
             )
