@@ -89,7 +89,6 @@ gates = {
 }
 
 # %%
-import numpy as np
 import pandas as pd
 
 from musicmarkets import backtest as bt
@@ -100,8 +99,7 @@ paths = config.paths()
 market_week = pd.read_parquet(paths.processed / "market_week.parquet")
 covariates = pd.read_parquet(paths.interim / "covariates.parquet")
 modelled = consumption.markets_to_model(market_week, markets, reference_chart)
-panel = market_week[market_week["market"].isin(modelled) & market_week["streams_per_capita"].gt(0)]
-panel = panel.assign(y=np.log(panel["streams_per_capita"]))
+panel = bt.log_panel(market_week, modelled)
 setup = bt.RefitSetup.from_params(
     model=model,
     priors=priors,

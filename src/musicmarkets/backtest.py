@@ -261,6 +261,54 @@ class RefitSetup:
         return setup
 
 
+def log_panel(market_week: pd.DataFrame, modelled: list[str]) -> pd.DataFrame:
+    """The modelled markets' weeks with streams, and ``y``: their log streams per person (what
+    every refit is fitted to and scored on)."""
+    keep = market_week["market"].isin(modelled) & market_week["streams_per_capita"].gt(0)
+    panel = market_week[keep]
+    return panel.assign(y=np.log(panel["streams_per_capita"]))
+
+
+def training_weeks(
+    panel: pd.DataFrame, modelled: list[str], origin: pd.Timestamp, min_weeks: int = 26
+) -> tuple[pd.DataFrame, list[str]]:
+    """The weeks up to ``origin`` of the markets with at least ``min_weeks`` weeks by then, and
+    those markets (in ``modelled`` order)."""
+    train = panel[panel["week_start"] <= origin]
+    weeks_by_market = train.groupby("market")["week_start"].size()
+    present = [m for m in modelled if weeks_by_market.get(m, 0) >= min_weeks]
+    return train[train["market"].isin(present)], present
+
+
+def refit(
+    train: pd.DataFrame,
+    present: list[str],
+    setup: RefitSetup,
+    seed: int,
+    variant: str = "hierarchical",
+) -> tuple[Any, Any, dict[str, Any]]:
+    """``variant`` of the consumption model fitted to ``train`` with the production settings and
+    judged by the production gates: its data, its annotated model file (a DataTree) and its
+    convergence record."""
+    from musicmarkets import sampling
+    from musicmarkets.models import consumption
+
+    data, pm_model = consumption.set_up(
+        train,
+        present,
+        setup.structure,
+        setup.regions,
+        setup.priors,
+        setup.parameterization,
+        variant=variant,
+    )
+    tree, conv, _ = sampling.fit_checked(pm_model, setup.settings, seed, setup.gates)
+    tree = consumption.annotate(
+        tree, data, setup.structure, setup.priors, setup.sampler | {"seed": seed}
+    )
+    return data, tree, conv
+
+
 def refit_origin(
     panel: pd.DataFrame,
     modelled: list[str],
@@ -278,13 +326,10 @@ def refit_origin(
 
     ``panel`` holds ``y`` (log streams per person); ``setup`` the production settings. ``seed`` draws the refit and its forecast, ``baseline_seed`` the gradient
     boosting. Returns the scored rows (model first) and the refit's convergence record."""
-    from musicmarkets import baselines, sampling
-    from musicmarkets.models import consumption, forecast
+    from musicmarkets import baselines
+    from musicmarkets.models import forecast
 
-    train = panel[panel["week_start"] <= origin]
-    weeks_by_market = train.groupby("market")["week_start"].size()
-    present = [m for m in modelled if weeks_by_market.get(m, 0) >= min_weeks]
-    train = train[train["market"].isin(present)]
+    train, present = training_weeks(panel, modelled, origin, min_weeks)
     test = panel[
         (panel["week_start"] > origin)
         & (panel["week_start"] <= origin + pd.Timedelta(weeks=horizon))
@@ -294,12 +339,7 @@ def refit_origin(
         origin=origin,
         weeks_ahead=((test["week_start"] - origin) / pd.Timedelta(weeks=1)).astype(int),
     )
-    structure, priors = setup.structure, setup.priors
-    data, pm_model = consumption.set_up(
-        train, present, structure, setup.regions, priors, setup.parameterization
-    )
-    tree, conv, _ = sampling.fit_checked(pm_model, setup.settings, seed, setup.gates)
-    tree = consumption.annotate(tree, data, structure, priors, setup.sampler | {"seed": seed})
+    data, tree, conv = refit(train, present, setup, seed)
     # the refit's own changepoint settings; the forecast stage's damping of the latest slope
     sim = forecast.simulate(tree, horizon, seed, damping_years=damping_years)
     pop = dict(zip(data.markets, data.population, strict=True))

@@ -135,26 +135,10 @@ def refit_and_score(
     ``panel`` holds ``y`` (log streams per person); ``setup`` the production settings
     (`backtest.RefitSetup`). Returns the scores (``origin, market, first_week, weeks, lpd``)
     and the refit's convergence record."""
-    from musicmarkets import sampling
-    from musicmarkets.models import consumption
+    from musicmarkets import backtest
 
-    train = panel[panel["week_start"] <= origin]
-    weeks_by_market = train.groupby("market")["week_start"].size()
-    present = [m for m in modelled if weeks_by_market.get(m, 0) >= min_weeks]
-    train = train[train["market"].isin(present)]
-    data, pm_model = consumption.set_up(
-        train,
-        present,
-        setup.structure,
-        setup.regions,
-        setup.priors,
-        setup.parameterization,
-        variant=variant,
-    )
-    tree, conv, _ = sampling.fit_checked(pm_model, setup.settings, seed, setup.gates)
-    tree = consumption.annotate(
-        tree, data, setup.structure, setup.priors, setup.sampler | {"seed": seed}
-    )
+    train, present = backtest.training_weeks(panel, modelled, origin, min_weeks)
+    _, tree, conv = backtest.refit(train, present, setup, seed, variant)
     future = future_block(panel, present, origin, block_weeks)
     scores = block_log_density(tree, future).assign(origin=origin)
     record = {"variant": variant, "origin": str(origin.date()), **conv}

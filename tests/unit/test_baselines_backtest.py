@@ -205,3 +205,29 @@ def test_refit_setup_is_built_once_from_the_stage_parameters():
         bt.RefitSetup.from_params(
             **(kwargs | {"sampler": backtest["sampler"] | {"nuts_sampler": "x"}})
         )
+
+
+def test_refits_train_on_the_weeks_up_to_the_origin_of_markets_with_enough_of_them():
+    """The backtest and leave-future-out refits share one selection: weeks up to the origin,
+    markets with at least ``min_weeks`` weeks by then, in the modelled order; weeks without
+    streams and markets not modelled never reach a refit."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for market, first in (("late", 100), ("a", 0), ("b", 0), ("skipped", 0)):
+        for w in WEEKS[first:]:
+            rows.append({"market": market, "week_start": w, "streams_per_capita": rng.gamma(5)})
+    market_week = pd.DataFrame(rows)
+    market_week.loc[
+        (market_week["market"] == "b") & (market_week.index % 10 == 0), "streams_per_capita"
+    ] = 0.0
+    panel = bt.log_panel(market_week, ["b", "late", "a"])
+    assert set(panel["market"]) == {"a", "b", "late"}
+    assert panel["streams_per_capita"].gt(0).all()
+    np.testing.assert_allclose(panel["y"], np.log(panel["streams_per_capita"]))
+    origin = WEEKS[120]
+    train, present = bt.training_weeks(panel, ["b", "late", "a"], origin, min_weeks=26)
+    assert present == ["b", "a"]  # "late" has 21 weeks by the origin
+    assert train["week_start"].max() == origin
+    assert set(train["market"]) == {"a", "b"}
+    _, with_late = bt.training_weeks(panel, ["b", "late", "a"], origin, min_weeks=21)
+    assert with_late == ["b", "late", "a"]
