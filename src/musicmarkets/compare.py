@@ -10,10 +10,17 @@ and, for every scalar quantity (each market's growth and level, the population p
   (``sqrt(mcse_a^2 + mcse_b^2)``); two runs of the same model and data differ only by Monte Carlo
   noise, so ``|z_mcse|`` beyond ``z_max`` (default 4, a Bonferroni-safe bound for a few hundred
   quantities) says the posteriors differ.
+
+``python -m musicmarkets.compare REV_A REV_B --metrics`` compares what git itself keeps of each run, for revisions whose model files are in
+no cache or remote at hand (a run on another machine, say): each market's growth as
+``reports/metrics/fit.json`` records it and every gate's verdict, and it says whether the stages
+ran the same code, params and data at both revisions (their ``dvc.lock`` entries).
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,3 +128,130 @@ def compare_revisions(rev_a: str, rev_b: str, root: Path, z_max: float = 4.0) ->
     return compare_summaries(
         summary(load_model(rev_a, root)), summary(load_model(rev_b, root)), z_max
     )
+
+
+GATED = ("fit", "shares", "backtest", "recent_fit")  # metrics files that carry a gate verdict
+
+
+def read_at(rev: str, root: Path, path: str) -> str | None:
+    """A git-tracked file as of ``rev`` (``workspace``: the working copy); None where absent."""
+    if rev == WORKSPACE:
+        f = root / path
+        return f.read_text() if f.exists() else None
+    out = subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=root, capture_output=True, text=True, check=False
+    )
+    return out.stdout if out.returncode == 0 else None
+
+
+def growth_summary(fit: dict[str, Any]) -> pd.DataFrame:
+    """Each market's growth as ``fit.json`` records it (posterior mean and sd), with the Monte
+    Carlo error of the mean taken as ``sd / sqrt(ess_bulk_min)``: the fit's smallest bulk ESS,
+    so an error at least as large as the quantity's own (a looser bound than the model file's)."""
+    ess = float(fit["ess_bulk_min"])
+    rows = {
+        f"growth[{m}]": {"mean": g["mean"], "sd": g["sd"], "mcse_mean": g["sd"] / np.sqrt(ess)}
+        for m, g in fit["growth"].items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").astype(float)
+
+
+def stage_inputs(lock: str | None, stage: str) -> str | None:
+    """A stage's deps and params as ``dvc.lock`` records them (hashes of code, data and params)."""
+    import yaml
+
+    if lock is None:
+        return None
+    entry = (yaml.safe_load(lock).get("stages") or {}).get(stage)
+    if entry is None:
+        return None
+    deps = sorted((d["path"], d.get("md5") or d.get("hash")) for d in entry.get("deps", []))
+    return json.dumps({"deps": deps, "params": entry.get("params")}, sort_keys=True)
+
+
+def passed(metrics: dict[str, Any] | None) -> bool | None:
+    """A metrics file's gate verdict: ``gates_passed``, else no ``gates_failed``; None if absent."""
+    if metrics is None:
+        return None
+    if "gates_passed" in metrics:
+        return bool(metrics["gates_passed"])
+    return not metrics.get("gates_failed")
+
+
+@dataclass(frozen=True)
+class MetricsComparison:
+    growth: Comparison
+    verdicts: dict[str, tuple[bool | None, bool | None]]  # gate -> (passed at A, passed at B)
+    same_inputs: dict[str, bool]  # stage -> ran the same code, params and data at both
+
+    @property
+    def agree(self) -> bool:
+        return self.growth.agree and all(a == b for a, b in self.verdicts.values())
+
+    def text(self, top: int = 15) -> str:
+        word = {True: "passed", False: "failed", None: "absent"}
+        lines = [self.growth.text(top).replace("quantities", "growth figures", 1)]
+        for name, (a, b) in self.verdicts.items():
+            same = "same verdict" if a == b else "VERDICTS DIFFER"
+            lines.append(f"gates {name}: {word[a]} / {word[b]} ({same})")
+        for stage, same in self.same_inputs.items():
+            lines.append(
+                f"stage {stage}: "
+                + ("same code, params and data at both" if same else "inputs differ")
+            )
+        lines.append("AGREE" if self.agree else "DIFFER")
+        return "\n".join(lines)
+
+
+def compare_metrics(
+    rev_a: str, rev_b: str, root: Path, z_max: float = 4.0, names: tuple[str, ...] = GATED
+) -> MetricsComparison:
+    """Compare two revisions by their git-tracked metrics: each market's growth within Monte
+    Carlo error, and every gate's verdict."""
+    metrics = {}
+    for rev in (rev_a, rev_b):
+        found = {}
+        for name in names:
+            text = read_at(rev, root, f"reports/metrics/{name}.json")
+            found[name] = json.loads(text) if text is not None else None
+        if found.get("fit") is None:
+            raise ValueError(f"no reports/metrics/fit.json at {rev}")
+        metrics[rev] = found
+    growth = compare_summaries(
+        growth_summary(metrics[rev_a]["fit"]), growth_summary(metrics[rev_b]["fit"]), z_max
+    )
+    verdicts = {name: tuple(passed(metrics[r][name]) for r in (rev_a, rev_b)) for name in names}
+    locks = [read_at(r, root, "dvc.lock") for r in (rev_a, rev_b)]
+    same = {}
+    for stage in names:
+        a, b = (stage_inputs(lock, stage) for lock in locks)
+        if a is not None and b is not None:
+            same[stage] = a == b
+    return MetricsComparison(growth, verdicts, same)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m musicmarkets.compare REV_A REV_B [--metrics]``: exit 0 AGREE, 3 DIFFER."""
+    import argparse
+
+    from musicmarkets import config
+
+    ap = argparse.ArgumentParser(prog="python -m musicmarkets.compare", description=__doc__)
+    ap.add_argument("rev_a", help="git revision (or 'workspace')")
+    ap.add_argument("rev_b", help="git revision (or 'workspace')")
+    ap.add_argument("--z-max", type=float, default=4.0, help="bound in MCSE units (default 4)")
+    ap.add_argument("--top", type=int, default=15, help="how many moved quantities to list")
+    ap.add_argument(
+        "--metrics",
+        action="store_true",
+        help="compare the git-tracked metrics (growth, gate verdicts) instead of the model files",
+    )
+    args = ap.parse_args(argv)
+    run = compare_metrics if args.metrics else compare_revisions
+    result = run(args.rev_a, args.rev_b, config.repo_root(), args.z_max)
+    print(result.text(args.top))
+    return 0 if result.agree else 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
