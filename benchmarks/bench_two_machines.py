@@ -79,7 +79,7 @@ def main() -> None:
                 "differ": differ,
             }
         )
-    gated = tuple(g for g in compare.GATED if g in same)
+    gated = tuple(g for g, stage in compare.GATED.items() if stage in same)
     result = compare.compare_metrics(args.rev_a, args.rev_b, REPO, names=gated)
     growth = result.growth.table.round(6).to_dict(orient="records")
     data = {

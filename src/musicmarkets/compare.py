@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +124,28 @@ def load_model(rev: str, root: Path, path: str = "models/consumption.nc") -> Any
         return tree.load() if hasattr(tree, "load") else tree
 
 
-def compare_revisions(rev_a: str, rev_b: str, root: Path, z_max: float = 4.0) -> Comparison:
-    return compare_summaries(
-        summary(load_model(rev_a, root)), summary(load_model(rev_b, root)), z_max
-    )
+def compare_revisions(
+    rev_a: str, rev_b: str, root: Path, z_max: float = 4.0
+) -> Comparison | MetricsComparison:
+    """Compare the two revisions' model files; where one is in no cache or remote at hand (a
+    run on another machine, say), compare the metrics git keeps instead (``compare_metrics``),
+    and say so."""
+    from dvc.exceptions import DvcException
+
+    try:
+        a, b = load_model(rev_a, root), load_model(rev_b, root)
+    except DvcException as err:
+        result = compare_metrics(rev_a, rev_b, root, z_max)
+        note = (
+            f"The model files are not at hand ({type(err).__name__}): compared the metrics git "
+            "keeps instead."
+        )
+        return replace(result, note=note)
+    return compare_summaries(summary(a), summary(b), z_max)
 
 
-GATED = ("fit", "shares", "backtest", "recent_fit")  # metrics files that carry a gate verdict
+# metrics files that carry a gate verdict, and the stage that writes each
+GATED = {"fit": "fit", "shares": "shares", "backtest": "backtest", "recent_fit": "check_recent_fit"}
 
 
 def read_at(rev: str, root: Path, path: str) -> str | None:
@@ -182,29 +197,49 @@ def passed(metrics: dict[str, Any] | None) -> bool | None:
 class MetricsComparison:
     growth: Comparison
     verdicts: dict[str, tuple[bool | None, bool | None]]  # gate -> (passed at A, passed at B)
-    same_inputs: dict[str, bool]  # stage -> ran the same code, params and data at both
+    same_inputs: dict[str, bool]  # gate -> its stage ran the same code, params and data at both
+    note: str = ""
 
     @property
     def agree(self) -> bool:
         return self.growth.agree and all(a == b for a, b in self.verdicts.values())
 
+    @property
+    def agree_where_inputs_match(self) -> bool:
+        """The answers of the stages that ran the same inputs at both revisions agree: what two
+        machines must give (elsewhere the inputs explain a difference)."""
+        growth = self.growth.agree or not self.same_inputs.get("fit", False)
+        same = [g for g, s in self.same_inputs.items() if s]
+        return growth and all(self.verdicts[g][0] == self.verdicts[g][1] for g in same)
+
     def text(self, top: int = 15) -> str:
         word = {True: "passed", False: "failed", None: "absent"}
-        lines = [self.growth.text(top).replace("quantities", "growth figures", 1)]
+        lines = [self.note] if self.note else []
+        lines.append(self.growth.text(top).replace("quantities", "growth figures", 1))
         for name, (a, b) in self.verdicts.items():
             same = "same verdict" if a == b else "VERDICTS DIFFER"
             lines.append(f"gates {name}: {word[a]} / {word[b]} ({same})")
-        for stage, same in self.same_inputs.items():
+        for gate, same in self.same_inputs.items():
             lines.append(
-                f"stage {stage}: "
+                f"stage {GATED.get(gate, gate)}: "
                 + ("same code, params and data at both" if same else "inputs differ")
             )
-        lines.append("AGREE" if self.agree else "DIFFER")
+        same = [GATED.get(g, g) for g, s in self.same_inputs.items() if s]
+        other = [GATED.get(g, g) for g, s in self.same_inputs.items() if not s]
+        if self.agree:
+            lines.append("AGREE")
+        elif self.agree_where_inputs_match and same and other:
+            lines.append(
+                f"DIFFER only where the stages ran other inputs ({', '.join(other)}); "
+                f"where they ran the same ({', '.join(same)}): AGREE"
+            )
+        else:
+            lines.append("DIFFER")
         return "\n".join(lines)
 
 
 def compare_metrics(
-    rev_a: str, rev_b: str, root: Path, z_max: float = 4.0, names: tuple[str, ...] = GATED
+    rev_a: str, rev_b: str, root: Path, z_max: float = 4.0, names: tuple[str, ...] = tuple(GATED)
 ) -> MetricsComparison:
     """Compare two revisions by their git-tracked metrics: each market's growth within Monte
     Carlo error, and every gate's verdict."""
@@ -223,10 +258,10 @@ def compare_metrics(
     verdicts = {name: tuple(passed(metrics[r][name]) for r in (rev_a, rev_b)) for name in names}
     locks = [read_at(r, root, "dvc.lock") for r in (rev_a, rev_b)]
     same = {}
-    for stage in names:
-        a, b = (stage_inputs(lock, stage) for lock in locks)
+    for name in names:
+        a, b = (stage_inputs(lock, GATED.get(name, name)) for lock in locks)
         if a is not None and b is not None:
-            same[stage] = a == b
+            same[name] = a == b
     return MetricsComparison(growth, verdicts, same)
 
 

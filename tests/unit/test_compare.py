@@ -91,9 +91,14 @@ def test_metrics_of_two_runs_agree_within_monte_carlo_error_and_gate_verdicts(tm
     assert same.verdicts == {"fit": (True, True), "backtest": (False, False)}
     assert "AGREE" in same.text()
     moved = _commit_run(tmp_path, growth(shift=10 * mcse), ess, True, ["coverage"], "abc")
-    assert not compare.compare_metrics(a, moved, tmp_path, names=("fit", "backtest")).agree
+    shifted = compare.compare_metrics(a, moved, tmp_path, names=("fit", "backtest"))
+    assert not shifted.agree and not shifted.agree_where_inputs_match
+    # no model file at hand (no DVC here): ``musicmarkets compare`` compares the metrics, and says so
+    fallback = compare.compare_revisions(a, moved, tmp_path)
+    assert not fallback.agree and "not at hand" in fallback.text()
     flipped = _commit_run(tmp_path, growth(), ess, True, [], "def")
     result = compare.compare_metrics(a, flipped, tmp_path, names=("fit", "backtest"))
     assert not result.agree and result.verdicts["backtest"] == (False, True)
     assert result.same_inputs == {"fit": False}
+    assert result.agree_where_inputs_match  # the fit's inputs differ: its growth may move
     assert "VERDICTS DIFFER" in result.text() and "inputs differ" in result.text()
