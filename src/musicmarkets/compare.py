@@ -11,10 +11,11 @@ and, for every scalar quantity (each market's growth and level, the population p
   noise, so ``|z_mcse|`` beyond ``z_max`` (default 4, a Bonferroni-safe bound for a few hundred
   quantities) says the posteriors differ.
 
-``python -m musicmarkets.compare REV_A REV_B --metrics`` compares what git itself keeps of each run, for revisions whose model files are in
-no cache or remote at hand (a run on another machine, say): each market's growth as
-``reports/metrics/fit.json`` records it and every gate's verdict, and it says whether the stages
-ran the same code, params and data at both revisions (their ``dvc.lock`` entries).
+Where a revision's model file is in no cache or remote at hand (a run on another machine, say),
+the comparison reads what git keeps of each run instead, and says so (``python -m
+musicmarkets.compare REV_A REV_B --metrics`` asks for that directly): each market's growth as
+``reports/metrics/fit.json`` records it, every gate's verdict, and whether the stages ran the
+same code, params and data at both revisions (their ``dvc.lock`` entries).
 """
 
 from __future__ import annotations
@@ -161,8 +162,8 @@ def read_at(rev: str, root: Path, path: str) -> str | None:
 
 def growth_summary(fit: dict[str, Any]) -> pd.DataFrame:
     """Each market's growth as ``fit.json`` records it (posterior mean and sd), with the Monte
-    Carlo error of the mean taken as ``sd / sqrt(ess_bulk_min)``: the fit's smallest bulk ESS,
-    so an error at least as large as the quantity's own (a looser bound than the model file's)."""
+    Carlo error of the mean approximated as ``sd / sqrt(ess_bulk_min)``: the smallest bulk ESS
+    over the fit's gated parameters (the model file's own MCSE per quantity is not in git)."""
     ess = float(fit["ess_bulk_min"])
     rows = {
         f"growth[{m}]": {"mean": g["mean"], "sd": g["sd"], "mcse_mean": g["sd"] / np.sqrt(ess)}
