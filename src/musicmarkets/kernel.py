@@ -48,6 +48,15 @@ class LocalKernelManager(AsyncKernelManager):
         folder.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("ip", str(folder / "ipc"))
         super().__init__(**kwargs)
+        self.clients: list[Any] = []
+
+    def client(self, **kwargs: Any) -> Any:
+        """A client of this kernel, remembered so that its channels are closed with the kernel:
+        Papermill's executor leaves them open when it does not own the kernel, and jupyter_client
+        then warns "Could not destroy zmq context" into the pipeline's log."""
+        made = super().client(**kwargs)
+        self.clients.append(made)
+        return made
 
 
 def kernel_environment() -> None:
@@ -86,6 +95,9 @@ def started_kernel(cwd: Path, warm_up: str = "") -> Iterator[AsyncKernelManager]
     finally:
         if client is not None:
             client.stop_channels()
+        for made in kernel.clients:
+            if made.channels_running:
+                made.stop_channels()
         if kernel.has_kernel:
             # a shutdown request, then a wait (and a kill only past it): jupyter_client's
             # shutdown_kernel interrupts the kernel first, which can print "KeyboardInterrupt
