@@ -21,8 +21,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe  # noqa: E402
 
@@ -42,8 +40,8 @@ def subject(rev: str) -> str:
     return out.stdout.strip()
 
 
-def outputs(lock: str, stage: str) -> dict[str, str]:
-    entry = yaml.safe_load(lock)["stages"][stage]
+def outputs(stages: dict, stage: str) -> dict[str, str]:
+    entry = stages[stage]
     return {o["path"]: o.get("md5", "") for o in entry.get("outs", [])}
 
 
@@ -55,17 +53,13 @@ def main() -> None:
     ap.add_argument("--machine-b", required=True)
     ap.add_argument("--out", default="two_machines.json")
     args = ap.parse_args()
-    locks = {r: compare.read_at(r, REPO, "dvc.lock") for r in (args.rev_a, args.rev_b)}
-    stages = sorted(yaml.safe_load(locks[args.rev_a])["stages"])
-    same = [
-        s
-        for s in stages
-        if compare.stage_inputs(locks[args.rev_a], s) is not None
-        and compare.stage_inputs(locks[args.rev_a], s) == compare.stage_inputs(locks[args.rev_b], s)
-    ]
+    locks = {r: compare.lock_stages(r, REPO) for r in (args.rev_a, args.rev_b)}
+    stages = sorted(locks[args.rev_a])
+    a_lock, b_lock = locks[args.rev_a], locks[args.rev_b]
+    same = [s for s in stages if compare.stage_inputs(a_lock, s) == compare.stage_inputs(b_lock, s)]
     records = []
     for s in same:
-        a, b = outputs(locks[args.rev_a], s), outputs(locks[args.rev_b], s)
+        a, b = outputs(a_lock, s), outputs(b_lock, s)
         identical = sorted(p for p in a if a[p] == b.get(p))
         differ = sorted(p for p in a if a[p] != b.get(p))
         # an executed notebook records its own run, so a stage run again changes some bytes;

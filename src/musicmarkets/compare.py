@@ -172,13 +172,20 @@ def growth_summary(fit: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index").astype(float)
 
 
-def stage_inputs(lock: str | None, stage: str) -> str | None:
-    """A stage's deps and params as ``dvc.lock`` records them (hashes of code, data and params)."""
+def lock_stages(rev: str, root: Path) -> dict[str, Any]:
+    """``dvc.lock``'s stages as of ``rev`` (empty where there is no lock file)."""
     import yaml
 
-    if lock is None:
-        return None
-    entry = (yaml.safe_load(lock).get("stages") or {}).get(stage)
+    text = read_at(rev, root, "dvc.lock")
+    if text is None:
+        return {}
+    return (yaml.safe_load(text) or {}).get("stages") or {}
+
+
+def stage_inputs(stages: dict[str, Any], stage: str) -> str | None:
+    """A stage's deps and params as ``dvc.lock`` records them (hashes of code, data and params);
+    None for a stage the lock file does not hold."""
+    entry = stages.get(stage)
     if entry is None:
         return None
     deps = sorted((d["path"], d.get("md5") or d.get("hash")) for d in entry.get("deps", []))
@@ -257,7 +264,7 @@ def compare_metrics(
         growth_summary(metrics[rev_a]["fit"]), growth_summary(metrics[rev_b]["fit"]), z_max
     )
     verdicts = {name: tuple(passed(metrics[r][name]) for r in (rev_a, rev_b)) for name in names}
-    locks = [read_at(r, root, "dvc.lock") for r in (rev_a, rev_b)]
+    locks = [lock_stages(r, root) for r in (rev_a, rev_b)]
     same = {}
     for name in names:
         a, b = (stage_inputs(lock, GATED.get(name, name)) for lock in locks)
