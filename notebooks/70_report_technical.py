@@ -213,22 +213,9 @@ forecasters = pd.DataFrame(lfo["models"])[
 ]
 display(HTML(report.readable_table(forecasters).to_html(index=False, border=0)))
 display(Markdown(f"Verdict: {report.loo_words(lfo)}."))
-unsettled = [r for r in lfo["refits"] if not r["gates_passed"]]
+unsettled = report.failed_refits_words(lfo["refits"])
 if unsettled:
-    display(
-        Markdown(
-            "Refits that failed their convergence gates: "
-            + report.named_variants(
-                "; ".join(
-                    f"{r['variant']} at {r['origin']} (R-hat {r['r_hat_max']:.3f}, bulk ESS "
-                    f"{r['ess_bulk_min']:.0f}, {r['divergences']} divergent transition"
-                    + ("s)" if r["divergences"] != 1 else ")")
-                    for r in unsettled
-                )
-            )
-            + "."
-        )
-    )
+    display(Markdown(unsettled))
 
 # %% [markdown]
 # ## Opportunity gaps, one market left out at a time

@@ -1097,6 +1097,44 @@ def test_the_loo_verdict_names_the_variants_that_did_not_settle():
     assert "convergence" not in report.loo_words(loo | {"models": loo["models"][:2]})
 
 
+def test_failed_refits_are_named_with_their_figures():
+    refits = [
+        {
+            "variant": "hierarchical",
+            "origin": "2019-10-25",
+            "gates_passed": True,
+            "r_hat_max": 1.004,
+            "ess_bulk_min": 900.0,
+            "divergences": 0,
+        },
+        {
+            "variant": "normal",
+            "origin": "2019-10-25",
+            "gates_passed": False,
+            "r_hat_max": 1.006,
+            "ess_bulk_min": 812.4,
+            "divergences": 14,
+        },
+        {
+            "variant": "normal",
+            "origin": "2020-04-24",
+            "gates_passed": False,
+            "r_hat_max": 1.003,
+            "ess_bulk_min": 1020.0,
+            "divergences": 1,
+        },
+    ]
+    words = report.failed_refits_words(refits)
+    assert words == (
+        "Refits that failed their convergence gates: the variant 'without allowance for unusual"
+        " weeks (normal errors)' at 2019-10-25"
+        " (R-hat 1.006, bulk ESS 812, 14 divergent transitions); the variant 'without allowance"
+        " for unusual weeks (normal errors)' at"
+        " 2020-04-24 (R-hat 1.003, bulk ESS 1020, 1 divergent transition)."
+    )
+    assert report.failed_refits_words(refits[:1]) == ""
+
+
 def test_momentum_is_said_to_leave_out_the_lockdown_dip_only_where_the_fit_has_one():
     with_dip = report.plain_words(0.9, 0.53)
     assert "leaving out the 2020 lockdown's dip" in with_dip and "53% of that dip" in with_dip

@@ -15,6 +15,7 @@ from musicmarkets.report.export import (  # noqa: F401
 )
 from musicmarkets.report.failures import (  # noqa: F401
     draft_words,
+    failed_refits_words,
     genre_left_out,
     loo_words,
     named_variants,

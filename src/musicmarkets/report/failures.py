@@ -269,3 +269,18 @@ def loo_words(loo: dict[str, Any]) -> str:
             f"{'its score is' if one else 'their scores are'} not to be relied on"
         )
     return text
+
+
+def failed_refits_words(refits: list[dict[str, Any]]) -> str:
+    """The refits (``lfo.json``'s ``refits``) that missed their convergence gates, each with its
+    R-hat, bulk ESS and divergent transitions, variants by name; empty when every one passed."""
+    unsettled = [r for r in refits if not r["gates_passed"]]
+    if not unsettled:
+        return ""
+    listed = "; ".join(
+        f"{r['variant']} at {r['origin']} (R-hat {r['r_hat_max']:.3f}, bulk ESS "
+        f"{r['ess_bulk_min']:.0f}, {r['divergences']} divergent transition"
+        + ("s)" if r["divergences"] != 1 else ")")
+        for r in unsettled
+    )
+    return "Refits that failed their convergence gates: " + named_variants(listed) + "."
