@@ -75,7 +75,12 @@ def main() -> None:
     }
     genre_markets = sorted(set(genre_shares["market"]) & set(markets))
     data["genre_mix"] = shares.prepare_genres(
-        genre_shares, genre_markets, sp["genres_top"], sp["floor"], sp["changepoint_weeks"]
+        genre_shares,
+        genre_markets,
+        sp["genres_top"],
+        sp["floor"],
+        sp["changepoint_weeks"],
+        families=sp["genre_families"],
     )
     frames = [
         window_checks(tree[f"{name}/posterior"].to_dataset(), d, weeks, interval, seed).assign(

@@ -32,6 +32,50 @@ seed = 20170106
 markets = "all"
 reference_chart = "global"
 genres_top = 5
+genre_families = {
+    "Latin": [
+        "Urbano latino",
+        "Latino",
+        "Pop Latino",
+        "Latin",
+        "Latin Rap",
+        "Música tropical",
+        "Música Mexicana",
+        "Pop in Spanish",
+    ],
+    "Hip-Hop/Rap": [
+        "Hip-Hop/Rap",
+        "Hip-Hop",
+        "Rap",
+        "Alternative Rap",
+        "Gangsta Rap",
+        "Old School Rap",
+        "Dirty South",
+        "Turkish Hip-Hop/Rap",
+    ],
+    "Dance/Electronic": [
+        "Dance",
+        "Electronic",
+        "House",
+        "Electronica",
+        "Trance",
+        "Dubstep",
+        "Bass",
+        "Hardcore",
+    ],
+    "Holiday": ["Holiday", "Christmas", "Christmas: R&B", "Christmas: Pop"],
+    "Brazilian": [
+        "Sertanejo",
+        "Brazilian",
+        "Baile Funk",
+        "Pagode",
+        "Forró",
+        "Forro",
+        "Axé",
+        "Samba",
+        "MPB",
+    ],
+}
 floor = 0.002
 changepoint_weeks = 26
 priors = {
@@ -92,7 +136,9 @@ for measure, column in (("local_share", "local_share"), ("top10_share", "top10_s
 
 # %%
 genre_markets = sorted(set(genre_shares["market"]) & set(modelled))
-gdata = shares.prepare_genres(genre_shares, genre_markets, genres_top, floor, changepoint_weeks)
+gdata = shares.prepare_genres(
+    genre_shares, genre_markets, genres_top, floor, changepoint_weeks, families=genre_families
+)
 gmodel = shares.build_genre_model(gdata, share_priors)
 tree, metrics["genre_mix"], failed = sampling.fit_checked(gmodel, settings, seed, limits, checked)
 metrics["genre_mix"] |= {"genres": gdata.categories, "markets": gdata.markets}

@@ -206,6 +206,32 @@ def test_both_share_models_build_and_simulate():
     assert prior["prior_predictive"]["y"].shape == (1, 5, len(dg.y), len(dg.categories))
 
 
+def test_genre_families_sum_their_labels_and_leave_other_labels_alone():
+    """Labels of one family count as one genre (their shares summed per market-week); a label
+    in no family keeps its name; a label in two families is refused, naming it."""
+    week = WEEKS[:2]
+    frame = pd.DataFrame(
+        {
+            "market": ["es"] * 8,
+            "week_start": np.repeat(week, 4),
+            "genre": ["Urbano latino", "Latino", "Pop", "Rock"] * 2,
+            "share": [0.5, 0.1, 0.3, 0.1, 0.4, 0.25, 0.2, 0.15],
+        }
+    )
+    families = {"Latin": ["Urbano latino", "Latino", "Pop Latino"]}
+    out = shares.group_genres(frame, families)
+    wide = out.pivot_table(index="week_start", columns="genre", values="share")
+    assert sorted(wide.columns) == ["Latin", "Pop", "Rock"]
+    np.testing.assert_allclose(wide["Latin"], [0.6, 0.65])
+    np.testing.assert_allclose(wide["Pop"], [0.3, 0.2])
+    np.testing.assert_allclose(wide.sum(axis=1), 1.0)
+    d = shares.prepare_genres(frame, ["es"], 1, 0.002, 26, families=families)
+    assert d.categories == ["Latin"]
+    np.testing.assert_allclose(share_summary.observed_shares(d)[:, 0], [0.6, 0.65])
+    with pytest.raises(ValueError, match="'Latino' is in both 'Latin' and 'Tropical'"):
+        shares.group_genres(frame, {**families, "Tropical": ["Latino"]})
+
+
 def test_genre_noise_density_is_the_multivariate_normal_it_states():
     """Log-ratio noise e[g] - e[Other]: the Woodbury form equals the normal density with
     covariance diag(sigma^2) + sigma_other^2, and its draws have that covariance."""

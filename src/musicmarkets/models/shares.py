@@ -32,6 +32,7 @@ market's first ``recent_weeks`` weeks outside December (a baseline that is not a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +150,28 @@ def prepare_share(
     )
 
 
+def group_genres(shares: pd.DataFrame, families: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Genre shares with the labels of one family of music summed under the family's name
+    (``shares.genre_families`` in params.yaml); a label in no family keeps its own name.
+
+    The charts' genre labels split some families by artist: Spain's Latin streams fall under
+    Urbano latino, Latino and Pop Latino, and a listener moving from one of those to another
+    is not a shift in what a market plays."""
+    family_of: dict[str, str] = {}
+    for family, labels in families.items():
+        for label in labels:
+            if label in family_of:
+                raise ValueError(
+                    f"shares.genre_families: {label!r} is in both {family_of[label]!r} "
+                    f"and {family!r}"
+                )
+            family_of[label] = family
+    genre = shares["genre"].astype(str)
+    out = shares.assign(genre=genre.map(lambda g: family_of.get(g, g)))
+    keys = ["market", "week_start", "genre"]
+    return out.groupby(keys, as_index=False, sort=True)["share"].sum()
+
+
 def top_genres(shares: pd.DataFrame, top: int) -> list[str]:
     """The ``top`` genres by mean share over market-weeks (every market weighs the same)."""
     mean = (
@@ -158,9 +181,17 @@ def top_genres(shares: pd.DataFrame, top: int) -> list[str]:
 
 
 def prepare_genres(
-    shares: pd.DataFrame, markets: list[str], top: int, floor: float, changepoint_weeks: int
+    shares: pd.DataFrame,
+    markets: list[str],
+    top: int,
+    floor: float,
+    changepoint_weeks: int,
+    families: Mapping[str, Sequence[str]] | None = None,
 ) -> ShareData:
-    """Genre composition per market-week: ``top`` genres and Other, as log-ratios to Other."""
+    """Genre composition per market-week: ``top`` genres (or families of genres, see
+    ``group_genres``) and Other, as log-ratios to Other."""
+    if families:
+        shares = group_genres(shares, families)
     genres = top_genres(shares[shares["market"].isin(markets)], top)
     wide = shares.pivot_table(
         index=["market", "week_start"],
