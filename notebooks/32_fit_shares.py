@@ -88,6 +88,8 @@ priors = {
     "holiday_sigma": 0.2,
     "noise_sigma": 0.5,
     "phi_max": 0.99,
+    "nu_alpha": 2.0,
+    "nu_beta": 0.1,
 }
 sampler = {
     "draws": 1000,
@@ -140,8 +142,10 @@ gdata = shares.prepare_genres(
     genre_shares, genre_markets, genres_top, floor, changepoint_weeks, families=genre_families
 )
 gmodel = shares.build_genre_model(gdata, share_priors)
-tree, metrics["genre_mix"], failed = sampling.fit_checked(gmodel, settings, seed, limits, checked)
-metrics["genre_mix"] |= {"genres": gdata.categories, "markets": gdata.markets}
+gchecked = [*checked, "sigma_other", "nu"]
+tree, metrics["genre_mix"], failed = sampling.fit_checked(gmodel, settings, seed, limits, gchecked)
+used = {f: labels for f, labels in genre_families.items() if f in gdata.categories}
+metrics["genre_mix"] |= {"genres": gdata.categories, "markets": gdata.markets, "families": used}
 gshift = share_summary.genre_shift(tree["posterior"], gdata, interval, recent_weeks, seed)
 tables.append(gshift.assign(measure="genre_mix"))
 fits["genre_mix"] = tree

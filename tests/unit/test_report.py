@@ -258,6 +258,21 @@ def test_figure_is_embedded_with_alt_text():
     assert not plt.get_fignums()  # closed, so it is not shown twice
 
 
+def test_genre_families_note_names_the_labels_of_each_family_shown():
+    families = {
+        "Latin": ["Urbano latino", "Latino", "Pop Latino", "Latin", "Latin Rap"],
+        "Holiday": ["Holiday", "Christmas"],
+    }
+    note = report.genre_families_note(families, ["Pop", "Latin"])
+    assert note == (
+        "Where the charts give one kind of music several labels, they are counted as one genre:"
+        " Latin counts Urbano latino, Latino, Pop Latino and 1 more."
+    )
+    assert "Holiday" not in note  # not among the genres shown
+    assert report.genre_families_note(None, ["Pop"]) == ""
+    assert report.genre_families_note(families, ["Pop"]) == ""
+
+
 def test_methods_text_states_the_real_span():
     cov = pd.DataFrame(
         {

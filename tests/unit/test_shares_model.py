@@ -232,28 +232,37 @@ def test_genre_families_sum_their_labels_and_leave_other_labels_alone():
         shares.group_genres(frame, {**families, "Tropical": ["Latino"]})
 
 
-def test_genre_noise_density_is_the_multivariate_normal_it_states():
-    """Log-ratio noise e[g] - e[Other]: the Woodbury form equals the normal density with
-    covariance diag(sigma^2) + sigma_other^2, and its draws have that covariance."""
+def test_genre_noise_density_is_the_multivariate_student_t_it_states():
+    """Log-ratio noise e[g] - e[Other], one Student-t factor per week: the density equals
+    scipy's multivariate t with scale matrix diag(sigma^2) + sigma_other^2 (and the normal as
+    nu grows), and its draws have covariance nu / (nu - 2) times that matrix."""
     from scipy import stats
 
     rng = np.random.default_rng(5)
     mu, sigma, s_o = rng.normal(size=4), np.array([0.1, 0.2, 0.3, 0.15]), 0.25
     x = rng.normal(size=4)
     cov = np.diag(sigma**2) + s_o**2
-    got = shares._ratio_logp(x, mu, sigma, np.float64(s_o)).eval()
-    assert got == pytest.approx(stats.multivariate_normal(mu, cov).logpdf(x))
+    for nu in (2.5, 7.0):
+        got = shares._ratio_logp(x, mu, sigma, np.float64(s_o), np.float64(nu)).eval()
+        assert got == pytest.approx(stats.multivariate_t(mu, cov, df=nu).logpdf(x))
+    got = shares._ratio_logp(x, mu, sigma, np.float64(s_o), np.float64(1e8)).eval()
+    assert got == pytest.approx(stats.multivariate_normal(mu, cov).logpdf(x), rel=1e-5)
+    n, nu = 200_000, 6.0
     draws = shares._ratio_random(
-        np.broadcast_to(mu, (20000, 4)), sigma, np.full(20000, s_o), rng=rng
+        np.broadcast_to(mu, (n, 4)), sigma, np.full(n, s_o), np.float64(nu), rng=rng
     )
-    assert np.cov(draws.T) == pytest.approx(cov, abs=0.004)
+    assert np.cov(draws.T) == pytest.approx(nu / (nu - 2) * cov, abs=0.006)
+    # the week's factor is shared: a heavy week is heavy in every log-ratio at once
+    big = np.abs(draws - mu).max(axis=1) > 4 * sigma.max()
+    assert (np.abs(draws - mu)[big] > 2 * sigma).mean() > 0.5
 
 
 @pytest.mark.parametrize("tiny", [1e-3, 1e-6, 1e-9])
 def test_genre_noise_density_keeps_its_gradient_where_a_genre_noise_nears_zero(tiny):
     """Where one genre's noise scale nears 0 (Other's noise can take its place, so the
     likelihood is flat that way) the density and its gradient in the Other scale still match
-    the normal density's, by central differences of scipy's log density. The Woodbury form
+    the multivariate t density's (4 degrees of freedom), by central differences of scipy's log
+    density. The Woodbury form
     failed this from 1e-6 (a gradient of -8.4 in the vanishing scale, -4.6e9 at 1e-9) and left
     a chain stuck there."""
     import pytensor
@@ -267,10 +276,10 @@ def test_genre_noise_density_keeps_its_gradient_where_a_genre_noise_nears_zero(t
 
     def reference(s_other: float, s0: float) -> float:
         cov = np.diag(np.r_[s0, sigma[1:]] ** 2) + s_other**2
-        return stats.multivariate_normal(np.zeros(5), cov).logpdf(x)
+        return stats.multivariate_t(np.zeros(5), cov, df=4.0).logpdf(x)
 
     sig, so = pt.dvector("sigma"), pt.dscalar("sigma_other")
-    logp = shares._ratio_logp(pt.as_tensor(x), pt.zeros(5), sig, so)
+    logp = shares._ratio_logp(pt.as_tensor(x), pt.zeros(5), sig, so, pt.constant(4.0))
     f = pytensor.function([sig, so], [logp, *pytensor.grad(logp, [sig, so])])
     value, d_sigma, d_other = f(sigma, s_o)
     h = 1e-4
@@ -343,6 +352,7 @@ def test_genre_baseline_and_now_follow_the_observed_weeks_where_the_trend_bends(
             "phi": (("chain", "draw", "genre"), rep(truth["phi"])),
             "sigma": (mg, rep(truth["sigma"])),
             "sigma_other": (("chain", "draw", "market"), rep([1e-6, 1e-6])),
+            "nu": (("chain", "draw"), rep(1e9)),
         }
     )
     rows = np.arange(0, len(d.y), 7)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from musicmarkets import validation
-from musicmarkets.models.shares import OTHER, ShareData
+from musicmarkets.models.shares import OTHER, ShareData, ratio_noise
 
 
 def _draws(posterior: Any, name: str) -> np.ndarray:
@@ -54,16 +54,14 @@ def replicate(posterior: Any, d: ShareData, rows: np.ndarray, seed: int) -> np.n
     mean_prev = structural(posterior, d, np.where(has, prev, rows))
     y_prev = d.y[np.where(has, prev, rows)]
     phi, sigma = _draws(posterior, "phi"), _draws(posterior, "sigma")
-    z = rng.standard_normal(mean.shape)
     if d.categories:  # phi: (sample, genre), sigma: (sample, market, genre)
         ar = phi[:, None, :] * has[None, :, None] * (y_prev[None] - mean_prev)
-        noise = z * sigma[:, d.market_idx[rows], :]
-        if "sigma_other" in posterior:  # Other's own noise, shared by every log-ratio
-            s_o = _draws(posterior, "sigma_other")[:, d.market_idx[rows]]
-            noise = noise - (rng.standard_normal(s_o.shape) * s_o)[..., None]
+        s_o = _draws(posterior, "sigma_other")[:, d.market_idx[rows]]
+        nu = _draws(posterior, "nu")[:, None]
+        noise = ratio_noise(sigma[:, d.market_idx[rows], :], s_o, nu, mean.shape, rng)
     else:  # phi: (sample,), sigma: (sample, market)
         ar = phi[:, None] * has[None, :] * (y_prev[None] - mean_prev)
-        noise = z * sigma[:, d.market_idx[rows]]
+        noise = rng.standard_normal(mean.shape) * sigma[:, d.market_idx[rows]]
     return _to_share(mean + ar + noise, bool(d.categories))
 
 

@@ -9,10 +9,12 @@
 its degrees of freedom estimated or fixed at 5, the genre model sampled for more than 12
 minutes against 3.3 for the normal one, so the weekly noise stays normal.)
 
-*Genre mix*: a logistic-normal composition over the ``top`` genres plus "Other", written as
-additive log-ratios against "Other", with the same terms per genre. The weekly noise is each
-category's own (``e[g] - e[Other]`` on the log-ratios: a big week for Other moves every ratio at
-once, a multivariate normal with covariance ``diag(sigma^2) + sigma_other^2``). Two more
+*Genre mix*: a logistic composition over the ``top`` genres (families of chart labels, see
+``group_genres``) plus "Other", written as additive log-ratios against "Other", with the same
+terms per genre. The weekly noise is each category's own (``e[g] - e[Other]`` on the
+log-ratios: a big week for Other moves every ratio at once), scaled per week by one Student-t
+factor (a release week moves the whole mix): multivariate Student-t with scale matrix
+``diag(sigma^2) + sigma_other^2``. Two more
 structures were tried on the default data (500 draws, 4 chains) and not kept, since neither
 brought Spain's Other (its share rose from 30% to 38% over the last 8 weeks) inside its
 interval and both missed the R-hat gate: slope changes summing to zero over all six categories,
@@ -59,6 +61,8 @@ class SharePriors(ParamsBlock):
     holiday_sigma: float
     noise_sigma: float
     phi_max: float  # the AR(1) coefficient's uniform prior: -phi_max to phi_max
+    nu_alpha: float  # the genre mix's weekly noise: Student-t degrees of freedom ~ Gamma
+    nu_beta: float
     block = "shares.priors"
     path = "shares.priors"
 
@@ -295,6 +299,8 @@ def build_genre_model(d: ShareData, p: SharePriors) -> pm.Model:
         # Other's own weekly noise moves every log-ratio at once (a big release in Other lowers
         # them all): log-ratio noise is e[g] - e[Other], covariance diag(sigma^2) + sigma_other^2
         sigma_other = pm.HalfNormal("sigma_other", p.noise_sigma, dims="market")
+        # a release week moves the whole mix: the week's noise is multivariate Student-t
+        nu = pm.Gamma("nu", p.nu_alpha, p.nu_beta)
         has_prev = (d.prev_idx >= 0).astype(float)[:, None]
         prev = np.maximum(d.prev_idx, 0)
         y = pm.Data("y_alr", d.y, dims=("obs", "genre"))
@@ -304,19 +310,23 @@ def build_genre_model(d: ShareData, p: SharePriors) -> pm.Model:
             mu,
             sigma[idx],
             sigma_other[idx],
+            nu,
             logp=_ratio_logp,
             random=_ratio_random,
-            signature="(g),(g),()->(g)",
+            signature="(g),(g),(),()->(g)",
             observed=d.y,
             dims=("obs", "genre"),
         )
     return model
 
 
-def _ratio_logp(value: Any, mu: Any, sigma: Any, sigma_other: Any) -> Any:
+def _ratio_logp(value: Any, mu: Any, sigma: Any, sigma_other: Any, nu: Any) -> Any:
     """Log density of log-ratios whose noise is ``e[g] - e[Other]`` with independent normal
-    ``e``: multivariate normal with covariance ``diag(sigma^2) + sigma_other^2`` everywhere,
-    evaluated without a matrix per week.
+    ``e`` scaled by one Student-t factor per week: multivariate Student-t with ``nu`` degrees
+    of freedom and scale matrix ``diag(sigma^2) + sigma_other^2`` everywhere, evaluated without
+    a matrix per week. (A release week, say Taylor Swift's folklore at 36% of the US's streams,
+    moves every genre's share at once; with normal noise the US's last 8 weeks fell outside
+    their interval and LOO was about 1,300 lower.)
 
     With weights ``w = 1 / sigma^2`` and their weighted mean ``m`` of the residuals ``x``, the
     quadratic form is ``sum(w (x - m)^2) + m^2 / (1 / sum(w) + sigma_other^2)``. The textbook
@@ -334,13 +344,15 @@ def _ratio_logp(value: Any, mu: Any, sigma: Any, sigma_other: Any) -> Any:
     quad = (w * (x - m[..., None]) ** 2).sum(axis=-1) + m**2 / (1.0 / total + s2)
     logdet = 2.0 * pt.log(sigma).sum(axis=-1) + pt.log1p(s2 * total)
     k = pt.cast(x.shape[-1], "float64")
-    return -0.5 * (k * np.log(2 * np.pi) + logdet + quad)
+    norm = pt.gammaln((nu + k) / 2) - pt.gammaln(nu / 2) - 0.5 * k * pt.log(nu * np.pi)
+    return norm - 0.5 * logdet - 0.5 * (nu + k) * pt.log1p(quad / nu)
 
 
 def _ratio_random(
     mu: np.ndarray,
     sigma: np.ndarray,
     sigma_other: np.ndarray,
+    nu: np.ndarray,
     rng: np.random.Generator | None = None,
     size: tuple[int, ...] | None = None,
 ) -> np.ndarray:
@@ -350,5 +362,20 @@ def _ratio_random(
     shape = np.broadcast_shapes(np.shape(mu), np.shape(sigma), s_o.shape)
     if size:
         shape = tuple(size) + shape[-1:] if len(size) < len(shape) else tuple(size)
+    return mu + ratio_noise(sigma, sigma_other, nu, shape, rng)
+
+
+def ratio_noise(
+    sigma: np.ndarray,
+    sigma_other: np.ndarray,
+    nu: np.ndarray,
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draws of the genre mix's weekly noise on the log-ratios (``shape``: (..., genre)):
+    ``e[g] - e[Other]`` with normal ``e``, the week's draw scaled by ``sqrt(nu / chi2(nu))``."""
+    s_o = np.asarray(sigma_other)[..., None]
     other = rng.standard_normal(shape[:-1] + (1,)) * s_o
-    return mu + sigma * rng.standard_normal(shape) - other
+    normal = sigma * rng.standard_normal(shape) - other
+    nu = np.broadcast_to(np.asarray(nu, dtype=float), shape[:-1])
+    return normal * np.sqrt(nu / rng.chisquare(nu))[..., None]

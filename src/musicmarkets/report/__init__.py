@@ -16,6 +16,7 @@ from musicmarkets.report.export import (  # noqa: F401
 from musicmarkets.report.failures import (  # noqa: F401
     draft_words,
     failed_refits_words,
+    genre_families_note,
     genre_left_out,
     loo_words,
     named_variants,

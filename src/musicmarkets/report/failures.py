@@ -73,6 +73,27 @@ def genre_left_out(genres: pd.DataFrame, order: list[str], names: dict[str, str]
     )
 
 
+def genre_families_note(families: dict[str, list[str]] | None, shown: list[str]) -> str:
+    """'Latin counts Urbano latino, Latino, Pop Latino and 5 more chart labels together; ...'
+    for the families among the genres ``shown`` (``shares.json``'s ``genre_mix.families``),
+    or '' when none is."""
+    parts = []
+    for family, labels in (families or {}).items():
+        if family not in shown:
+            continue
+        named = [x for x in labels if x != family][:3]
+        rest = len([x for x in labels if x != family]) - len(named)
+        more = f" and {rest} more" if rest else ""
+        parts.append(f"{family} counts {', '.join(named)}{more}")
+    if not parts:
+        return ""
+    return (
+        "Where the charts give one kind of music several labels, they are counted as one genre: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def withheld_note(
     keys: list[tuple[str, str]] | list[list[str]],
     names: dict[str, str] | None = None,
