@@ -17,9 +17,11 @@
 # %% [markdown]
 # # 32 · Where consumption is shifting: local repertoire, hit concentration, genre mix
 #
-# Three hierarchical logistic-normal models (see `musicmarkets.models.shares`): the share of
-# streams on tracks absent from the Global chart (local repertoire), the share of the top 10
-# tracks (hit concentration), and the genre mix (the top genres and Other). Each has a trend
+# Three hierarchical models of shares (see `musicmarkets.models.shares`): the share of streams
+# on tracks absent from the Global chart (local repertoire), the share of the top 10 tracks (hit
+# concentration), and the genre mix (the top genres, the charts' labels grouped into families of
+# music by `genre_families`, and Other; its weekly noise is heavy-tailed, since a release week
+# moves the whole mix). Each has a trend
 # that may bend every half year up to the last weeks (shrunk towards a straight line), a
 # December (holiday music) shift and AR(1) residuals. *Now* is the posterior predictive mean of
 # a market's last `recent_weeks` observed weeks; a *shift* runs from the same mean over its first
