@@ -289,8 +289,7 @@ alt = "Largest genre-share shifts: " + "; ".join(
     f"{r.label} {report.signed_points(r.shift_pts)}" for r in biggest.itertuples()
 )
 display(HTML(report.figure_html(ax.figure, alt)))
-families = inputs.shares.get("genre_mix", {}).get("families")
-if grouped := report.genre_families_note(families, list(genres["genre"].unique())):
+if grouped := report.genre_families_note(inputs.genre_families, list(genres["genre"].unique())):
     display(Markdown(grouped))
 if left_out := report.genre_left_out(genres, order, names):
     display(Markdown(left_out))

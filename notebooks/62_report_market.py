@@ -187,9 +187,8 @@ if parts:
 genres = report.share_table(mine, "genre_mix", names, interval)
 if len(genres):
     display(HTML(genres.drop(columns="Market").to_html(index=False, border=0)))
-    families = inputs.shares.get("genre_mix", {}).get("families")
     shown = list(mine.loc[mine["measure"] == "genre_mix", "genre"].unique())
-    if grouped := report.genre_families_note(families, shown):
+    if grouped := report.genre_families_note(inputs.genre_families, shown):
         display(Markdown(grouped))
 else:
     display(Markdown(f"No genre labels cover enough of {name}'s streams to model its genre mix."))

@@ -50,6 +50,15 @@ def test_failed_gates_are_the_recorded_ones_and_only_what_is_used_is_read(tmp_pa
     assert "tree" not in vars(inputs) and "market_week" not in vars(inputs)
 
 
+def test_genre_families_are_the_ones_the_genre_model_recorded(tmp_path):
+    paths, written = _project(tmp_path)
+    assert ReportInputs(paths).genre_families == {}  # a shares.json from before families
+    families = {"Latin": ["Latin", "Urbano latino", "Latino"]}
+    shares = written["shares"] | {"genre_mix": {"gates_failed": [], "families": families}}
+    (paths.metrics / "shares.json").write_text(json.dumps(shares))
+    assert ReportInputs(paths).genre_families == families
+
+
 def test_names_and_ranks_come_ready_for_the_pages(tmp_path):
     paths, _ = _project(tmp_path)
     inputs = ReportInputs(paths)

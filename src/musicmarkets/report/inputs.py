@@ -54,6 +54,11 @@ class ReportInputs:
     def shares(self) -> dict[str, Any]:
         return io.read_json(self.paths.metrics / "shares.json")
 
+    @property
+    def genre_families(self) -> dict[str, list[str]]:
+        """The genre mix's families of chart labels (family -> labels), as the model grouped them."""
+        return self.shares.get("genre_mix", {}).get("families") or {}
+
     @cached_property
     def backtest(self) -> dict[str, Any]:
         return io.read_json(self.paths.metrics / "backtest.json")
