@@ -190,6 +190,11 @@ display(
 stopped = report.early_stop_note(inputs.last_weeks, names)
 if stopped:
     display(Markdown(stopped))
+untested = report.recovery_untested_note(
+    [f["origin"] for f in inputs.backtest["fits"]], inputs.lockdown_onset, inputs.lockdown_left
+)
+if untested:
+    display(Markdown(untested))
 
 # %%
 keys = ["all", *regions_of_two, *[m for m in order if m in region_of]]

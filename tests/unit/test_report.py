@@ -196,6 +196,13 @@ def test_headlines_flag_draft_numbers():
     assert text.count("\n- ") + 1 <= 6  # at most six findings
     assert "**Momentum**" in text and "+50%" in text and "97%" in text and "DRAFT" not in text
     assert "DRAFT" in report.growth_headlines(table, ["R-hat 1.2 > 1.01"], 0.9)
+    # the charts' figure outside the trend's interval: the interval that allows for each
+    # week's ups and downs is given beside it
+    noisy = yoy.assign(observed_yoy=[0.07, -0.11, np.nan], observed_yoy_low=[0.0, -0.13, np.nan])
+    noisy = noisy.assign(observed_yoy_high=[0.15, -0.02, np.nan])
+    text = report.growth_headlines(table, [], 0.9, yoy=noisy, names=names)
+    assert "the charts: −11%, within the −13% to −2% the model expects for the charts" in text
+    assert text.count("the model expects for the charts") == 1  # Italy's +7% is inside
     # every growth figure with the market's size beside it, from the streams handed in
     sized = report.growth_headlines(
         table, [], 0.9, yoy=yoy, names=names, streams={"it": 2.6e9, "gb": 7.1e9}
@@ -1154,3 +1161,21 @@ def test_momentum_is_said_to_leave_out_the_lockdown_dip_only_where_the_fit_has_o
     with_dip = report.plain_words(0.9, 0.53)
     assert "leaving out the 2020 lockdown's dip" in with_dip and "53% of that dip" in with_dip
     assert "lockdown" not in report.plain_words(0.9, None)
+
+
+def test_the_forecasts_say_when_no_backtest_refit_saw_the_lockdown_they_carry_on():
+    onset = pd.Timestamp("2020-03-12")
+    origins = ["2018-06-29", "2019-07-26"]
+    note = report.recovery_untested_note(origins, onset, 0.5)
+    assert "50% of it still to recover" in note and "26 Jul 2019" in note
+    assert "12 Mar 2020" in note and "not been tested" in note
+    assert report.recovery_untested_note([*origins, "2020-05-01"], onset, 0.5) == ""
+    assert report.recovery_untested_note(origins, onset, 0.0) == ""  # nothing left to recover
+    assert report.recovery_untested_note(origins, None, None) == ""  # no lockdown term
+
+
+def test_the_predictive_check_is_said_to_be_in_sample():
+    fit = {"ppc_coverage_50": 0.54, "ppc_coverage_90": 0.92, "pareto_k_bad": 1}
+    text = report.calibration_text(fit)
+    assert "In the weeks the model was fitted to" in text and "54%" in text and "92%" in text
+    assert "ahead" not in text  # in-sample coverage is not a forecast's

@@ -262,11 +262,21 @@ def test_a_lead_the_printed_figures_cannot_show_names_the_markets_level_with_it(
     from musicmarkets.report import also_at, ranked_growth
 
     yoy = three_markets_yoy().assign(
-        yoy_median=[0.061, 0.058, 0.02], holds=True, launch_year=False, reason=""
+        yoy_median=[0.061, 0.058, 0.02],
+        yoy_low=[0.059, 0.05, 0.0],
+        yoy_high=[0.07, 0.07, 0.04],
+        holds=True,
+        launch_year=False,
+        reason="",
     )
     has = ranked_growth(yoy)
     assert also_at(has, has.iloc[0], {"bb": "Bland"}) == "; Bland also +6%"
     assert also_at(has, has.iloc[-1], {}) == ""
+    # a leader whose interval holds the next markets' figures does not clearly lead
+    wide = ranked_growth(yoy.assign(yoy_low=[0.015, 0.05, 0.0]))
+    assert also_at(wide, wide.iloc[0], {"bb": "Bland"}) == (
+        "; Bland (+6%) and CC (+2%) inside that interval too, so no market clearly leads"
+    )
 
 
 def test_a_region_names_the_markets_it_adds_up():

@@ -52,6 +52,7 @@ from musicmarkets.report.methods import (  # noqa: F401
     methods_text,
     prior_check_text,
     quality_text,
+    recovery_untested_note,
     sensitivity_text,
 )
 from musicmarkets.report.narrative import (  # noqa: F401

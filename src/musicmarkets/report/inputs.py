@@ -135,6 +135,15 @@ class ReportInputs:
         return weeks.groupby(pd.Index([markets[i] for i in idx], name="market")).max()
 
     @cached_property
+    def lockdown_onset(self) -> pd.Timestamp | None:
+        """The 2020 lockdown's estimated onset (posterior median) as a date; None for a fit
+        without the estimated lockdown. The model's time runs in years to the latest week."""
+        if "shock_onset" not in self.posterior:
+            return None
+        years = float(self.posterior["shock_onset"].median())
+        return self.last_weeks.max() + pd.Timedelta(days=365.25 * years)
+
+    @cached_property
     def lockdown_left(self) -> float | None:
         """The share of the 2020 lockdown's dip not yet recovered at the latest week."""
         return insights.lockdown_left(self.posterior)

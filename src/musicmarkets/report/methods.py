@@ -99,13 +99,34 @@ def backtest_text(backtest: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def recovery_untested_note(
+    origins: list[str], onset: pd.Timestamp | None, left: float | None
+) -> str:
+    """Where every backtest refit ends before the 2020 lockdown's estimated ``onset`` while
+    the forecasts still carry on its recovery (``left``: the share of the dip not yet
+    recovered at the latest week), say that this part of the forecasts is untested; else ''."""
+    if onset is None or not left or left < 0.01 or not origins:
+        return ""
+    latest = max(pd.to_datetime(origins))
+    if latest >= onset:
+        return ""
+    return (
+        f"The forecasts count on the rest of the 2020 lockdown's dip being recovered (the model "
+        f"sees {left:.0%} of it still to recover at the latest week). No backtest refit saw the "
+        f"lockdown (the latest was fitted to the weeks up to {latest.day} {latest:%b %Y}; the "
+        f"lockdown began about {onset.day} {onset:%b %Y}), so that part of the forecasts has not "
+        "been tested against the weeks that followed."
+    )
+
+
 def calibration_text(fit: dict[str, Any]) -> str:
     """Posterior predictive coverage in words."""
     return (
-        f"**Predictive check.** One week ahead, the model's 50% intervals held "
+        f"**Predictive check.** In the weeks the model was fitted to, its 50% intervals held "
         f"{fit['ppc_coverage_50']:.0%} and its 90% intervals {fit['ppc_coverage_90']:.0%} of the "
-        f"observed weeks; {fit['pareto_k_bad']} week{'' if fit['pareto_k_bad'] == 1 else 's'}, unlike the rest (a release spike, say), "
-        "could not be checked this way."
+        "observed weeks (weeks it had not seen are the backtest's test); "
+        f"{fit['pareto_k_bad']} week{'' if fit['pareto_k_bad'] == 1 else 's'}, unlike the rest "
+        "(a release spike, say), could not be checked by leaving it out of the fit."
     )
 
 

@@ -46,18 +46,30 @@ def ranked_growth(yoy: pd.DataFrame) -> pd.DataFrame:
 
 
 def also_at(has: pd.DataFrame, row: pd.Series, names: dict[str, str]) -> str:
-    """'; France and Brazil also +6%' where other ranked markets print the same figure as
-    ``row`` (a lead that the printed precision cannot show), else ''."""
+    """Other ranked markets that ``row``'s lead does not separate from it: where ``row``
+    carries the model's interval, those whose figure lies inside it ('; France (+6%) and
+    Brazil (+6%) inside that interval too, so no market clearly leads'); else those that print
+    the same figure ('; France and Brazil also +6%'); '' when none is."""
+    others = has[has["market"] != row["market"]]
+
+    def listed(items: list[str]) -> str:
+        return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else items[0]
+
+    if row.get("from_model", False) and pd.notna(row.get("yoy_low")):
+        inside = others[others["figure"].between(row["yoy_low"], row["yoy_high"])]
+        if len(inside):
+            who = [
+                f"{names.get(m, m.upper())} ({signed_percent(f)})"
+                for m, f in zip(inside["market"], inside["figure"], strict=True)
+            ]
+            return f"; {listed(who)} inside that interval too, so no market clearly leads"
     shown = signed_percent(row["figure"])
     same = [
         names.get(m, m.upper())
-        for m, f in zip(has["market"], has["figure"], strict=True)
-        if m != row["market"] and signed_percent(f) == shown
+        for m, f in zip(others["market"], others["figure"], strict=True)
+        if signed_percent(f) == shown
     ]
-    if not same:
-        return ""
-    who = ", ".join(same[:-1]) + " and " + same[-1] if len(same) > 1 else same[0]
-    return f"; {who} also {shown}"
+    return f"; {listed(same)} also {shown}" if same else ""
 
 
 def launch_note(
@@ -174,7 +186,16 @@ def growth_headlines(
                 if not r["from_model"]:
                     return growth_words(r, interval)[1]
                 bounds = percent_interval(r["yoy_low"], r["yoy_high"])
-                return f"{lead}{bounds}; the charts: {signed_percent(r['observed_yoy'])}"
+                said = f"{lead}{bounds}; the charts: {signed_percent(r['observed_yoy'])}"
+                outside = not r["yoy_low"] <= r["observed_yoy"] <= r["yoy_high"]
+                if outside and pd.notna(r.get("observed_yoy_low")):
+                    # the interval is the trend's; the charts' ratio carries each week's noise
+                    said += (
+                        ", within the "
+                        f"{percent_interval(r['observed_yoy_low'], r['observed_yoy_high'])} the "
+                        "model expects for the charts once each week's own ups and downs are added"
+                    )
+                return said
 
             check_top, check_last = check(top, f"{width} interval "), check(last, "")
             check_top += also_at(has, top, names)
@@ -230,16 +251,15 @@ def _sized(text: str, size: float | None) -> str:
 
 
 def growth_alt_text(table: pd.DataFrame, interval: float) -> str:
-    """Alternative text for the growth forest plot, from the same table."""
+    """Alternative text for the momentum forest plot, from the same table."""
     label = "name" if "name" in table else "market"
     parts = [
         f"{r[label]} {signed_percent(r['growth_median'])} ({percent_interval(r['growth_low'], r['growth_high'])})"
         for _, r in table.iterrows()
     ]
     return (
-        f"Yearly growth per market, fastest first, median and {interval:.0%} interval: "
-        + "; ".join(parts)
-        + "."
+        "Momentum (the current trend's growth per year) per market, fastest first, median and "
+        f"{interval:.0%} interval: " + "; ".join(parts) + "."
     )
 
 
